@@ -1,0 +1,35 @@
+"""Liveness and readiness probes for load balancers and the launcher."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request):
+    failed = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:
+        failed["database"] = type(exc).__name__
+    try:
+        from config.celery import app
+
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:
+        failed["broker"] = type(exc).__name__
+    if failed:
+        detail = ", ".join(f"{name} unreachable ({error})" for name, error in failed.items())
+        return JsonResponse(
+            {"status": "unavailable", "message": detail, "failed": failed}, status=503
+        )
+    return JsonResponse({"status": "ready"})

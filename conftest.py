@@ -1,0 +1,173 @@
+"""Test-suite plumbing: the embedded Redis when REDIS_URL is unset, a real Celery worker,
+and the owner / member / outsider users most tests need."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _embedded_redis():
+    """Start the embedded Redis for a laptop run (no REDIS_URL), as `make run` would."""
+    if os.environ.get("REDIS_URL"):
+        yield
+        return
+    from django.conf import settings
+
+    from config import embedded
+
+    pid = embedded.start(settings.VAR_DIR)
+    yield
+    if pid:
+        embedded.stop(pid)
+
+
+def _database_url(settings_dict: dict) -> str:
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
+    user = settings_dict.get("USER") or ""
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host = settings_dict.get("HOST") or "localhost"
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{settings_dict['NAME']}"
+
+
+class WorkerProcess:
+    """A real `celery worker` subprocess against the test database and the real broker."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, extra_args: list[str]):
+        self.env = env
+        self.log_path = log_path
+        self.extra_args = extra_args
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker",
+                "--loglevel", "INFO", "--concurrency", "2", "--pool", "prefork",
+                "--without-gossip", "--without-mingle", *self.extra_args,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if b"ready." in self.log_path.read_bytes():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"celery worker did not start; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and pool children), as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, 9)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def team(db):
+    from oncall.models import Team
+
+    return Team.objects.create(slug="payments", name="Payments", time_zone="Europe/Berlin")
+
+
+@pytest.fixture
+def service(team):
+    from incidents.models import Service
+
+    return Service.objects.create(team=team, slug="checkout", name="Checkout")
+
+
+@pytest.fixture
+def integration(service):
+    """An Alertmanager integration and its plain token."""
+    from incidents import services
+
+    return services.integration_create(service=service, source="alertmanager")
+
+
+@pytest.fixture
+def users(team):
+    """manager, responder and viewer of `team`, and an outsider in another team."""
+    from django.contrib.auth import get_user_model
+
+    from oncall.models import Membership, Role, Team
+
+    user_model = get_user_model()
+    result = {}
+    for role in (Role.MANAGER, Role.RESPONDER, Role.VIEWER):
+        user = user_model.objects.create_user(role.value, password="correct horse 42")
+        Membership.objects.create(team=team, user=user, role=role)
+        result[role.value] = user
+    other = Team.objects.create(slug="other", name="Other team")
+    outsider = user_model.objects.create_user("outsider", password="correct horse 42")
+    Membership.objects.create(team=other, user=outsider, role=Role.MANAGER)
+    result["outsider"] = outsider
+    return result
+
+
+@pytest.fixture
+def worker_env(transactional_db, settings, tmp_path):
+    from django.db import connection
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "PYTEST_CURRENT_TEST"}
+    }
+    env["DATABASE_URL"] = _database_url(connection.settings_dict)
+    env["PAGERLINE_VAR_DIR"] = str(settings.VAR_DIR)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+def celery_worker(worker_env, tmp_path):
+    """A running worker (with beat when a test asks via the `beat` marker argument)."""
+    worker = WorkerProcess(worker_env, tmp_path / "worker.log", [])
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def make_worker(worker_env, tmp_path):
+    """Start workers with custom arguments (e.g. `-B` for beat); all stopped at teardown."""
+    workers: list[WorkerProcess] = []
+
+    def start(*extra_args: str, name: str = "worker") -> WorkerProcess:
+        args = list(extra_args)
+        if "-B" in args:
+            args += ["-s", str(tmp_path / f"{name}-beat-schedule")]
+        worker = WorkerProcess(worker_env, tmp_path / f"{name}.log", args)
+        worker.start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from incidents import services, sources
+from incidents.models import Service
+
+
+class Command(BaseCommand):
+    help = "Create an integration for a service and print its webhook URL (last line)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--service", required=True, help="service slug")
+        parser.add_argument("--source", required=True, choices=sorted(sources.REGISTRY))
+        parser.add_argument("--name", default="")
+
+    def handle(self, *args, service, source, name, **options):
+        try:
+            target = Service.objects.get(slug=service)
+        except Service.DoesNotExist:
+            raise CommandError(f"no service with slug {service!r}") from None
+        integration, token = services.integration_create(service=target, source=source, name=name)
+        self.stdout.write(f"Created integration {integration.pk} ({integration.name}).")
+        self.stdout.write("The token is shown only now; keep the URL secret.")
+        self.stdout.write(services.webhook_url(integration=integration, token=token))

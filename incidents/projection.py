@@ -1,0 +1,81 @@
+"""Fold an incident's events into its current state. Pure: the same code keeps the
+incident row up to date as events are appended and rebuilds it from the log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class EventLike(Protocol):
+    seq: int
+    kind: str
+    at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IncidentState:
+    status: str = ""
+    title: str = ""
+    severity: str = ""
+    dedup_key: str = ""
+    source_started_at: datetime | None = None
+    impact_started_at: datetime | None = None
+    detected_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    last_seq: int = 0
+    updated_at: datetime | None = None
+
+
+FIELDS = tuple(IncidentState.__dataclass_fields__)
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _impact_start(state: IncidentState) -> datetime | None:
+    candidates = [t for t in (state.source_started_at, state.detected_at) if t is not None]
+    return min(candidates) if candidates else None
+
+
+def apply(state: IncidentState, event: EventLike) -> IncidentState:
+    kind, at, data = event.kind, event.at, event.data
+    changes: dict[str, Any] = {"last_seq": event.seq}
+    if state.updated_at is None or at > state.updated_at:
+        changes["updated_at"] = at
+    if kind == "triggered":
+        changes.update(
+            status="triggered",
+            title=data["title"],
+            severity=data["severity"],
+            dedup_key=data["dedup_key"],
+            detected_at=at,
+        )
+    elif kind == "alert_fired":
+        started = _parse(data.get("starts_at"))
+        if started and (state.source_started_at is None or started < state.source_started_at):
+            changes["source_started_at"] = started
+    elif kind == "acknowledged":
+        changes["status"] = "acknowledged"
+        if state.acknowledged_at is None:
+            changes["acknowledged_at"] = at
+    elif kind == "resolved":
+        changes.update(status="resolved", resolved_at=at)
+    new = replace(state, **changes)
+    return replace(new, impact_started_at=_impact_start(new))
+
+
+def replay(events: Iterable[EventLike]) -> IncidentState:
+    state = IncidentState()
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def state_of(incident: object) -> IncidentState:
+    return IncidentState(**{name: getattr(incident, name) for name in FIELDS})
