@@ -112,7 +112,7 @@ def alert_webhook(request, source: str, token: str = ""):
     if problem:
         return problem
     payload, text = decoded
-    errors = sources.get(source).validate(payload)
+    errors = sources.get(source).validate(payload, integration.options)
     if errors:
         return _error(400, "payload is not a valid " + source + " webhook", errors=errors)
     try:

@@ -30,6 +30,9 @@ class Service(models.Model):
 
 class SourceKind(models.TextChoices):
     ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+    GRAFANA = "grafana", "Grafana alerting"
+    PAGERDUTY = "pagerduty", "PagerDuty Events v2"
+    GENERIC = "generic", "Generic JSON"
 
 
 class Integration(models.Model):
@@ -41,6 +44,14 @@ class Integration(models.Model):
     token_prefix = models.CharField(max_length=8, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     enabled = models.BooleanField(default=True)
+    # Source-specific options, e.g. the generic source's field mapping (dotted paths).
+    options = models.JSONField(default=dict, blank=True)
+    # A firing alert this soon after its incident resolved reopens it instead of opening
+    # a new one (0 = never reopen).
+    reopen_window_seconds = models.PositiveIntegerField(default=0)
+    # Expect a heartbeat (Watchdog alert or /hooks/heartbeat ping) at least this often.
+    heartbeat_interval_seconds = models.PositiveIntegerField(null=True, blank=True)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["service__name", "name"]
@@ -51,6 +62,24 @@ class Integration(models.Model):
     @property
     def team(self) -> Team:
         return self.service.team
+
+
+class RoutingRule(models.Model):
+    """Sends an integration's alerts to another service when every matcher matches."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="routing_rules"
+    )
+    position = models.PositiveIntegerField(default=0)
+    # [{"label": "service", "op": "=", "value": "checkout"}]; ops: =, !=, =~, !~
+    matchers = models.JSONField(default=list)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["integration_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"rule {self.position} of {self.integration} -> {self.service}"
 
 
 class DeliveryStatus(models.TextChoices):

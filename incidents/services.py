@@ -158,7 +158,7 @@ def delivery_process(*, delivery: AlertDelivery, token: str) -> str:
                 if not mine:
                     return "lost"
                 source = sources.get(delivery.integration.source)
-                alert_events = source.parse(json.loads(delivery.body))
+                alert_events = source.parse(json.loads(delivery.body), delivery.integration.options)
                 alerts_apply(
                     integration=delivery.integration,
                     alert_events=alert_events,

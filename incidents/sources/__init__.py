@@ -1,23 +1,45 @@
-"""Alert source registry: one pure module per sender, each with validate() and parse()."""
+"""Alert source registry: one pure module per sender.
+
+Each module defines SOURCE, `validate(payload, options) -> list[str]` (field errors that
+make the webhook answer 400), `parse(payload, options) -> list[AlertEvent]`, and may
+define `prepare(payload) -> (payload_to_store, extra_response_fields)` for work that must
+happen before the body is stored (PagerDuty's generated dedup_key). `options` is the
+integration's options dict (e.g. the generic source's field mapping).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 
 from incidents.alerts import AlertEvent
 from incidents.sources import alertmanager
 
 
+def _no_preparation(payload: object) -> tuple[object, dict]:
+    return payload, {}
+
+
 @dataclass(frozen=True)
 class Source:
     name: str
-    validate: Callable[[object], list[str]]
-    parse: Callable[[object], list[AlertEvent]]
+    validate: Callable[[object, Mapping | None], list[str]]
+    parse: Callable[[object, Mapping | None], list[AlertEvent]]
+    prepare: Callable[[object], tuple[object, dict]] = _no_preparation
+
+    @classmethod
+    def from_module(cls, module: ModuleType) -> Source:
+        return cls(
+            name=module.SOURCE,
+            validate=module.validate,
+            parse=module.parse,
+            prepare=getattr(module, "prepare", _no_preparation),
+        )
 
 
 REGISTRY: dict[str, Source] = {
-    alertmanager.SOURCE: Source(alertmanager.SOURCE, alertmanager.validate, alertmanager.parse),
+    alertmanager.SOURCE: Source.from_module(alertmanager),
 }
 
 

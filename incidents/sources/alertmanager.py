@@ -6,6 +6,8 @@ incident, each alert's `fingerprint` names the alert inside it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from incidents.alerts import AlertEvent, AlertStatus, Link, PayloadError
 from incidents.sources.common import (
     parse_time,
@@ -19,7 +21,7 @@ HEARTBEAT_ALERTNAMES = frozenset({"Watchdog", "DeadMansSwitch"})
 MAX_TEXT = 1000
 
 
-def validate(payload: object) -> list[str]:
+def validate(payload: object, options: Mapping | None = None) -> list[str]:
     """Field errors that make the payload unusable; empty when it can be accepted."""
     if not isinstance(payload, dict):
         return ["body: expected a JSON object"]
@@ -51,8 +53,8 @@ def validate(payload: object) -> list[str]:
     return errors
 
 
-def parse(payload: object) -> list[AlertEvent]:
-    errors = validate(payload)
+def parse(payload: object, options: Mapping | None = None) -> list[AlertEvent]:
+    errors = validate(payload, options)
     if errors:
         raise PayloadError(errors)
     assert isinstance(payload, dict)

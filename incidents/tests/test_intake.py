@@ -142,7 +142,9 @@ def test_replaying_the_events_rebuilds_the_incident_row(integration):
 def test_a_claimed_delivery_is_processed_once_even_if_drained_again(integration):
     record, _ = integration
     services.delivery_accept(
-        integration=record, body=json.dumps(fixture_json("alertmanager/firing.json")), received_at=T0
+        integration=record,
+        body=json.dumps(fixture_json("alertmanager/firing.json")),
+        received_at=T0,
     )
     token, batch = services.deliveries_claim(limit=10)
     assert services.deliveries_claim(limit=10)[1] == []  # nobody else gets it
@@ -154,7 +156,9 @@ def test_a_claimed_delivery_is_processed_once_even_if_drained_again(integration)
 def test_an_expired_claim_is_taken_over(integration, settings):
     record, _ = integration
     services.delivery_accept(
-        integration=record, body=json.dumps(fixture_json("alertmanager/firing.json")), received_at=T0
+        integration=record,
+        body=json.dumps(fixture_json("alertmanager/firing.json")),
+        received_at=T0,
     )
     dead_token, _ = services.deliveries_claim(limit=10, now=T0)
     later = T0 + timedelta(seconds=settings.PAGERLINE_CLAIM_TIMEOUT_SECONDS + 1)
