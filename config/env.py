@@ -75,9 +75,10 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict:
             "OPTIONS": options,
         }
     if parts.scheme == "sqlite":
+        # sqlite:///relative/path.sqlite3 or sqlite:////absolute/path.sqlite3
         path = unquote(parts.path)
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            path = path.lstrip("/")
+        absolute = url.startswith("sqlite:////")
+        path = ("/" if absolute else "") + path.lstrip("/")
         if not path:
             raise ImproperlyConfigured(f"{name} must name a file: sqlite:///path/to/db.sqlite3")
         return sqlite_database(Path(path))

@@ -33,9 +33,7 @@ def test_a_real_worker_opens_and_resolves_the_incident(client, integration, cele
         message="the worker did not resolve the incident",
     )
     assert Incident.objects.count() == 1
-    assert set(AlertDelivery.objects.values_list("status", flat=True)) == {
-        DeliveryStatus.PROCESSED
-    }
+    assert set(AlertDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.PROCESSED}
 
 
 def test_deliveries_accepted_while_no_worker_runs_are_processed_later(

@@ -1,0 +1,84 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config import env
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "call"),
+    [
+        ("DEBUG", "maybe", lambda: env.env_bool("DEBUG")),
+        ("WORKERS", "two", lambda: env.env_int("WORKERS", 1)),
+        ("WORKERS", "0", lambda: env.env_int("WORKERS", 1, minimum=1)),
+    ],
+)
+def test_it_refuses_bad_values_naming_the_variable(monkeypatch, name, value, call):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=name):
+        call()
+
+
+def test_it_reads_good_values(monkeypatch):
+    monkeypatch.setenv("DEBUG", "yes")
+    monkeypatch.setenv("WORKERS", "4")
+    monkeypatch.setenv("HOSTS", "a.example, b.example")
+    assert env.env_bool("DEBUG") is True
+    assert env.env_int("WORKERS", 1) == 4
+    assert env.env_list("HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_it_turns_a_postgres_url_into_database_settings():
+    db = env.database_from_url(
+        "postgres://pager:s%40cret@db.internal:5433/pagerline?sslmode=require"
+    )
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("pagerline", "pager", "s@cret")
+    assert (db["HOST"], db["PORT"]) == ("db.internal", "5433")
+    assert db["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_it_turns_a_sqlite_url_into_database_settings(tmp_path):
+    db = env.database_from_url(f"sqlite:///{tmp_path}/x.sqlite3")
+    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["NAME"] == f"{tmp_path}/x.sqlite3"
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://localhost/db", "postgres://localhost", "postgres://h:port/db", "sqlite://"]
+)
+def test_it_refuses_unusable_database_urls(url):
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        env.database_from_url(url)
+
+
+def test_it_maps_redis_urls_for_celery_and_redis_py():
+    assert env.redis_location("redis://cache:6379/2") == ("redis://cache:6379/2",) * 2
+    assert env.redis_location("unix:///run/redis.sock") == (
+        "redis+socket:///run/redis.sock",
+        "unix:///run/redis.sock",
+    )
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        env.redis_location("http://cache")
+
+
+def test_it_maps_email_urls():
+    smtp = env.email_from_url("smtp+tls://bot:pw@mail.example:587")
+    assert smtp["EMAIL_HOST"] == "mail.example" and smtp["EMAIL_PORT"] == 587
+    assert smtp["EMAIL_USE_TLS"] and not smtp["EMAIL_USE_SSL"]
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
+        env.email_from_url("carrier-pigeon://coop")
+
+
+def test_settings_fail_at_start_up_on_a_bad_value():
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "perhaps"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "DEBUG='perhaps' is not a boolean" in result.stderr
