@@ -1,4 +1,5 @@
-"""Writes for the incidents app: integrations, alert intake and responder actions."""
+"""Writes for alert intake: integrations, deliveries (accept, claim, process) and applying
+parsed alert events to incidents."""
 
 from __future__ import annotations
 
@@ -355,30 +356,3 @@ def _last_truncation(incident: Incident) -> int | None:
         .first()
     )
     return last["count"] if last else None
-
-
-# --- responder actions ------------------------------------------------------------------------
-
-
-class InvalidTransition(Exception):
-    """The action does not apply to the incident in its current state."""
-
-
-def incident_acknowledge(*, incident_id: int, user, at: datetime | None = None) -> Incident:
-    with transaction.atomic():
-        incident = Incident.objects.select_for_update().get(pk=incident_id)
-        if incident.status != IncidentStatus.TRIGGERED:
-            raise InvalidTransition(f"incident #{incident.pk} is {incident.status}, not triggered")
-        events.incident_acknowledged(incident=incident, at=at or timezone.now(), actor=user)
-    return incident
-
-
-def incident_resolve(*, incident_id: int, user, at: datetime | None = None) -> Incident:
-    with transaction.atomic():
-        incident = Incident.objects.select_for_update().get(pk=incident_id)
-        if incident.status == IncidentStatus.RESOLVED:
-            raise InvalidTransition(f"incident #{incident.pk} is already resolved")
-        events.incident_resolved(
-            incident=incident, at=at or timezone.now(), reason="resolved by a responder", actor=user
-        )
-    return incident
