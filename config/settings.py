@@ -172,7 +172,10 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+import plotly  # noqa: E402 - only to locate its bundled plotly.min.js
+
+# plotly.js comes from the plotly package itself: /static/plotly/plotly.min.js, no CDN.
+STATICFILES_DIRS = [BASE_DIR / "static", ("plotly", Path(plotly.__file__).parent / "package_data")]
 # WhiteNoise serves assets (plotly.js included) straight from the app and static/ folders,
 # so no collectstatic step and no CDN are needed.
 STATIC_ROOT = VAR_DIR / "static"

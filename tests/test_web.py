@@ -100,3 +100,9 @@ def test_the_feed_lists_open_and_resolved(client, users, integration):
 def test_static_assets_are_served_locally(client):
     response = client.get("/static/css/app.css")
     assert response.status_code == 200
+
+
+def test_plotly_js_is_served_locally(client):
+    response = client.get("/static/plotly/plotly.min.js")
+    assert response.status_code == 200
+    assert b"plotly" in b"".join(response.streaming_content)[:2000].lower()
