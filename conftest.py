@@ -30,6 +30,22 @@ def _embedded_redis():
         embedded.stop(pid)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Give each pytest run its own test database, so concurrent runs on one machine
+    (several developers' checkouts, or CI beside a developer) never drop each other's."""
+    from django.conf import settings
+
+    suffix = f"_{os.getpid()}"
+    for database in settings.DATABASES.values():
+        test = database.setdefault("TEST", {})
+        if database["ENGINE"].endswith("sqlite3"):
+            name = Path(test.get("NAME") or f"{database['NAME']}.test")
+            test["NAME"] = str(name.with_name(f"{name.stem}{suffix}{name.suffix}"))
+        else:
+            test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}{suffix}"
+
+
 def _database_url(settings_dict: dict) -> str:
     if settings_dict["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
@@ -171,11 +187,14 @@ def make_worker(worker_env, tmp_path):
     """Start workers with custom arguments (e.g. `-B` for beat); all stopped at teardown."""
     workers: list[WorkerProcess] = []
 
-    def start(*extra_args: str, name: str = "worker") -> WorkerProcess:
+    def start(
+        *extra_args: str, name: str = "worker", env: dict[str, str] | None = None
+    ) -> WorkerProcess:
+        """`env` adds or overrides variables of the worker's environment."""
         args = list(extra_args)
         if "-B" in args:
             args += ["-s", str(tmp_path / f"{name}-beat-schedule")]
-        worker = WorkerProcess(worker_env, tmp_path / f"{name}.log", args)
+        worker = WorkerProcess({**worker_env, **(env or {})}, tmp_path / f"{name}.log", args)
         worker.start()
         workers.append(worker)
         return worker
@@ -183,3 +202,86 @@ def make_worker(worker_env, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
+
+
+class WebProcess:
+    """A real gunicorn serving the app against the test database, on a free local port."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2):
+        self.env = env
+        self.log_path = log_path
+        self.workers = workers
+        self.port = _free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        import urllib.request
+
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--graceful-timeout",
+                "10",
+            ],
+            cwd=ROOT,
+            env={**self.env, "ALLOWED_HOSTS": "127.0.0.1,localhost"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):  # noqa: S310
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not start; see {self.log_path}")
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM): in-flight requests finish, as in a rolling restart."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def make_web(worker_env, tmp_path):
+    """Start real gunicorn servers against the test database; all stopped at teardown."""
+    servers: list[WebProcess] = []
+
+    def start(name: str = "web", workers: int = 2) -> WebProcess:
+        server = WebProcess(worker_env, tmp_path / f"{name}.log", workers)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

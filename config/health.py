@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 
@@ -33,3 +34,9 @@ def readyz(request):
             {"status": "unavailable", "message": detail, "failed": failed}, status=503
         )
     return JsonResponse({"status": "ready"})
+
+
+@csrf_exempt
+def bench_bare(request):
+    """The floor for bench/ingest.py: Django's full middleware stack, no I/O, a 202."""
+    return JsonResponse({"status": "accepted"}, status=202)

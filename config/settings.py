@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -136,6 +137,38 @@ PAGERLINE_REDRIVE_AFTER_SECONDS = env_int("PAGERLINE_REDRIVE_AFTER_SECONDS", 5, 
 PAGERLINE_CLAIM_TIMEOUT_SECONDS = env_int("PAGERLINE_CLAIM_TIMEOUT_SECONDS", 60, minimum=5)
 PAGERLINE_DRAIN_BATCH = env_int("PAGERLINE_DRAIN_BATCH", 200, minimum=1)
 PAGERLINE_MAX_BODY_BYTES = env_int("PAGERLINE_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+# Serves /bench/bare (a 202 with no I/O) so bench/ingest.py can compare intake against the
+# cost of the bare stack under the same server; off in normal deployments.
+PAGERLINE_BENCH_VIEWS = env_bool("PAGERLINE_BENCH_VIEWS", False)
+
+# Escalation: beat's auditor runs this often and re-drives any step overdue by more than
+# PAGERLINE_ESCALATION_OVERDUE_SECONDS (its ETA task was lost with a killed worker).
+PAGERLINE_ESCALATION_AUDIT_SECONDS = env_int("PAGERLINE_ESCALATION_AUDIT_SECONDS", 60, minimum=1)
+PAGERLINE_ESCALATION_OVERDUE_SECONDS = env_int("PAGERLINE_ESCALATION_OVERDUE_SECONDS", 5, minimum=0)
+# Notifications: transient failures are retried with exponential backoff (base, 2x, 4x...);
+# an endpoint's circuit opens after N consecutive failures and half-opens after a cool-down.
+PAGERLINE_NOTIFY_MAX_ATTEMPTS = env_int("PAGERLINE_NOTIFY_MAX_ATTEMPTS", 5, minimum=1)
+PAGERLINE_NOTIFY_BACKOFF_SECONDS = env_int("PAGERLINE_NOTIFY_BACKOFF_SECONDS", 30, minimum=1)
+PAGERLINE_NOTIFY_CLAIM_TIMEOUT_SECONDS = env_int(
+    "PAGERLINE_NOTIFY_CLAIM_TIMEOUT_SECONDS", 120, minimum=10
+)
+PAGERLINE_WEBHOOK_TIMEOUT_SECONDS = env_int("PAGERLINE_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+PAGERLINE_BREAKER_THRESHOLD = env_int("PAGERLINE_BREAKER_THRESHOLD", 5, minimum=1)
+PAGERLINE_BREAKER_COOLDOWN_SECONDS = env_int("PAGERLINE_BREAKER_COOLDOWN_SECONDS", 60, minimum=1)
+
+# /metrics (Prometheus): when a token is set, scrapers must send `Authorization: Bearer <it>`.
+PAGERLINE_METRICS_TOKEN = env_str("PAGERLINE_METRICS_TOKEN", "")
+if PAGERLINE_METRICS_TOKEN and len(PAGERLINE_METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("PAGERLINE_METRICS_TOKEN must be at least 16 characters")
+# The ingest latency histogram of /metrics covers deliveries received this recently.
+PAGERLINE_INGEST_LATENCY_WINDOW_SECONDS = env_int(
+    "PAGERLINE_INGEST_LATENCY_WINDOW_SECONDS", 300, minimum=10
+)
+# The MTTx rollup follows the incident event log by id; an event younger than this may
+# belong to a transaction still in flight, so the rollup looks at it again next time.
+PAGERLINE_MTTX_COMMIT_MARGIN_SECONDS = env_int(
+    "PAGERLINE_MTTX_COMMIT_MARGIN_SECONDS", 300, minimum=0
+)
 
 EMAIL_URL = env_str("EMAIL_URL", "console://")
 _email = email_from_url(EMAIL_URL)
@@ -186,6 +219,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PAGERLINE_BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto only when told to.
+if env_bool("PAGERLINE_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

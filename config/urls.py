@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -12,4 +13,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("incidents.urls")),
     path("", include("metrics.urls")),
+    path("", include("oncall.urls")),
 ]
+
+if settings.PAGERLINE_BENCH_VIEWS:
+    urlpatterns.append(path("bench/bare", health.bench_bare))

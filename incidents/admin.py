@@ -72,3 +72,111 @@ class AlertAdmin(admin.ModelAdmin):
     list_display = ["fingerprint", "incident", "status", "starts_at", "fire_count"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in Alert._meta.fields]
+
+
+# --- paging: escalation policies, contact methods, notifications, maintenance, breakers -----
+
+from incidents import models as paging_models  # noqa: E402 - appended section
+from incidents.services import maintenance as maintenance_services  # noqa: E402
+from incidents.services import notifications as notification_services  # noqa: E402
+
+
+class EscalationTargetInline(admin.TabularInline):
+    model = paging_models.EscalationTarget
+    extra = 1
+
+
+@admin.register(paging_models.EscalationStep)
+class EscalationStepAdmin(admin.ModelAdmin):
+    list_display = ["policy", "position", "delay_seconds"]
+    list_filter = ["policy"]
+    inlines = [EscalationTargetInline]
+
+
+class EscalationStepInline(admin.TabularInline):
+    model = paging_models.EscalationStep
+    extra = 1
+    show_change_link = True
+
+
+@admin.register(paging_models.EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "repeat", "fallback_user", "updated_at"]
+    list_filter = ["team"]
+    inlines = [EscalationStepInline]
+
+
+@admin.register(paging_models.IncidentEscalation)
+class IncidentEscalationAdmin(admin.ModelAdmin):
+    list_display = ["incident", "state", "step_index", "round", "next_fire_at", "last_fired_at"]
+    list_filter = ["state"]
+    readonly_fields = [f.name for f in paging_models.IncidentEscalation._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(paging_models.ContactMethod)
+class ContactMethodAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "address", "enabled", "notify_escalations", "notify_handoffs"]
+    list_filter = ["kind", "enabled"]
+    readonly_fields = ["secret", "created_at"]
+
+
+@admin.register(paging_models.Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "incident",
+        "user",
+        "channel",
+        "reason",
+        "status",
+        "attempt",
+        "next_attempt_at",
+        "duration_ms",
+        "error",
+    ]
+    list_filter = ["status", "channel", "reason"]
+    readonly_fields = [f.name for f in paging_models.Notification._meta.fields]
+    list_select_related = ["incident", "user"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(paging_models.MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["reason", "team", "starts_at", "ends_at", "cancelled_at", "created_by"]
+    list_filter = ["team"]
+    filter_horizontal = ["services"]
+    readonly_fields = ["cancelled_at", "created_at"]
+    actions = ["end_now"]
+
+    @admin.action(description="End selected windows now (paging resumes)")
+    def end_now(self, request, queryset):
+        ended = 0
+        for window in queryset:
+            try:
+                maintenance_services.maintenance_end(window_id=window.pk, user=request.user)
+                ended += 1
+            except maintenance_services.MaintenanceError:
+                pass
+        messages.info(request, f"{ended} maintenance windows ended")
+
+
+@admin.register(paging_models.CircuitBreaker)
+class CircuitBreakerAdmin(admin.ModelAdmin):
+    list_display = ["endpoint", "state", "failures", "opened_at", "updated_at", "last_error"]
+    list_filter = ["state"]
+    readonly_fields = [f.name for f in paging_models.CircuitBreaker._meta.fields]
+    actions = ["close"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Close selected breakers (retry held notifications now)")
+    def close(self, request, queryset):
+        for breaker in queryset:
+            notification_services.breaker_reset(endpoint=breaker.endpoint)
+        messages.info(request, f"{queryset.count()} breakers closed")

@@ -41,26 +41,57 @@ def _append(
         setattr(incident, name, getattr(state, name))
     if save:
         incident.save(update_fields=list(projection.FIELDS))
+    # Escalation follows the lifecycle (trigger, ack, resolve, reopen...): its writes join
+    # this transaction and its tasks are enqueued on commit. Imported here: it appends
+    # events itself.
+    from incidents.services.escalation import escalation_on_event
+
+    escalation_on_event(incident=incident, event=event)
     return event
 
 
 def incident_triggered(
-    *, service: Service, dedup_key: str, title: str, severity: str, at: datetime, source: str
+    *,
+    service: Service,
+    dedup_key: str,
+    title: str,
+    severity: str,
+    at: datetime,
+    source: str,
+    actor=None,
+    description: str = "",
+    started_at: datetime | None = None,
 ) -> Incident:
-    """Open a new incident. Raises IntegrityError if one is already open for the key."""
+    """Open a new incident. Raises IntegrityError if one is already open for the key.
+
+    A responder opening one by hand is the `actor`, with an optional description and the
+    time they say impact began (`started_at`).
+    """
     data = {"title": title, "severity": severity, "dedup_key": dedup_key, "source": source}
+    if description:
+        data["description"] = description
+    if started_at is not None:
+        data["started_at"] = _iso(started_at)
     first = IncidentEvent(seq=1, kind=EventKind.TRIGGERED, at=at, data=data)
     state = projection.apply(projection.IncidentState(), first)
     fields = {name: getattr(state, name) for name in projection.FIELDS}
     fields["last_seq"] = 0
     with transaction.atomic():
         incident = Incident.objects.create(service=service, **fields)
-        _append(incident, EventKind.TRIGGERED, at=at, data=data, actor_label=source)
+        label = "" if actor else source
+        _append(incident, EventKind.TRIGGERED, at=at, data=data, actor=actor, actor_label=label)
     return incident
 
 
 def alert_fired(
-    *, incident: Incident, alert: AlertEvent, at: datetime, refire: bool, save: bool = True
+    *,
+    incident: Incident,
+    alert: AlertEvent,
+    at: datetime,
+    refire: bool,
+    fire_count: int = 1,
+    flapping: bool = False,
+    save: bool = True,
 ) -> IncidentEvent:
     data = {
         "fingerprint": alert.fingerprint,
@@ -68,6 +99,8 @@ def alert_fired(
         "starts_at": _iso(alert.starts_at),
         "refire": refire,
     }
+    if refire:
+        data.update(fire_count=fire_count, flapping=flapping)
     return _append(
         incident, EventKind.ALERT_FIRED, at=at, data=data, actor_label=alert.source, save=save
     )
@@ -95,6 +128,51 @@ def sender_truncated(
     )
 
 
+def clock_skew(
+    *,
+    incident: Incident,
+    fingerprint: str,
+    reported: datetime,
+    at: datetime,
+    source: str,
+    save: bool = True,
+) -> IncidentEvent:
+    """A sender reported a start time in the future; it was clamped to the receive time."""
+    data = {
+        "fingerprint": fingerprint,
+        "reported_starts_at": _iso(reported),
+        "clamped_to": _iso(at),
+    }
+    return _append(incident, EventKind.CLOCK_SKEW, at=at, data=data, actor_label=source, save=save)
+
+
+def unrouted(
+    *, incident: Incident, fingerprint: str, at: datetime, source: str, save: bool = True
+) -> IncidentEvent:
+    """The integration has routing rules and none matched: the default service took it."""
+    return _append(
+        incident,
+        EventKind.UNROUTED,
+        at=at,
+        data={"fingerprint": fingerprint},
+        actor_label=source,
+        save=save,
+    )
+
+
+def source_action_ignored(
+    *, incident: Incident, action: str, reason: str, at: datetime, source: str, save: bool = True
+) -> IncidentEvent:
+    return _append(
+        incident,
+        EventKind.SOURCE_ACTION_IGNORED,
+        at=at,
+        data={"action": action, "reason": reason},
+        actor_label=source,
+        save=save,
+    )
+
+
 def incident_resolved(
     *,
     incident: Incident,
@@ -115,6 +193,26 @@ def incident_resolved(
     )
 
 
+def incident_reopened(
+    *,
+    incident: Incident,
+    at: datetime,
+    reason: str,
+    actor=None,
+    actor_label: str = "",
+    save: bool = True,
+) -> IncidentEvent:
+    return _append(
+        incident,
+        EventKind.REOPENED,
+        at=at,
+        data={"reason": reason},
+        actor=actor,
+        actor_label=actor_label,
+        save=save,
+    )
+
+
 def incident_acknowledged(
     *, incident: Incident, at: datetime, actor=None, actor_label: str = "", save: bool = True
 ) -> IncidentEvent:
@@ -123,5 +221,153 @@ def incident_acknowledged(
     )
 
 
-def note_added(*, incident: Incident, at: datetime, text: str, actor=None) -> IncidentEvent:
-    return _append(incident, EventKind.NOTE, at=at, data={"text": text}, actor=actor)
+def note_added(
+    *, incident: Incident, at: datetime, text: str, actor=None, actor_label: str = ""
+) -> IncidentEvent:
+    """`text` is the Markdown source; it is rendered (and sanitised) only for display."""
+    return _append(
+        incident, EventKind.NOTE, at=at, data={"text": text}, actor=actor, actor_label=actor_label
+    )
+
+
+def incident_unacknowledged(
+    *, incident: Incident, at: datetime, actor=None, actor_label: str = ""
+) -> IncidentEvent:
+    return _append(incident, EventKind.UNACKNOWLEDGED, at=at, actor=actor, actor_label=actor_label)
+
+
+def severity_changed(
+    *,
+    incident: Incident,
+    at: datetime,
+    old: str,
+    new: str,
+    actor=None,
+    actor_label: str = "",
+) -> IncidentEvent:
+    return _append(
+        incident,
+        EventKind.SEVERITY_CHANGED,
+        at=at,
+        data={"from": old, "to": new},
+        actor=actor,
+        actor_label=actor_label,
+    )
+
+
+def incident_assigned(
+    *,
+    incident: Incident,
+    at: datetime,
+    assignee_id: int | None,
+    assignee_name: str,
+    actor=None,
+    actor_label: str = "",
+) -> IncidentEvent:
+    """`assignee_id` None unassigns; the name is kept so the timeline reads well forever."""
+    data = {
+        "assignee_id": assignee_id,
+        "assignee": assignee_name,
+        "previous_id": incident.assignee_id,
+    }
+    return _append(
+        incident, EventKind.ASSIGNED, at=at, data=data, actor=actor, actor_label=actor_label
+    )
+
+
+def impact_start_corrected(
+    *,
+    incident: Incident,
+    at: datetime,
+    impact_started_at: datetime,
+    reason: str,
+    actor=None,
+    actor_label: str = "",
+) -> IncidentEvent:
+    data = {
+        "impact_started_at": _iso(impact_started_at),
+        "previous": _iso(incident.impact_started_at),
+        "reason": reason,
+    }
+    return _append(
+        incident,
+        EventKind.IMPACT_START_CORRECTED,
+        at=at,
+        data=data,
+        actor=actor,
+        actor_label=actor_label,
+    )
+
+
+def drill_attached(
+    *,
+    incident: Incident,
+    at: datetime,
+    drill_id: int,
+    drill_name: str,
+    automatic: bool,
+    actor=None,
+) -> IncidentEvent:
+    """The incident was counted as part of a failover drill (kept out of production figures)."""
+    data = {"drill_id": drill_id, "drill_name": drill_name, "automatic": automatic}
+    label = "" if actor else "drill"
+    return _append(
+        incident, EventKind.DRILL_ATTACHED, at=at, data=data, actor=actor, actor_label=label
+    )
+
+
+def drill_detached(
+    *,
+    incident: Incident,
+    at: datetime,
+    drill_id: int,
+    drill_name: str,
+    automatic: bool,
+    actor=None,
+) -> IncidentEvent:
+    data = {"drill_id": drill_id, "drill_name": drill_name, "automatic": automatic}
+    label = "" if actor else "drill"
+    return _append(
+        incident, EventKind.DRILL_DETACHED, at=at, data=data, actor=actor, actor_label=label
+    )
+
+
+def escalated(
+    *, incident: Incident, at: datetime, step: int, round: int, targets: list[str], summary: str
+) -> IncidentEvent:
+    """A step of the escalation fired; `targets` are the usernames it paged."""
+    data = {"step": step, "round": round, "targets": targets, "summary": summary}
+    return _append(incident, EventKind.ESCALATED, at=at, data=data, actor_label="escalation")
+
+
+def escalation_warning(
+    *, incident: Incident, at: datetime, summary: str, fallback: str | None
+) -> IncidentEvent:
+    """A step reached nobody (or not everyone); `fallback` is who was paged instead."""
+    data = {"summary": summary, "fallback": fallback}
+    return _append(
+        incident, EventKind.ESCALATION_WARNING, at=at, data=data, actor_label="escalation"
+    )
+
+
+def escalation_exhausted(*, incident: Incident, at: datetime, summary: str) -> IncidentEvent:
+    return _append(
+        incident,
+        EventKind.ESCALATION_EXHAUSTED,
+        at=at,
+        data={"summary": summary},
+        actor_label="escalation",
+    )
+
+
+def in_maintenance(
+    *, incident: Incident, at: datetime, window_id: int, reason: str, ends_at: datetime
+) -> IncidentEvent:
+    """Paging is held until the maintenance window ends; the incident itself goes on."""
+    data = {
+        "window_id": window_id,
+        "reason": reason,
+        "ends_at": _iso(ends_at),
+        "summary": f"in maintenance until {ends_at:%Y-%m-%d %H:%M} UTC ({reason}): nobody paged",
+    }
+    return _append(incident, EventKind.IN_MAINTENANCE, at=at, data=data, actor_label="maintenance")

@@ -1,5 +1,10 @@
-"""Alert webhooks. The view only authenticates, checks and stores the body, then answers
-202; parsing and incident work happen in a Celery worker (see incidents.services)."""
+"""Alert webhooks. The views only authenticate, check and store the body, then answer 202;
+parsing and incident work happen in a Celery worker (see incidents.services).
+
+PagerDuty events are also taken at `/v2/enqueue`, PagerDuty's own path with the token as
+the body's `routing_key`, and are answered as PagerDuty answers, so its client libraries
+work unchanged when pointed at our base URL.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from incidents import services, sources
-from incidents.models import Integration, hash_token
+from incidents.models import AlertDelivery, Integration, hash_token
 
 log = logging.getLogger(__name__)
 
@@ -90,39 +95,133 @@ def read_json(request) -> tuple[object, JsonResponse | None]:
     return (payload, text), None
 
 
-@csrf_exempt
-def alert_webhook(request, source: str, token: str = ""):
+def _refuse_method(request) -> JsonResponse | None:
     if request.method != "POST":
         response = _error(405, "use POST")
         response["Allow"] = "POST"
         return response
-    if source not in sources.REGISTRY:
-        return _error(404, "no such integration")
+    return None
+
+
+def _refuse_content_type(request) -> JsonResponse | None:
     content_type = request.content_type or ""
     if content_type != "application/json" and not content_type.endswith("+json"):
         return _error(415, "Content-Type must be application/json")
+    return None
+
+
+def _find_integration(source: str, token: str) -> tuple[Integration | None, JsonResponse | None]:
     try:
-        integration = authenticate(source, token or _bearer(request))
+        return authenticate(source, token), None
     except DatabaseError:
         log.exception("database unavailable while authenticating a webhook")
-        return _unavailable()
-    if integration is None:
+        return None, _unavailable()
+
+
+class Answers:
+    """How a webhook answers: Pagerline's own shape, used by most senders."""
+
+    def accepted(self, delivery: AlertDelivery, extra: dict) -> JsonResponse:
+        return JsonResponse({"status": "accepted", "delivery": delivery.pk, **extra}, status=202)
+
+    def invalid(self, source: str, errors: list[str]) -> JsonResponse:
+        return _error(400, f"payload is not a valid {source} webhook", errors=errors)
+
+    def unknown_integration(self, status: int = 404) -> JsonResponse:
+        return _error(status, "no such integration")
+
+
+class PagerDutyAnswers(Answers):
+    """PagerDuty Events API v2 answers, which its client libraries read."""
+
+    def accepted(self, delivery: AlertDelivery, extra: dict) -> JsonResponse:
+        body = {"status": "success", "message": "Event processed", **extra}
+        return JsonResponse(body, status=202)
+
+    def invalid(self, source: str, errors: list[str]) -> JsonResponse:
+        body = {"status": "invalid event", "message": "Event object is invalid", "errors": errors}
+        return JsonResponse(body, status=400)
+
+    def unknown_integration(self, status: int = 404) -> JsonResponse:
+        body = {
+            "status": "invalid event",
+            "message": "Routing key is invalid",
+            "errors": ["routing_key: no integration has this routing key"],
+        }
+        return JsonResponse(body, status=status)
+
+
+ANSWERS = {"pagerduty": PagerDutyAnswers()}
+DEFAULT_ANSWERS = Answers()
+
+
+@csrf_exempt
+def alert_webhook(request, source: str, token: str = ""):
+    """`/hooks/<source>/<token>`, or the token as a bearer header."""
+    problem = _refuse_method(request)
+    if problem:
+        return problem
+    if source not in sources.REGISTRY:
         return _error(404, "no such integration")
+    problem = _refuse_content_type(request)
+    if problem:
+        return problem
+    answers = ANSWERS.get(source, DEFAULT_ANSWERS)
+    integration, problem = _find_integration(source, token or _bearer(request))
+    if problem:
+        return problem
+    if integration is None:
+        return answers.unknown_integration()
     decoded, problem = read_json(request)
     if problem:
         return problem
     payload, text = decoded
-    errors = sources.get(source).validate(payload, integration.options)
+    return _accept(integration=integration, payload=payload, text=text, answers=answers)
+
+
+@csrf_exempt
+def pagerduty_enqueue(request):
+    """`POST /v2/enqueue`: PagerDuty's path; the body's routing_key is the token."""
+    problem = _refuse_method(request) or _refuse_content_type(request)
+    if problem:
+        return problem
+    decoded, problem = read_json(request)
+    if problem:
+        return problem
+    payload, text = decoded
+    answers = ANSWERS["pagerduty"]
+    routing_key = payload.get("routing_key") if isinstance(payload, dict) else None
+    if routing_key is not None and not isinstance(routing_key, str):
+        return answers.invalid("pagerduty", ["routing_key: must be a string"])
+    if not routing_key:
+        return answers.invalid("pagerduty", ["routing_key: is required"])
+    integration, problem = _find_integration("pagerduty", routing_key)
+    if problem:
+        return problem
+    if integration is None:
+        # PagerDuty answers an unknown routing key with 400, not 404.
+        return answers.unknown_integration(400)
+    return _accept(integration=integration, payload=payload, text=text, answers=answers)
+
+
+def _accept(*, integration: Integration, payload: object, text: str, answers: Answers):
+    """Validate, prepare and store one delivery, and answer the sender."""
+    source = sources.get(integration.source)
+    errors = source.validate(payload, integration.options)
     if errors:
-        return _error(400, "payload is not a valid " + source + " webhook", errors=errors)
+        return answers.invalid(integration.source, errors)
+    prepared, extra = source.prepare(payload)
+    # Store what processing must see (e.g. a generated dedup_key); an untouched body is
+    # stored exactly as it arrived.
+    body = text if prepared is payload else json.dumps(prepared)
     try:
         delivery = services.delivery_accept(
-            integration=integration, body=text, received_at=timezone.now()
+            integration=integration, body=body, received_at=timezone.now()
         )
     except DatabaseError:
         log.exception("database unavailable while storing a delivery")
         return _unavailable()
-    return JsonResponse({"status": "accepted", "delivery": delivery.pk}, status=202)
+    return answers.accepted(delivery, extra)
 
 
 def _unavailable() -> JsonResponse:

@@ -27,6 +27,9 @@ class IncidentState:
     detected_at: datetime | None = None
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
+    impact_corrected_at: datetime | None = None
+    description: str = ""
+    assignee_id: int | None = None
     last_seq: int = 0
     updated_at: datetime | None = None
 
@@ -39,6 +42,8 @@ def _parse(value: str | None) -> datetime | None:
 
 
 def _impact_start(state: IncidentState) -> datetime | None:
+    if state.impact_corrected_at is not None:
+        return state.impact_corrected_at
     candidates = [t for t in (state.source_started_at, state.detected_at) if t is not None]
     return min(candidates) if candidates else None
 
@@ -55,6 +60,9 @@ def apply(state: IncidentState, event: EventLike) -> IncidentState:
             severity=data["severity"],
             dedup_key=data["dedup_key"],
             detected_at=at,
+            # A manual incident carries the reporter's start time and a description.
+            source_started_at=_parse(data.get("started_at")),
+            description=data.get("description", ""),
         )
     elif kind == "alert_fired":
         started = _parse(data.get("starts_at"))
@@ -66,6 +74,18 @@ def apply(state: IncidentState, event: EventLike) -> IncidentState:
             changes["acknowledged_at"] = at
     elif kind == "resolved":
         changes.update(status="resolved", resolved_at=at)
+    elif kind == "reopened":
+        # acknowledged_at stays: MTTA counts the first response, not the latest one.
+        changes.update(status="triggered", resolved_at=None)
+    elif kind == "unacknowledged":
+        # A withdrawn acknowledgement no longer counts: the next one sets the time again.
+        changes.update(status="triggered", acknowledged_at=None)
+    elif kind == "severity_changed":
+        changes["severity"] = data["to"]
+    elif kind == "assigned":
+        changes["assignee_id"] = data.get("assignee_id")
+    elif kind == "impact_start_corrected":
+        changes["impact_corrected_at"] = _parse(data["impact_started_at"])
     new = replace(state, **changes)
     return replace(new, impact_started_at=_impact_start(new))
 

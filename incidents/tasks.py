@@ -16,3 +16,34 @@ def redrive_deliveries() -> int:
     if services.deliveries_overdue():
         return services.deliveries_drain()
     return 0
+
+
+@shared_task(name="incidents.escalate", ignore_result=True)
+def escalate(escalation_id: int, token: str) -> str:
+    """One scheduled escalation firing (an ETA task); a stale token does nothing."""
+    from incidents.services import escalation
+
+    return escalation.escalation_advance(escalation_id=escalation_id, token=token)
+
+
+@shared_task(name="incidents.escalation_audit", ignore_result=True)
+def escalation_audit() -> int:
+    """Beat safety net: fire escalation steps whose ETA task was lost."""
+    from incidents.services import escalation
+
+    return escalation.escalations_audit()
+
+
+@shared_task(name="incidents.send_notification", ignore_result=True)
+def send_notification(notification_id: int) -> str:
+    from incidents.services import notifications
+
+    return notifications.notification_send(notification_id=notification_id)
+
+
+@shared_task(name="incidents.redrive_notifications", ignore_result=True)
+def redrive_notifications() -> int:
+    """Beat safety net: send notifications whose task was lost or whose worker died."""
+    from incidents.services import notifications
+
+    return notifications.notifications_redrive()

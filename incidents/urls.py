@@ -1,15 +1,56 @@
 from django.urls import path
 
-from incidents import hooks, views
+from incidents import api, api_maintenance, hooks, views, views_paging
 
 urlpatterns = [
+    path("maintenance/", views_paging.maintenance_list, name="maintenance-list"),
+    path("maintenance/<int:window_id>/end", views_paging.maintenance_end, name="maintenance-end"),
+    path("notifications/breakers/", views_paging.circuit_breakers, name="circuit-breakers"),
+    path(
+        "api/v1/maintenance-windows/",
+        api_maintenance.MaintenanceWindowList.as_view(),
+        name="api-maintenance-windows",
+    ),
+    path(
+        "api/v1/maintenance-windows/<int:window_id>/",
+        api_maintenance.MaintenanceWindowDetail.as_view(),
+        name="api-maintenance-window",
+    ),
+    path(
+        "api/v1/maintenance-windows/<int:window_id>/end",
+        api_maintenance.MaintenanceWindowEnd.as_view(),
+        name="api-maintenance-window-end",
+    ),
     path("hooks/<slug:source>/<str:token>", hooks.alert_webhook, name="alert-webhook"),
     path("hooks/<slug:source>", hooks.alert_webhook, name="alert-webhook-bearer"),
+    # PagerDuty's own path, so its client libraries work with only the base URL changed;
+    # some clients are configured with a trailing slash.
+    path("v2/enqueue", hooks.pagerduty_enqueue, name="pagerduty-enqueue"),
+    path("v2/enqueue/", hooks.pagerduty_enqueue),
     path("incidents/feed.json", views.incidents_feed, name="incidents-feed"),
+    path("incidents/", views.incident_list, name="incident-list"),
+    path("incidents/new", views.incident_new, name="incident-new"),
     path("incidents/<int:incident_id>/", views.incident_detail, name="incident-detail"),
+    path("incidents/<int:incident_id>/state.json", views.incident_state, name="incident-state"),
     path(
         "incidents/<int:incident_id>/<slug:action>",
         views.incident_action,
         name="incident-action",
+    ),
+    path("api/v1/incidents/", api.IncidentListCreate.as_view(), name="api-incidents"),
+    path(
+        "api/v1/incidents/<int:incident_id>/",
+        api.IncidentDetail.as_view(),
+        name="api-incident",
+    ),
+    path(
+        "api/v1/incidents/<int:incident_id>/timeline/",
+        api.IncidentTimeline.as_view(),
+        name="api-incident-timeline",
+    ),
+    path(
+        "api/v1/incidents/<int:incident_id>/<slug:action>/",
+        api.IncidentAction.as_view(),
+        name="api-incident-action",
     ),
 ]

@@ -1,7 +1,48 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from metrics import views
+from metrics import api, exposition, views, views_drills, views_reports
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    # --- drills, weekly reports, service pages -------------------------------------------
+    path("services/<slug:slug>/", views.service_page, name="service-page"),
+    path("drills/", views_drills.drill_list, name="drill-list"),
+    path("drills/new", views_drills.drill_new, name="drill-new"),
+    path("drills/<int:drill_id>/", views_drills.drill_review, name="drill-review"),
+    path("drills/<int:drill_id>/<slug:action>", views_drills.drill_action, name="drill-action"),
+    path("reports/<slug:team>/", views_reports.report_index, name="report-index"),
+    path("reports/<slug:team>/subscribe", views_reports.report_subscribe, name="report-subscribe"),
+    re_path(
+        r"^reports/(?P<team>[-\w]+)/(?P<week>\d{4}-W\d{2})/$",
+        views_reports.report_page,
+        name="report-page",
+    ),
+    re_path(
+        r"^reports/(?P<team>[-\w]+)/(?P<week>\d{4}-W\d{2})\.csv$",
+        views_reports.report_csv,
+        name="report-csv",
+    ),
+    # The chaos tooling's paths, with or without a trailing slash.
+    re_path(r"^api/v1/drills/?$", api.DrillListAPI.as_view(), name="api-drills"),
+    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/?$", api.DrillDetailAPI.as_view(), name="api-drill"),
+    re_path(
+        r"^api/v1/drills/(?P<drill_id>\d+)/review/?$",
+        api.DrillReviewAPI.as_view(),
+        name="api-drill-review",
+    ),
+    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/inject/?$", api.DrillInjectAPI.as_view()),
+    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/restore/?$", api.DrillRestoreAPI.as_view()),
+    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/finish/?$", api.DrillFinishAPI.as_view()),
+    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/attach/?$", api.DrillAttachAPI.as_view()),
+    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/detach/?$", api.DrillDetachAPI.as_view()),
+    re_path(
+        r"^api/v1/reports/(?P<team>[-\w]+)/(?P<week>\d{4}-W\d{2})/?$",
+        api.WeeklyReportAPI.as_view(),
+        name="api-weekly-report",
+    ),
+    # --- metrics engine ---------------------------------------------------------------------
+    path("metrics", exposition.prometheus_metrics, name="prometheus-metrics"),
+    path(
+        "api/v1/metrics/services/", api.ServiceMttxAPI.as_view(), name="api-metrics-services"
+    ),
 ]

@@ -1,30 +1,126 @@
+"""Dashboard and service page. Drill pages are in views_drills, report pages in
+views_reports. Figures are built by metrics.charts and drawn by static/js/charts.js."""
+
 from __future__ import annotations
 
 from itertools import groupby
 
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from incidents import selectors
+from metrics import charts, definitions, selectors_drills, selectors_pages
+from metrics.report_math import fmt_duration
+
+try:  # who is on call comes from the schedules work; the dashboard works without it
+    from oncall.selectors import oncall_now
+except ImportError:  # pragma: no cover - depends on the schedules app
+    oncall_now = None
+
+# Partials other parts of the app may provide; included only when they exist.
+PARTIALS = {
+    "escalation_warnings": "incidents/_escalation_warnings.html",
+    "maintenance_active": "incidents/_maintenance_active.html",
+}
+
+
+def _template_exists(name: str) -> bool:
+    try:
+        select_template([name])
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def _oncall(user, now) -> list[dict] | None:
+    """[{schedule, team, user, until}] or None when schedules are not available."""
+    if oncall_now is None:
+        return None
+    rows = []
+    for schedule, shift in oncall_now(user, now=now):
+        rows.append(
+            {
+                "schedule": schedule,
+                "team": schedule.team,
+                "user": getattr(shift, "user", None),
+                "until": getattr(shift, "end", None),
+            }
+        )
+    return rows
 
 
 @login_required
 @require_GET
 def dashboard(request):
-    open_incidents = sorted(
-        selectors.open_incidents(request.user), key=lambda i: (i.service.name, -i.pk)
-    )
+    now = timezone.now()
+    open_incidents, resolved = selectors_pages.dashboard_incidents(request.user)
+    open_incidents.sort(key=lambda i: (i.service.name, -i.pk))
     by_service = [
         (service, list(items))
         for service, items in groupby(open_incidents, key=lambda i: i.service)
     ]
+    trend = selectors_pages.dashboard_trend(request.user, now=now)
+    has_trend = bool(trend.mttd or trend.mttr)
     return render(
         request,
         "metrics/dashboard.html",
         {
             "open_by_service": by_service,
             "open_count": len(open_incidents),
-            "resolved": selectors.recently_resolved(request.user),
+            "resolved": resolved,
+            "oncall": _oncall(request.user, now),
+            "drills": selectors_drills.drills_dashboard(request.user, now=now),
+            "mttd_trend": charts.weekly_trend(trend.weeks, trend.mttd, metric="MTTD")
+            if has_trend
+            else None,
+            "mttr_trend": charts.weekly_trend(trend.weeks, trend.mttr, metric="MTTR")
+            if has_trend
+            else None,
+            "partials": {key: _template_exists(name) for key, name in PARTIALS.items()},
+            "definitions": definitions.ALL,
+        },
+    )
+
+
+def _formatted(summary) -> dict:
+    return {k: fmt_duration(getattr(summary, k)) for k in ("mean", "p50", "p90")}
+
+
+@login_required
+@require_GET
+def service_page(request, slug: str):
+    service = selectors_pages.services_for(request.user).filter(slug=slug).first()
+    if service is None:
+        raise Http404("no such service")
+    now = timezone.now()
+    figures = selectors_pages.service_figures(service, now=now)
+    rows = [
+        {
+            "week": row.week,
+            "incidents": row.incidents,
+            "open": row.open,
+            "unacknowledged": row.unacknowledged,
+            **{name: _formatted(getattr(row, name)) for name in ("mttd", "mtta", "mttr")},
+        }
+        for row in figures.weeks
+    ]
+    has_data = any(figures.durations.values())
+    return render(
+        request,
+        "metrics/service.html",
+        {
+            "service": service,
+            "figures": figures,
+            "rows": rows,
+            "distribution": charts.distributions(
+                figures.durations, title=f"{service.name}: durations, last 12 weeks"
+            )
+            if has_data
+            else None,
+            "definitions": definitions.ALL,
         },
     )

@@ -36,3 +36,10 @@ def can_respond(user, team: Team | int) -> bool:
 
 def can_manage(user, team: Team | int) -> bool:
     return has_role(user, team, Role.MANAGER)
+
+
+def can_override_for(actor, team: Team | int, user) -> bool:
+    """Managers may put anyone on call; responders only themselves (e.g. to swap a shift)."""
+    if can_manage(actor, team):
+        return True
+    return user is not None and user.pk == actor.pk and can_respond(actor, team)

@@ -1,5 +1,12 @@
 """Incidents models, one module per area; every model is importable from here."""
 
+from incidents.models.escalation import (
+    EscalationPolicy,
+    EscalationState,
+    EscalationStep,
+    EscalationTarget,
+    IncidentEscalation,
+)
 from incidents.models.incident import (
     OPEN_STATUSES,
     Alert,
@@ -18,18 +25,39 @@ from incidents.models.intake import (
     SourceKind,
     hash_token,
 )
+from incidents.models.maintenance import MaintenanceWindow
+from incidents.models.notifications import (
+    Channel,
+    CircuitBreaker,
+    ContactMethod,
+    Notification,
+    NotificationReason,
+    NotificationStatus,
+)
 
 __all__ = [
     "OPEN_STATUSES",
     "Alert",
     "AlertDelivery",
     "AppendOnlyQuerySet",
+    "Channel",
+    "CircuitBreaker",
+    "ContactMethod",
     "DeliveryStatus",
+    "EscalationPolicy",
+    "EscalationState",
+    "EscalationStep",
+    "EscalationTarget",
     "EventKind",
     "Incident",
+    "IncidentEscalation",
     "IncidentEvent",
     "IncidentStatus",
     "Integration",
+    "MaintenanceWindow",
+    "Notification",
+    "NotificationReason",
+    "NotificationStatus",
     "RoutingRule",
     "Service",
     "SourceKind",

@@ -33,6 +33,18 @@ class Incident(models.Model):
     detected_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # A responder's correction of when impact began (with a reason, on the timeline); it
+    # wins over the source start and detection in impact_started_at.
+    impact_corrected_at = models.DateTimeField(null=True, blank=True)
+    # Markdown source, given when a responder opens an incident by hand.
+    description = models.TextField(blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_incidents",
+    )
     last_seq = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField()
 
@@ -94,8 +106,22 @@ class EventKind(models.TextChoices):
     ALERT_RESOLVED = "alert_resolved", "Alert resolved"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     RESOLVED = "resolved", "Resolved"
+    REOPENED = "reopened", "Reopened"
+    UNACKNOWLEDGED = "unacknowledged", "Acknowledgement withdrawn"
+    SEVERITY_CHANGED = "severity_changed", "Severity changed"
+    ASSIGNED = "assigned", "Assigned"
+    IMPACT_START_CORRECTED = "impact_start_corrected", "Impact start corrected"
     NOTE = "note", "Note"
     SENDER_TRUNCATED = "sender_truncated", "Alerts truncated by sender"
+    CLOCK_SKEW = "clock_skew", "Sender clock ahead"
+    UNROUTED = "unrouted", "No routing rule matched"
+    SOURCE_ACTION_IGNORED = "source_action_ignored", "Source action ignored"
+    DRILL_ATTACHED = "drill_attached", "Attached to a drill"
+    DRILL_DETACHED = "drill_detached", "Detached from a drill"
+    ESCALATED = "escalated", "Escalated"
+    ESCALATION_WARNING = "escalation_warning", "Escalation warning"
+    ESCALATION_EXHAUSTED = "escalation_exhausted", "Escalation exhausted"
+    IN_MAINTENANCE = "in_maintenance", "In maintenance"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

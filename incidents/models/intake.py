@@ -18,6 +18,14 @@ class Service(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    # Whom to page when one of its incidents triggers; none means nobody is paged.
+    escalation_policy = models.ForeignKey(
+        "incidents.EscalationPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -103,6 +111,8 @@ class AlertDelivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # What processing recorded but did not apply (e.g. a resolve for an unknown key).
+    note = models.TextField(blank=True)
 
     class Meta:
         verbose_name_plural = "alert deliveries"

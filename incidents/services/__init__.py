@@ -2,12 +2,20 @@
 (`from incidents.services import intake`); the names below are the common entry points."""
 
 from incidents.services.actions import (
+    InvalidInput,
     InvalidTransition,
     incident_acknowledge,
+    incident_add_note,
+    incident_assign,
+    incident_correct_impact_start,
+    incident_create,
+    incident_reopen,
     incident_resolve,
+    incident_set_severity,
+    incident_unacknowledge,
 )
+from incidents.services.alerts import alerts_apply, heartbeats_check, integration_heartbeat
 from incidents.services.intake import (
-    alerts_apply,
     deliveries_claim,
     deliveries_drain,
     deliveries_kick,
@@ -21,6 +29,7 @@ from incidents.services.intake import (
 )
 
 __all__ = [
+    "InvalidInput",
     "InvalidTransition",
     "alerts_apply",
     "deliveries_claim",
@@ -30,9 +39,18 @@ __all__ = [
     "delivery_accept",
     "delivery_process",
     "delivery_retry",
+    "heartbeats_check",
     "incident_acknowledge",
+    "incident_add_note",
+    "incident_assign",
+    "incident_correct_impact_start",
+    "incident_create",
+    "incident_reopen",
     "incident_resolve",
+    "incident_set_severity",
+    "incident_unacknowledge",
     "integration_create",
+    "integration_heartbeat",
     "integration_set_token",
     "webhook_url",
 ]

@@ -8,7 +8,6 @@ import logging
 import secrets
 import time
 import uuid
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from celery import current_app
@@ -18,28 +17,22 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from incidents import events, sources
-from incidents.alerts import AlertEvent, AlertStatus, PayloadError, Severity
+from incidents import sources
+from incidents.alerts import PayloadError
 from incidents.models import (
-    OPEN_STATUSES,
-    Alert,
     AlertDelivery,
     DeliveryStatus,
-    EventKind,
-    Incident,
-    IncidentEvent,
-    IncidentStatus,
     Integration,
     Service,
     hash_token,
 )
+from incidents.services import alerts
 
 log = logging.getLogger(__name__)
 
 DRAIN_TASK = "incidents.drain_deliveries"
 _KICK_KEY = "intake:drain-kick"
 _FANOUT_KEY = "intake:drain-fanout"
-_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 
 
 # --- integrations ---------------------------------------------------------------------------
@@ -144,12 +137,28 @@ def deliveries_claim(*, limit: int, now: datetime | None = None) -> tuple[str, l
 
 
 def delivery_process(*, delivery: AlertDelivery, token: str) -> str:
-    """Apply one claimed delivery exactly once; returns the delivery's final status.
+    """Apply one claimed delivery exactly once, in its own transaction; returns its status."""
+    return deliveries_process(batch=[delivery], token=token)[0]
 
-    Marking it processed happens first, conditionally on our claim, inside the same
+
+def deliveries_process(*, batch: list[AlertDelivery], token: str) -> list[str]:
+    """Apply a claimed batch in ONE transaction (one commit, one fsync, per batch), each
+    delivery in its own savepoint so a bad one fails alone.
+
+    Marking a delivery processed happens first, conditionally on our claim, in the same
     transaction as its effects: a worker killed half-way leaves nothing behind, and a
-    worker whose claim was taken over does nothing.
+    worker whose claim was taken over does nothing. If the database fails the batch (a
+    deadlock, a failover), every delivery is handed back for the next drain.
     """
+    try:
+        with transaction.atomic():
+            return [_process_one(delivery=delivery, token=token) for delivery in batch]
+    except DatabaseError:
+        _deliveries_release(ids=[delivery.pk for delivery in batch], token=token)
+        raise
+
+
+def _process_one(*, delivery: AlertDelivery, token: str) -> str:
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -160,21 +169,20 @@ def delivery_process(*, delivery: AlertDelivery, token: str) -> str:
                     return "lost"
                 source = sources.get(delivery.integration.source)
                 alert_events = source.parse(json.loads(delivery.body), delivery.integration.options)
-                alerts_apply(
+                notes = alerts.alerts_apply(
                     integration=delivery.integration,
                     alert_events=alert_events,
                     received_at=delivery.received_at,
                 )
+                if notes:
+                    AlertDelivery.objects.filter(pk=delivery.pk).update(note="\n".join(notes))
             return DeliveryStatus.PROCESSED
         except IntegrityError:
-            # Another worker opened the same incident a moment ago; our transaction rolled
+            # Another worker opened the same incident a moment ago; the savepoint rolled
             # back, so retrying sees its incident and joins it.
             if attempt == 2:
                 raise
         except DatabaseError:
-            # The database hiccuped (lock timeout, failover): hand the delivery back so the
-            # next drain retries it, instead of waiting for the claim to expire.
-            _delivery_release(delivery=delivery, token=token)
             raise
         except PayloadError as exc:
             return _delivery_fail(delivery=delivery, token=token, error=f"invalid payload: {exc}")
@@ -186,13 +194,15 @@ def delivery_process(*, delivery: AlertDelivery, token: str) -> str:
     raise AssertionError("unreachable")
 
 
-def _delivery_release(*, delivery: AlertDelivery, token: str) -> None:
+def _deliveries_release(*, ids: list[int], token: str) -> None:
+    """Hand claimed deliveries back, so the next drain retries them without waiting for the
+    claim to expire. Best effort: if the database is still down, the claim expires."""
     try:
         AlertDelivery.objects.filter(
-            pk=delivery.pk, claim_token=token, status=DeliveryStatus.PROCESSING
+            pk__in=ids, claim_token=token, status=DeliveryStatus.PROCESSING
         ).update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
     except DatabaseError:
-        log.warning("could not release delivery %s; its claim will expire", delivery.pk)
+        log.warning("could not release %s deliveries; their claims will expire", len(ids))
 
 
 def _delivery_fail(*, delivery: AlertDelivery, token: str, error: str) -> str:
@@ -208,16 +218,20 @@ def deliveries_drain(*, max_seconds: float = 20.0) -> int:
     deadline = time.monotonic() + max_seconds
     done = 0
     while time.monotonic() < deadline:
-        cache.delete(_KICK_KEY)
         token, batch = deliveries_claim(limit=limit)
         if not batch:
-            return done
+            # Clear the kick flag, then look once more: a delivery committed before the
+            # clear is seen by this look; one committed after it sets the flag and kicks.
+            # While we keep finding work the flag stays set, so webhooks send no messages.
+            cache.delete(_KICK_KEY)
+            token, batch = deliveries_claim(limit=limit)
+            if not batch:
+                return done
         if len(batch) == limit and cache.add(_FANOUT_KEY, 1, timeout=1):
             # A full batch means a backlog: let another worker process share it.
             current_app.send_task(DRAIN_TASK)
-        for delivery in batch:
-            delivery_process(delivery=delivery, token=token)
-            done += 1
+        deliveries_process(batch=batch, token=token)
+        done += len(batch)
     current_app.send_task(DRAIN_TASK)
     return done
 
@@ -239,120 +253,3 @@ def delivery_retry(*, delivery: AlertDelivery) -> None:
         status=DeliveryStatus.PENDING, claim_token="", claimed_at=None, error=""
     )
     transaction.on_commit(deliveries_kick)
-
-
-# --- intake: apply alert events ---------------------------------------------------------------
-
-
-def alerts_apply(
-    *, integration: Integration, alert_events: list[AlertEvent], received_at: datetime
-) -> None:
-    """Fold one delivery's alert events into incidents; safe to call with a repeated snapshot."""
-    service = integration.service
-    groups: dict[str, list[AlertEvent]] = defaultdict(list)
-    for alert_event in alert_events:
-        if not alert_event.heartbeat:
-            groups[alert_event.incident_key].append(alert_event)
-    for key, group in groups.items():
-        _apply_group(service=service, key=key, group=group, received_at=received_at)
-
-
-def _apply_group(
-    *, service: Service, key: str, group: list[AlertEvent], received_at: datetime
-) -> None:
-    incident = (
-        Incident.objects.select_for_update()
-        .filter(service=service, dedup_key=key, status__in=OPEN_STATUSES)
-        .first()
-    )
-    firing = [e for e in group if e.status == AlertStatus.FIRING]
-    if incident is None:
-        if not firing or _newer_resolution_exists(service=service, key=key, at=received_at):
-            return
-        worst = min(firing, key=lambda e: _SEVERITY_RANK[e.severity])
-        incident = events.incident_triggered(
-            service=service,
-            dedup_key=key,
-            title=firing[0].title,
-            severity=worst.severity,
-            at=received_at,
-            source=firing[0].source,
-        )
-    alerts = {alert.fingerprint: alert for alert in incident.alerts.all()}
-    for alert_event in group:
-        _apply_alert(incident=incident, alerts=alerts, alert_event=alert_event, at=received_at)
-    truncated = max(e.group_truncated for e in group)
-    if truncated and _last_truncation(incident) != truncated:
-        events.sender_truncated(
-            incident=incident, count=truncated, at=received_at, source=group[0].source, save=False
-        )
-    if alerts and all(a.status == AlertStatus.RESOLVED for a in alerts.values()):
-        events.incident_resolved(
-            incident=incident,
-            at=received_at,
-            reason="all alerts resolved",
-            actor_label=group[0].source,
-            save=False,
-        )
-    incident.save()
-
-
-def _apply_alert(
-    *, incident: Incident, alerts: dict[str, Alert], alert_event: AlertEvent, at: datetime
-) -> None:
-    alert = alerts.get(alert_event.fingerprint)
-    if alert is not None and alert.last_received_at > at:
-        return  # a stale snapshot delivered late: newer state is already applied
-    starts_at = min(alert_event.starts_at, at) if alert_event.starts_at else None
-    firing = alert_event.status == AlertStatus.FIRING
-    if alert is None:
-        if not firing:
-            return  # resolved before we ever saw it fire: nothing to close
-        alert = Alert.objects.create(
-            incident=incident,
-            fingerprint=alert_event.fingerprint,
-            status=AlertStatus.FIRING,
-            title=alert_event.title,
-            severity=alert_event.severity,
-            labels=alert_event.labels,
-            annotations=alert_event.annotations,
-            links=[{"href": link.href, "text": link.text} for link in alert_event.links],
-            starts_at=starts_at,
-            ends_at=None,
-            first_received_at=at,
-            last_received_at=at,
-        )
-        alerts[alert.fingerprint] = alert
-        events.alert_fired(incident=incident, alert=alert_event, at=at, refire=False, save=False)
-        return
-    changed = ["last_received_at"]
-    alert.last_received_at = at
-    if firing and alert.status != AlertStatus.FIRING:
-        alert.status = AlertStatus.FIRING
-        alert.fire_count += 1
-        alert.ends_at = None
-        changed += ["status", "fire_count", "ends_at"]
-        events.alert_fired(incident=incident, alert=alert_event, at=at, refire=True, save=False)
-    elif not firing and alert.status == AlertStatus.FIRING:
-        alert.status = AlertStatus.RESOLVED
-        alert.ends_at = alert_event.ends_at or at
-        changed += ["status", "ends_at"]
-        events.alert_resolved(incident=incident, alert=alert_event, at=at, save=False)
-    alert.save(update_fields=changed)
-
-
-def _newer_resolution_exists(*, service: Service, key: str, at: datetime) -> bool:
-    """A firing snapshot received before the resolution already applied must not reopen."""
-    return Incident.objects.filter(
-        service=service, dedup_key=key, status=IncidentStatus.RESOLVED, resolved_at__gt=at
-    ).exists()
-
-
-def _last_truncation(incident: Incident) -> int | None:
-    last = (
-        IncidentEvent.objects.filter(incident=incident, kind=EventKind.SENDER_TRUNCATED)
-        .order_by("-seq")
-        .values_list("data", flat=True)
-        .first()
-    )
-    return last["count"] if last else None

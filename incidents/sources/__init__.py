@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from incidents.alerts import AlertEvent
-from incidents.sources import alertmanager
+from incidents.sources import alertmanager, generic, grafana, pagerduty
 
 
 def _no_preparation(payload: object) -> tuple[object, dict]:
@@ -40,6 +40,9 @@ class Source:
 
 REGISTRY: dict[str, Source] = {
     alertmanager.SOURCE: Source.from_module(alertmanager),
+    grafana.SOURCE: Source.from_module(grafana),
+    pagerduty.SOURCE: Source.from_module(pagerduty),
+    generic.SOURCE: Source.from_module(generic),
 }
 
 

@@ -95,3 +95,30 @@ def stable_fingerprint(*parts: object) -> str:
     """A deterministic id for senders that do not send one (sorted JSON, SHA-256, 16 hex)."""
     raw = json.dumps(parts, sort_keys=True, default=str).encode()
     return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def bounded(value: str, limit: int) -> str:
+    """`value` cut to at most `limit` characters (a database column's length).
+
+    A cut value ends with a hash of the whole, so two long keys that share a prefix stay
+    two keys instead of merging into one incident or alert.
+    """
+    if len(value) <= limit:
+        return value
+    digest = stable_fingerprint(value)
+    return f"{value[: limit - len(digest) - 1]}~{digest}"
+
+
+def without_nul(value: object) -> object:
+    """`value` with NUL characters removed from every string and key.
+
+    PostgreSQL text and jsonb cannot store NUL: one stray `\\u0000` from a sender would make
+    its delivery fail with a database error on every retry.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value

@@ -1,0 +1,276 @@
+"""Intake benchmark: webhook acceptance and end-to-end processing on PostgreSQL + Redis.
+
+    .venv/bin/python bench/ingest.py            # full run (~2.5 minutes)
+    .venv/bin/python bench/ingest.py --small    # a few seconds, as CI runs it
+
+It creates a fresh PostgreSQL database (default pagerline_bench on 127.0.0.1), starts
+gunicorn and Celery workers on this machine, drives them with wrk (Debian package `wrk`)
+at concurrency 16 and 32 with realistic Alertmanager and PagerDuty bodies, and prints:
+accepted requests/s, p50/p99 latency, the same for a bare Django view returning 202 under
+the same server settings (and the ratio), end-to-end alerts/s until every delivery is
+processed, and a loss check (2xx count vs stored and processed deliveries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 8765
+BASE = f"http://127.0.0.1:{PORT}"
+
+
+def _parse_wrk(output: str) -> dict:
+    def duration(text: str) -> float:
+        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    requests = int(re.search(r"(\d+) requests in", output)[1])
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.M))
+    return {
+        "requests": requests,
+        "non_2xx": int(non_2xx[1]) if non_2xx else 0,
+        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        "p50_ms": duration(latency["50"]),
+        "p99_ms": duration(latency["99"]),
+    }
+
+
+def _row(label: str, result: dict) -> str:
+    return (
+        f"  {label:<18} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
+        f"  p99 {result['p99_ms']:6.2f} ms"
+    )
+
+
+def _wrk(script: str, url: str, concurrency: int, seconds: int, env: dict) -> dict:
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(concurrency),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            "-s",
+            str(ROOT / "bench" / script),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return _parse_wrk(result.stdout)
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres", scheme="postgresql"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {timeout}s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--small", action="store_true", help="a few seconds per phase (CI)")
+    parser.add_argument("--sustain", type=int, default=60, help="seconds of the c=32 intake phase")
+    parser.add_argument("--web-workers", type=int, default=3)
+    parser.add_argument("--celery-processes", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("bench/ingest.py needs wrk: apt-get install wrk")
+
+    database_url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/pagerline_bench"
+    )
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    phase = 2 if args.small else 10
+    sustain = 3 if args.small else args.sustain
+    var = Path(os.environ.get("BENCH_VAR_DIR", "/tmp/pagerline-bench"))
+    var.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PAGERLINE_VAR_DIR": str(var),
+        "PAGERLINE_BENCH_VIEWS": "1",
+        "PAGERLINE_CACHE_PREFIX": "bench",
+        "PAGERLINE_QUEUE": "bench",
+        "LOG_LEVEL": "WARNING",
+    }
+    _recreate_database(database_url)
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from incidents import services
+    from incidents.models import AlertDelivery, Incident, Service
+    from oncall.models import Team
+
+    team = Team.objects.create(slug="bench", name="Bench")
+    service = Service.objects.create(team=team, slug="checkout", name="Checkout")
+    _, am_token = services.integration_create(service=service, source="alertmanager")
+    _, pd_token = services.integration_create(service=service, source="pagerduty")
+    connection.close()
+    env.update(PAGERLINE_AM_TOKEN=am_token, PAGERLINE_PD_TOKEN=pd_token)
+
+    python = sys.executable
+    processes = [
+        _start(
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{PORT}",
+                "--workers",
+                str(args.web_workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+            env,
+            var / "web.log",
+        ),
+        _start(
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "WARNING",
+                "--concurrency",
+                str(args.celery_processes),
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            env,
+            var / "worker.log",
+        ),
+    ]
+    try:
+        _wait_http(f"{BASE}/healthz")
+        time.sleep(2)  # let the Celery worker connect
+        results = {}
+        for concurrency in (16, 32):
+            results[("bare", concurrency)] = _wrk("wrk_bare.lua", BASE, concurrency, phase, env)
+            seconds = sustain if concurrency == 32 else phase
+            results[("intake", concurrency)] = _wrk(
+                "wrk_alerts.lua", BASE, concurrency, seconds, env
+            )
+
+        accepted = sum(
+            r["requests"] - r["non_2xx"] for (kind, _), r in results.items() if kind == "intake"
+        )
+        rejected = sum(r["non_2xx"] for (kind, _), r in results.items() if kind == "intake")
+        deadline = time.monotonic() + 300
+        while AlertDelivery.objects.exclude(status="processed").exclude(status="failed").exists():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        stored = AlertDelivery.objects.count()
+        processed = AlertDelivery.objects.filter(status="processed").count()
+        failed = AlertDelivery.objects.filter(status="failed").count()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COALESCE(SUM(CASE WHEN body::jsonb ? 'alerts' "
+                "THEN jsonb_array_length(body::jsonb->'alerts') ELSE 1 END), 0), "
+                "MIN(received_at), MAX(processed_at) FROM incidents_alertdelivery"
+            )
+            alerts, first_received, last_processed = cursor.fetchone()
+        window = (last_processed - first_received).total_seconds() if processed else 0
+        print("\nPagerline intake benchmark (PostgreSQL + Redis, this machine)")
+        web, celery = args.web_workers, args.celery_processes
+        print(f"  server: gunicorn gthread {web} workers x 4 threads, celery prefork {celery}")
+        for concurrency in (16, 32):
+            bare, intake = results[("bare", concurrency)], results[("intake", concurrency)]
+            ratio = intake["rps"] / bare["rps"] if bare["rps"] else 0
+            print(_row(f"c={concurrency} bare view", bare))
+            print(
+                _row(f"c={concurrency} intake", intake)
+                + f"  = {ratio:.2f}x bare  (non-2xx {intake['non_2xx']},"
+                f" socket errors {intake['socket_errors']})"
+            )
+        print(
+            f"  end to end: {alerts} alerts in {processed} deliveries, {window:.1f} s from first "
+            f"receive to last processed: {alerts / window if window else 0:.0f} alerts/s"
+        )
+        print(f"  incidents: {Incident.objects.count()}")
+        lost = max(0, accepted - processed - failed)
+        print(
+            f"  loss check: {accepted} accepted (2xx), {rejected} refused, {stored} stored, "
+            f"{processed} processed, {failed} failed, lost {lost}"
+        )
+        return 1 if lost or failed or stored < accepted else 0
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

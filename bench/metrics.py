@@ -1,0 +1,346 @@
+"""Benchmark of the MTTx engine on PostgreSQL: a year of per-service weekly MTTx, exact.
+
+Generates 1,000,000 incidents over 50 services and the 52 weeks up to now (``--small``:
+20,000) in a database of its own (created, and dropped afterwards unless ``--keep``), with
+INSERT ... SELECT generate_series, then measures:
+
+* the baseline: every week's figures computed directly from the incidents, one
+  percentile_cont scan over all of them (``mttx_by_service_week(live=True)``);
+* the rollup of every closed week into the read model (once);
+* the read: ``mttx_by_service_week`` for the same 52 weeks, closed weeks from the read model
+  plus the current week live. Target: <= 100 ms and >= 10x faster than the baseline (the
+  speed-up is only enforced on the full data set: on ``--small`` the baseline itself is fast);
+* the service page (``/services/<slug>/``) rendered through Django's test client, p95.
+  Target: <= 200 ms.
+
+Both ways of computing must agree exactly (every count, mean, p50, p90 and max, to the bit).
+Exits non-zero when a target is missed.
+
+Run: ``.venv/bin/python bench/metrics.py [--small] [--database-url postgres://.../db] [--keep]``
+(default URL: $BENCH_DATABASE_URL or postgres://root@127.0.0.1:5432/pagerline_bench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+DEFAULT_URL = "postgres://root@127.0.0.1:5432/pagerline_bench"
+SERVICES = 50
+WEEKS = 52
+DRILL_EVERY = 200  # one incident in 200 belongs to a drill
+READ_TARGET_MS = 100.0
+PAGE_TARGET_MS = 200.0
+SPEEDUP_TARGET = 10.0
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", action="store_true", help="20,000 incidents, a few seconds")
+    parser.add_argument("--incidents", type=int, help="override the number of incidents")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--repeats", type=int, default=21, help="timed runs of each read")
+    return parser.parse_args()
+
+
+def _maintenance(url: str):
+    """A connection to the server's `postgres` database, to create and drop ours."""
+    import psycopg
+
+    parts = urlsplit(url)
+    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
+
+
+def _database_name(url: str) -> str:
+    name = urlsplit(url).path.lstrip("/")
+    if not name.startswith("pagerline_bench"):
+        raise SystemExit(f"refusing to drop and recreate {name!r}: use a pagerline_bench* name")
+    return name
+
+
+def create_database(url: str) -> None:
+    from psycopg import sql
+
+    name = _database_name(url)
+    with _maintenance(url) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(url: str) -> None:
+    from django.db import connections
+    from psycopg import sql
+
+    connections.close_all()
+    with _maintenance(url) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(_database_name(url))
+            )
+        )
+
+
+def timed(fn, repeats: int) -> tuple[list[float], object]:
+    """Wall times in ms of `repeats` calls (after one warm-up call) and the last result."""
+    result = fn()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return times, result
+
+
+def p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _incident_columns(connection) -> tuple[list[str], list[str], list]:
+    """Column names and SELECT expressions for every concrete Incident column, so the bench
+    keeps working when a nullable or defaulted column is added; fails loudly otherwise."""
+    from incidents.models import Incident
+
+    known = {
+        "service_id": f"services[1 + g %% {SERVICES}]",
+        "dedup_key": "'bench-' || g",
+        "title": "'Bench incident ' || g",
+        "status": "status",
+        "severity": "'critical'",
+        "source_started_at": "impact_at",
+        "impact_started_at": "impact_at",
+        "detected_at": "detected_at",
+        "acknowledged_at": "acknowledged_at",
+        "resolved_at": "resolved_at",
+        "last_seq": "1",
+        "updated_at": "COALESCE(resolved_at, acknowledged_at, detected_at)",
+    }
+    columns, expressions, params = [], [], []
+    for field in Incident._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.column in known:
+            expressions.append(known[field.column])
+        elif field.null:
+            expressions.append("NULL")
+        elif field.get_default() is not None:
+            # A default, or the empty string Django saves for a blank text column.
+            expressions.append("%(default_" + field.column + ")s")
+            value = field.get_db_prep_save(field.get_default(), connection)
+            params.append((f"default_{field.column}", value))
+        else:
+            raise SystemExit(f"bench/metrics.py does not know how to fill incidents.{field.column}")
+    return columns, expressions, params
+
+
+def generate(*, incidents: int, now: datetime) -> tuple[object, str]:
+    """Team, services, weekly drills and `incidents` incidents, in a few SQL statements."""
+    from django.db import connection
+
+    from incidents.models import Incident, Service
+    from metrics.models import Drill, DrillIncident, DrillService
+    from metrics.weeks import iso_week_of, shift_week, week_bounds
+    from oncall.models import Team
+
+    team = Team.objects.create(slug="bench", name="Bench", time_zone="Europe/Berlin")
+    Service.objects.bulk_create(
+        Service(team=team, slug=f"svc-{n:02d}", name=f"Service {n:02d}") for n in range(SERVICES)
+    )
+    service_ids = list(
+        Service.objects.filter(team=team).order_by("pk").values_list("pk", flat=True)
+    )
+    current = iso_week_of(now, team.time_zone)
+    first = shift_week(current, -(WEEKS - 1))
+    start = week_bounds(first, team.time_zone)[0]
+    span = (now - start).total_seconds() - 1
+
+    drills = Drill.objects.bulk_create(
+        Drill(team=team, name=f"Drill {shift_week(first, n)}", status=Drill.Status.FINISHED)
+        for n in range(WEEKS)
+    )
+    DrillService.objects.bulk_create(
+        DrillService(
+            drill=drill,
+            service_id=service_id,
+            injected_at=week_bounds(shift_week(first, n), team.time_zone)[0] + timedelta(days=1),
+        )
+        for n, drill in enumerate(drills)
+        for service_id in service_ids
+    )
+    columns, expressions, defaults = _incident_columns(connection)
+    incident_table = connection.ops.quote_name(Incident._meta.db_table)
+    # Per incident: MTTD up to 30 min (skewed short), 95 % acknowledged within 10 min, and
+    # all but the last day's resolved within 2 h (2 % of those never acknowledged).
+    sql = f"""
+        INSERT INTO {incident_table} ({", ".join(columns)})
+        SELECT {", ".join(expressions)} FROM (
+            SELECT g, detected_at,
+                   detected_at - make_interval(secs => round((r1 * r1 * 1800)::numeric, 6))
+                       AS impact_at,
+                   CASE WHEN r2 < 0.95
+                        THEN detected_at + make_interval(secs => round((r3 * 600)::numeric, 6))
+                   END AS acknowledged_at,
+                   CASE WHEN detected_at < %(now)s - interval '1 day'
+                        THEN detected_at
+                             + make_interval(secs => round((600 + r4 * 6600)::numeric, 6))
+                   END AS resolved_at,
+                   CASE WHEN detected_at < %(now)s - interval '1 day' THEN 'resolved'
+                        WHEN r2 < 0.95 THEN 'acknowledged' ELSE 'triggered' END AS status
+            FROM (
+                SELECT g,
+                       %(start)s + make_interval(secs => g * %(step)s) AS detected_at,
+                       random() AS r1, random() AS r2, random() AS r3, random() AS r4
+                FROM generate_series(1, %(incidents)s) AS g
+            ) raw
+        ) incidents, (SELECT %(service_ids)s::bigint[] AS services) s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.42)")
+        cursor.execute(
+            sql,
+            {
+                "now": now,
+                "start": start,
+                "step": span / incidents,
+                "incidents": incidents,
+                "service_ids": service_ids,
+                **dict(defaults),
+            },
+        )
+        drill_table = connection.ops.quote_name(DrillIncident._meta.db_table)
+        cursor.execute(
+            f"""
+            INSERT INTO {drill_table} (drill_id, service_id, incident_id, attached_at, automatic)
+            SELECT (%(drills)s::bigint[])[1 + floor(extract(epoch FROM i.detected_at - %(start)s)
+                                                   / (7 * 86400))::int],
+                   i.service_id, i.id, i.detected_at, true
+            FROM {incident_table} i WHERE i.id %% %(every)s = 0
+            """,
+            {"drills": [d.pk for d in drills], "start": start, "every": DRILL_EVERY},
+        )
+        cursor.execute("ANALYZE")
+    return team, current
+
+
+def main() -> int:
+    args = _parse_args()
+    incidents = args.incidents or (20_000 if args.small else 1_000_000)
+    if urlsplit(args.database_url).scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise SystemExit("the benchmark needs PostgreSQL (percentile_cont)")
+    create_database(args.database_url)
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    try:
+        call_command("migrate", verbosity=0)
+        return run(args, incidents)
+    finally:
+        if not args.keep:
+            drop_database(args.database_url)
+
+
+def run(args, incidents: int) -> int:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from incidents.models import Incident, Service
+    from metrics import rollup, selectors
+    from metrics.weeks import shift_week
+
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    team, current = generate(incidents=incidents, now=now)
+    generated_s = time.perf_counter() - started
+    first = shift_week(current, -(WEEKS - 1))
+    print(
+        f"PostgreSQL {connection.pg_version // 10000}, database {connection.settings_dict['NAME']}"
+    )
+    print(
+        f"generated {Incident.objects.count():,} incidents over {SERVICES} services and "
+        f"{WEEKS} weeks ({first} .. {current}, Europe/Berlin) in {generated_s:.1f} s"
+    )
+
+    def direct():
+        return selectors.mttx_by_service_week(
+            team=team, start_week=first, end_week=current, now=now, live=True
+        )
+
+    def from_read_model():
+        return selectors.mttx_by_service_week(
+            team=team, start_week=first, end_week=current, now=now
+        )
+
+    baseline_times, baseline = timed(direct, max(3, args.repeats // 7))
+    baseline_ms = statistics.median(baseline_times)
+    print(f"direct scan, a year of per-service weekly MTTx: median {baseline_ms:.0f} ms")
+
+    started = time.perf_counter()
+    rows = rollup.mttx_weeks_rollup(now=now)
+    print(f"rollup of closed weeks: {rows:,} rows in {time.perf_counter() - started:.1f} s")
+
+    read_times, read = timed(from_read_model, args.repeats)
+    read_ms, read_p95 = statistics.median(read_times), p95(read_times)
+    speedup = baseline_ms / read_ms
+    print(
+        f"read model + live current week: median {read_ms:.1f} ms, p95 {read_p95:.1f} ms, "
+        f"{speedup:.0f}x faster than the direct scan"
+    )
+    agree = read == baseline
+    cells = len(read)
+    figures = sum(r.incidents for r in read)
+    print(f"results agree exactly: {agree} ({cells} service-weeks, {figures:,} incidents)")
+
+    setup_test_environment()
+    user = get_user_model().objects.create_user("bench", is_staff=True)
+    client = Client()
+    client.force_login(user)
+    slug = Service.objects.filter(team=team).order_by("pk").values_list("slug", flat=True)[0]
+
+    def page():
+        response = client.get(f"/services/{slug}/")
+        assert response.status_code == 200, response.status_code
+        return response
+
+    page_times, _ = timed(page, args.repeats)
+    page_p95 = p95(page_times)
+    print(
+        f"service page /services/{slug}/ (12 weeks + per-incident distributions): "
+        f"median {statistics.median(page_times):.0f} ms, p95 {page_p95:.0f} ms"
+    )
+
+    failures = []
+    if not agree:
+        failures.append("the read model and the direct scan disagree")
+    if read_ms > READ_TARGET_MS:
+        failures.append(f"read {read_ms:.1f} ms > {READ_TARGET_MS:.0f} ms")
+    if not args.small and speedup < SPEEDUP_TARGET:
+        failures.append(f"speed-up {speedup:.1f}x < {SPEEDUP_TARGET:.0f}x")
+    if page_p95 > PAGE_TARGET_MS:
+        failures.append(f"service page p95 {page_p95:.0f} ms > {PAGE_TARGET_MS:.0f} ms")
+    for failure in failures:
+        print(f"TARGET MISSED: {failure}")
+    if not failures:
+        print("all targets met")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

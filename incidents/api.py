@@ -1,0 +1,139 @@
+"""The incidents API (`/api/v1/incidents/...`). Serializers parse; selectors read, scoped
+to the user's teams (outsiders get 404); actions go through the same service functions
+as the HTML pages, so the rules are the same: a wrong transition is 409 with `detail`, a
+value the service refuses is 400 naming the field, a viewer acting is 403."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers as drf
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents import selectors, services, timeline
+from incidents import serializers as s
+from incidents.models import Incident
+
+
+class IncidentPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class TimelinePagination(PageNumberPagination):
+    page_size = 200
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def _parsed(serializer_class: type[drf.Serializer], data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class IncidentAPIView(APIView):
+    def handle_exception(self, exc):
+        if isinstance(exc, services.InvalidTransition):
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        if isinstance(exc, services.InvalidInput):
+            return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, Incident.DoesNotExist):
+            exc = NotFound("no such incident")
+        return super().handle_exception(exc)
+
+    def visible(self, incident_id: int) -> Incident:
+        return selectors.incident_visible(self.request.user, incident_id)
+
+
+class IncidentListCreate(IncidentAPIView):
+    """GET: incidents, filtered (status, service, severity, since, until), ordered, paged.
+    POST: open an incident by hand."""
+
+    def get(self, request):
+        filters = _parsed(s.IncidentFilterSerializer, request.query_params)
+        incidents = selectors.incident_list(request.user, **filters)
+        paginator = IncidentPagination()
+        page = paginator.paginate_queryset(incidents, request, view=self)
+        return paginator.get_paginated_response([s.incident_json(i) for i in page])
+
+    def post(self, request):
+        data = _parsed(s.ManualIncidentSerializer, request.data)
+        service = selectors.services_for(request.user).filter(slug=data.pop("service")).first()
+        if service is None:
+            raise services.InvalidInput("service", "no such service")
+        incident = services.incident_create(service=service, user=request.user, **data)
+        incident = self.visible(incident.pk)
+        return Response(s.incident_json(incident), status=status.HTTP_201_CREATED)
+
+
+class IncidentDetail(IncidentAPIView):
+    """GET the incident now, or as it stood at `?at=<ISO time>`."""
+
+    def get(self, request, incident_id: int):
+        incident = self.visible(incident_id)
+        if "at" not in request.query_params:
+            return Response(s.incident_json(incident))
+        at = _parsed(s.AtSerializer, {"at": request.query_params["at"]})["at"]
+        state = selectors.incident_state_at(incident, at)
+        if state is None:
+            raise NotFound(f"incident #{incident.pk} had not been detected yet at {s.instant(at)}")
+        assignee = None
+        if state.assignee_id is not None:
+            assignee = get_user_model().objects.filter(pk=state.assignee_id).first()
+        return Response(s.incident_json(incident, state, assignee=assignee, as_of=at))
+
+
+class IncidentTimeline(IncidentAPIView):
+    """GET the timeline in order; `?after=<seq>` for only what is new."""
+
+    def get(self, request, incident_id: int):
+        incident = self.visible(incident_id)
+        after = _parsed(s.AfterSerializer, request.query_params)["after"]
+        paginator = TimelinePagination()
+        page = paginator.paginate_queryset(
+            selectors.incident_events(incident, after_seq=after), request, view=self
+        )
+        return paginator.get_paginated_response([timeline.entry(e) for e in page])
+
+
+@dataclass(frozen=True)
+class Action:
+    serializer: type[drf.Serializer]
+    call: Callable
+    created: bool = False
+
+
+ACTIONS = {
+    "acknowledge": Action(s.NoInput, services.incident_acknowledge),
+    "unacknowledge": Action(s.NoInput, services.incident_unacknowledge),
+    "resolve": Action(s.ReasonSerializer, services.incident_resolve),
+    "reopen": Action(s.ReasonSerializer, services.incident_reopen),
+    "notes": Action(s.NoteSerializer, services.incident_add_note, created=True),
+    "severity": Action(s.SeveritySerializer, services.incident_set_severity),
+    "assign": Action(s.AssignSerializer, services.incident_assign),
+    "impact-start": Action(s.ImpactStartSerializer, services.incident_correct_impact_start),
+}
+
+
+class IncidentAction(IncidentAPIView):
+    """POST one responder action; answers the incident as it is afterwards (a note: 201
+    with the new timeline entry)."""
+
+    def post(self, request, incident_id: int, action: str):
+        incident = self.visible(incident_id)
+        spec = ACTIONS.get(action)
+        if spec is None:
+            raise NotFound(f"no such action; known: {', '.join(ACTIONS)}")
+        data = _parsed(spec.serializer, request.data)
+        result = spec.call(incident_id=incident.pk, user=request.user, **data)
+        if spec.created:
+            return Response(timeline.entry(result), status=status.HTTP_201_CREATED)
+        return Response(s.incident_json(self.visible(incident.pk)))

@@ -1,0 +1,139 @@
+"""Where people want to be paged, every attempt to page them, and the health of each
+outbound endpoint (circuit breakers)."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.db.models import Q
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook (Slack-compatible)"
+
+
+def _new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+class ContactMethod(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods"
+    )
+    kind = models.CharField(max_length=16, choices=Channel.choices)
+    # An email address or an http(s) URL, depending on `kind`.
+    address = models.CharField(max_length=1000)
+    enabled = models.BooleanField(default=True)
+    notify_escalations = models.BooleanField(default=True)
+    notify_handoffs = models.BooleanField(default=False)
+    # Webhook bodies are signed with it (X-Pagerline-Signature), so receivers can trust them.
+    secret = models.CharField(max_length=64, default=_new_secret)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.address}"
+
+    def clean(self) -> None:
+        if self.kind == Channel.EMAIL:
+            try:
+                validate_email(self.address)
+            except ValidationError:
+                raise ValidationError({"address": "Enter a valid email address."}) from None
+        elif self.kind == Channel.WEBHOOK:
+            parts = urlsplit(self.address)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise ValidationError({"address": "Enter an http:// or https:// URL."})
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    # Not attempted (the endpoint's circuit was open); a pending retry row follows it.
+    SKIPPED = "skipped"
+
+
+class NotificationReason(models.TextChoices):
+    ESCALATION = "escalation", "Escalation"
+    FALLBACK = "fallback", "Fallback (a step reached nobody)"
+    HANDOFF = "handoff", "On-call handoff"
+
+
+class Notification(models.Model):
+    """One attempt to reach one person through one contact method. A retry is a new row
+    (`retry_of` points at the first attempt), so the history of attempts is kept."""
+
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    contact_method = models.ForeignKey(
+        ContactMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    # host:port of the webhook or SMTP server: the circuit breaker's key.
+    endpoint = models.CharField(max_length=300)
+    reason = models.CharField(max_length=16, choices=NotificationReason.choices)
+    subject = models.CharField(max_length=300)
+    text = models.TextField()
+    status = models.CharField(
+        max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="retries"
+    )
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="notification_unfinished_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.user_id} ({self.status}, attempt {self.attempt})"
+
+
+class CircuitBreaker(models.Model):
+    """The breaker of one outbound endpoint, shared by every worker process.
+    Its transitions are the pure functions of incidents.notify.breaker."""
+
+    endpoint = models.CharField(max_length=300, unique=True)
+    state = models.CharField(max_length=16, default="closed")
+    failures = models.PositiveIntegerField(default=0)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    probe_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["endpoint"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} ({self.state})"

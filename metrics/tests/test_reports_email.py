@@ -1,0 +1,108 @@
+"""Weekly reports reach subscribers by email, through a real local SMTP server (aiosmtpd)."""
+
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from metrics import reports
+from metrics.models import ReportEmail, ReportSubscription
+from metrics.tests.report_data import BUILT_AT, WEEK, build_w43
+
+pytestmark = pytest.mark.django_db
+
+
+class Sink:
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp(settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.PAGERLINE_BASE_URL = "https://pagerline.example"
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def report(team, service, users):
+    build_w43(team, users)
+    return reports.report_build(team=team, week=WEEK, now=BUILT_AT).report
+
+
+def subscribe(team, user, email):
+    user.email = email
+    user.save(update_fields=["email"])
+    ReportSubscription.objects.create(team=team, user=user)
+
+
+def test_it_emails_subscribed_members_once(smtp, report, team, users):
+    subscribe(team, users["responder"], "responder@example.com")
+    subscribe(team, users["viewer"], "")  # no address: skipped
+    subscribe(team, users["outsider"], "outsider@example.com")  # not a member: skipped
+    assert reports.report_email(report_id=report.pk) == 1
+
+    (envelope,) = smtp.envelopes
+    assert envelope.rcpt_tos == ["responder@example.com"]
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    assert message["Subject"] == "[Pagerline] Payments weekly report 2026-W43"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "MTTD 5m 0s / 5m 0s / 9m 0s (+100.0%)" in text
+    assert "Checkout failover: PASS" in text
+    assert "responder: 3 pages, 2 off hours (America/New_York)" in text
+    assert "https://pagerline.example/reports/payments/2026-W43/" in text
+    assert "MTTD: detected - impact start" in text
+    assert "<td>Checkout</td>" in html and "5m 0s / 5m 0s / 9m 0s" in html
+
+    assert reports.report_email(report_id=report.pk) == 0  # already sent
+    assert len(smtp.envelopes) == 1
+    assert ReportEmail.objects.get().address == "responder@example.com"
+
+
+def test_a_failed_send_is_retried_next_time(settings, report, team, users):
+    subscribe(team, users["responder"], "responder@example.com")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]  # nothing listens there once the socket closes
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    with pytest.raises(OSError):
+        reports.report_email(report_id=report.pk)
+    assert not ReportEmail.objects.exists()
+
+
+def test_members_subscribe_from_the_report_page(client, users, team, report):
+    users["viewer"].email = "viewer@example.com"
+    users["viewer"].save()
+    client.force_login(users["viewer"])
+    page = client.get("/reports/payments/2026-W43/").content.decode()
+    assert "Email me this report every week" in page
+    response = client.post("/reports/payments/subscribe", {"week": "2026-W43"})
+    assert response["Location"] == "/reports/payments/2026-W43/"
+    assert ReportSubscription.objects.filter(team=team, user=users["viewer"]).exists()
+    client.post("/reports/payments/subscribe")
+    assert not ReportSubscription.objects.exists()
+    client.force_login(users["outsider"])
+    assert client.post("/reports/payments/subscribe").status_code == 404
+
+
+def test_a_missing_report_sends_nothing(smtp):
+    assert reports.report_email(report_id=12345) == 0
+    assert smtp.envelopes == []

@@ -1,0 +1,189 @@
+"""Handoff notices, delivered to a real local SMTP server (aiosmtpd) with explicit `now`s.
+
+The schedule: Europe/Berlin, daily handoffs at 09:00 between manager and responder from
+Fri 27 March 2026; on Sunday 29 March (first day of CEST) 09:00 is 07:00 UTC, manager's turn.
+"""
+
+import socket
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from oncall import handoff, services
+from oncall.models import HandoffNotice, Schedule
+from oncall.tests import factories
+from tests.support import wait_for
+
+HANDOFF = datetime(2026, 3, 29, 7, tzinfo=UTC)
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=default_policy)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mail_to(settings, smtp):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    return smtp
+
+
+@pytest.fixture
+def schedule(team, users):
+    for name, user in users.items():
+        user.email = f"{name}@example.test"
+        user.save()
+    return factories.schedule(
+        team,
+        [
+            factories.layer(
+                "primary",
+                [users["manager"], users["responder"]],
+                handoff_start=datetime(2026, 3, 27, 9),
+            )
+        ],
+    )
+
+
+def recipients(inbox) -> list[str]:
+    return [address for rcpt, _ in inbox.messages for address in rcpt]
+
+
+@pytest.mark.django_db
+def test_it_emails_the_incoming_person_once(schedule, mail_to):
+    now = HANDOFF - timedelta(minutes=20)
+    assert handoff.handoff_notices_send(now=now) == 1
+    assert handoff.handoff_notices_send(now=now) == 0
+    assert handoff.handoff_notices_send(now=now + timedelta(minutes=1)) == 0
+    assert recipients(mail_to) == ["manager@example.test"]
+    _, message = mail_to.messages[0]
+    assert message["Subject"] == "On call soon: Primary from Sun 29 Mar 2026 07:00 UTC"
+    body = message.get_content()
+    assert "from Sun 29 Mar 2026 07:00 UTC" in body
+    assert "to   Mon 30 Mar 2026 07:00 UTC" in body
+    assert "schedule time: Sun 29 Mar 2026 09:00 CEST" in body
+    assert f"/schedules/{schedule.pk}/" in body
+    notice = HandoffNotice.objects.get()
+    assert (notice.user.username, notice.shift_start) == ("manager", HANDOFF)
+    assert notice.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_it_waits_for_the_lead_time(schedule, mail_to):
+    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=31)) == 0
+    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=30)) == 1
+
+
+@pytest.mark.django_db
+def test_a_late_beat_still_sends_just_after_the_start(schedule, mail_to):
+    assert handoff.handoff_notices_send(now=HANDOFF + timedelta(minutes=5)) == 1
+    assert handoff.handoff_notices_send(now=HANDOFF + timedelta(minutes=11)) == 0  # stale
+    assert recipients(mail_to) == ["manager@example.test"]
+
+
+@pytest.mark.django_db
+def test_the_lead_time_is_per_schedule_and_zero_turns_it_off(schedule, mail_to):
+    services.schedule_update(schedule=schedule, handoff_notice_seconds=2 * 3600)
+    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=110)) == 1
+    Schedule.objects.update(handoff_notice_seconds=0)
+    HandoffNotice.objects.all().delete()
+    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=10)) == 0
+
+
+@pytest.mark.django_db
+def test_nobody_is_told_about_a_shift_they_are_already_in(schedule, users, mail_to):
+    # manager covers the two hours before their own shift: at 07:00 only the source changes.
+    services.override_create(
+        schedule=schedule,
+        user=users["manager"],
+        start=HANDOFF - timedelta(hours=2),
+        end=HANDOFF,
+    )
+    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=10)) == 0
+    assert mail_to.messages == []
+
+
+@pytest.mark.django_db
+def test_an_override_gets_its_own_notice_in_the_users_time_zone(schedule, users, mail_to):
+    services.profile_update(user=users["viewer"], time_zone="America/New_York")
+    services.override_create(
+        schedule=schedule,
+        user=users["viewer"],
+        start=HANDOFF + timedelta(hours=3),
+        end=HANDOFF + timedelta(hours=5),
+    )
+    assert handoff.handoff_notices_send(now=HANDOFF + timedelta(hours=3, minutes=-15)) == 1
+    ((rcpt, message),) = mail_to.messages
+    assert rcpt == ["viewer@example.test"]
+    assert "from Sun 29 Mar 2026 06:00 EDT" in message.get_content()
+    assert "as an override" in message.get_content()
+
+
+@pytest.mark.django_db
+def test_a_user_without_an_address_is_skipped_and_recorded(schedule, users, mail_to):
+    users["manager"].email = ""
+    users["manager"].save()
+    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=5)) == 0
+    assert HandoffNotice.objects.get().skipped_reason == "no email address"
+    assert mail_to.messages == []
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_retried_by_the_next_run(schedule, settings, smtp):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = _free_port()  # nothing listens there
+    settings.EMAIL_TIMEOUT = 2
+    now = HANDOFF - timedelta(minutes=5)
+    assert handoff.handoff_notices_send(now=now) == 0
+    assert not HandoffNotice.objects.exists()
+
+    settings.EMAIL_PORT = smtp.port
+    assert handoff.handoff_notices_send(now=now + timedelta(minutes=1)) == 1
+    assert recipients(smtp) == ["manager@example.test"]
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_task_runs_on_a_real_worker(schedule, smtp, worker_env, make_worker):
+    from oncall.tasks import send_handoff_notices
+
+    worker_env["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp.port}"
+    make_worker()
+    now = (HANDOFF - timedelta(minutes=10)).isoformat()
+    send_handoff_notices.delay(now=now)
+    send_handoff_notices.delay(now=now)  # delivered twice: still one email
+    wait_for(lambda: smtp.messages, timeout=20, message="no handoff email arrived")
+    wait_for(
+        lambda: HandoffNotice.objects.filter(sent_at__isnull=False).exists(),
+        message="the notice was not recorded",
+    )
+    assert recipients(smtp) == ["manager@example.test"]

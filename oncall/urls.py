@@ -1,0 +1,66 @@
+from django.urls import path, re_path
+
+from oncall import api, views
+
+_TOKEN = r"(?P<token>[A-Za-z0-9_-]{16,128})"  # noqa: S105 - a pattern, not a secret
+
+urlpatterns = [
+    path("schedules/", views.schedule_list, name="schedule-list"),
+    path("schedules/<int:schedule_id>/", views.schedule_detail, name="schedule-detail"),
+    path(
+        "schedules/<int:schedule_id>/timeline.json",
+        views.schedule_timeline,
+        name="schedule-timeline",
+    ),
+    path(
+        "schedules/<int:schedule_id>/overrides/add",
+        views.override_add,
+        name="schedule-override-add",
+    ),
+    path(
+        "schedules/<int:schedule_id>/overrides/<int:override_id>/remove",
+        views.override_remove,
+        name="schedule-override-remove",
+    ),
+    path(
+        "schedules/<int:schedule_id>/ical/rotate",
+        views.schedule_ical_rotate,
+        name="schedule-ical-rotate",
+    ),
+    path("oncall/me/", views.my_oncall, name="oncall-me"),
+    path("oncall/me/profile", views.my_profile, name="oncall-me-profile"),
+    path("oncall/me/ical/rotate", views.my_ical_rotate, name="oncall-me-ical-rotate"),
+    re_path(rf"^ical/schedule/{_TOKEN}\.ics$", views.schedule_feed, name="ical-schedule"),
+    re_path(rf"^ical/user/{_TOKEN}\.ics$", views.user_feed, name="ical-user"),
+    path("api/v1/schedules/", api.ScheduleList.as_view(), name="api-schedule-list"),
+    path(
+        "api/v1/schedules/<int:schedule_id>/",
+        api.ScheduleDetail.as_view(),
+        name="api-schedule-detail",
+    ),
+    path(
+        "api/v1/schedules/<int:schedule_id>/shifts",
+        api.ScheduleShifts.as_view(),
+        name="api-schedule-shifts",
+    ),
+    path(
+        "api/v1/schedules/<int:schedule_id>/oncall",
+        api.ScheduleOncall.as_view(),
+        name="api-schedule-oncall",
+    ),
+    path(
+        "api/v1/schedules/<int:schedule_id>/gaps",
+        api.ScheduleGaps.as_view(),
+        name="api-schedule-gaps",
+    ),
+    path(
+        "api/v1/schedules/<int:schedule_id>/overrides/",
+        api.OverrideList.as_view(),
+        name="api-override-list",
+    ),
+    path(
+        "api/v1/schedules/<int:schedule_id>/overrides/<int:override_id>/",
+        api.OverrideDetail.as_view(),
+        name="api-override-detail",
+    ),
+]
