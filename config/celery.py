@@ -15,6 +15,7 @@ app.autodiscover_tasks()
 # by mistake) costs work, not correctness.
 app.conf.beat_schedule = {
     "redrive-deliveries": {"task": "incidents.redrive_deliveries", "schedule": 5.0},
+    "check-heartbeats": {"task": "incidents.check_heartbeats", "schedule": 30.0},
     "oncall-handoff-notices": {"task": "oncall.send_handoff_notices", "schedule": 60.0},
     "escalation-audit": {
         "task": "incidents.escalation_audit",

@@ -224,6 +224,26 @@ def _accept(*, integration: Integration, payload: object, text: str, answers: An
     return answers.accepted(delivery, extra)
 
 
+@csrf_exempt
+def heartbeat(request, token: str):
+    """`/hooks/heartbeat/<token>`: any integration's token says its monitoring is alive.
+    GET works too, so a cron job's `curl` can ping it."""
+    if request.method not in {"GET", "HEAD", "POST"}:
+        response = _error(405, "use GET or POST")
+        response["Allow"] = "GET, HEAD, POST"
+        return response
+    try:
+        digest = hash_token(token)
+        integration = Integration.objects.filter(token_hash=digest, enabled=True).first()
+        if integration is None or not hmac.compare_digest(integration.token_hash, digest):
+            return _error(404, "no such integration")
+        services.integration_heartbeat(integration=integration, at=timezone.now())
+    except DatabaseError:
+        log.exception("database unavailable while recording a heartbeat")
+        return _unavailable()
+    return JsonResponse({"status": "ok"})
+
+
 def _unavailable() -> JsonResponse:
     response = _error(503, "storage is unavailable; retry later")
     response["Retry-After"] = "5"

@@ -18,6 +18,12 @@ def redrive_deliveries() -> int:
     return 0
 
 
+@shared_task(name="incidents.check_heartbeats", ignore_result=True)
+def check_heartbeats() -> int:
+    """Open (or resolve) "no heartbeat" incidents for integrations that expect one."""
+    return services.heartbeats_check()
+
+
 @shared_task(name="incidents.escalate", ignore_result=True)
 def escalate(escalation_id: int, token: str) -> str:
     """One scheduled escalation firing (an ETA task); a stale token does nothing."""

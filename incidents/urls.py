@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import api, api_maintenance, hooks, views, views_paging
+from incidents import api, api_maintenance, hooks, views, views_intake, views_paging
 
 urlpatterns = [
     path("maintenance/", views_paging.maintenance_list, name="maintenance-list"),
@@ -21,6 +21,7 @@ urlpatterns = [
         api_maintenance.MaintenanceWindowEnd.as_view(),
         name="api-maintenance-window-end",
     ),
+    path("hooks/heartbeat/<str:token>", hooks.heartbeat, name="heartbeat"),
     path("hooks/<slug:source>/<str:token>", hooks.alert_webhook, name="alert-webhook"),
     path("hooks/<slug:source>", hooks.alert_webhook, name="alert-webhook-bearer"),
     # PagerDuty's own path, so its client libraries work with only the base URL changed;
@@ -28,6 +29,12 @@ urlpatterns = [
     path("v2/enqueue", hooks.pagerduty_enqueue, name="pagerduty-enqueue"),
     path("v2/enqueue/", hooks.pagerduty_enqueue),
     path("incidents/feed.json", views.incidents_feed, name="incidents-feed"),
+    path("deliveries/failed/", views_intake.failed_deliveries, name="failed-deliveries"),
+    path(
+        "deliveries/<int:delivery_id>/retry",
+        views_intake.delivery_retry,
+        name="delivery-retry",
+    ),
     path("incidents/", views.incident_list, name="incident-list"),
     path("incidents/new", views.incident_new, name="incident-new"),
     path("incidents/<int:incident_id>/", views.incident_detail, name="incident-detail"),

@@ -10,10 +10,12 @@ from collections.abc import Mapping
 
 from incidents.alerts import AlertEvent, AlertStatus, Link, PayloadError
 from incidents.sources.common import (
+    bounded,
     parse_time,
     severity_from,
     stable_fingerprint,
     string_map,
+    without_nul,
 )
 
 SOURCE = "alertmanager"
@@ -41,7 +43,10 @@ def validate(payload: object, options: Mapping | None = None) -> list[str]:
         if not isinstance(alert, dict):
             errors.append(f"{where}: expected an object")
             continue
-        if alert.get("status") not in {"firing", "resolved"}:
+        if not isinstance(alert.get("status"), str) or alert["status"] not in {
+            "firing",
+            "resolved",
+        }:
             errors.append(f"{where}.status: expected 'firing' or 'resolved'")
         string_map(alert.get("labels"), f"{where}.labels", errors)
         string_map(alert.get("annotations"), f"{where}.annotations", errors)
@@ -58,6 +63,7 @@ def parse(payload: object, options: Mapping | None = None) -> list[AlertEvent]:
     if errors:
         raise PayloadError(errors)
     assert isinstance(payload, dict)
+    payload = without_nul(payload)
     group_labels = string_map(payload.get("groupLabels"), "groupLabels", errors)
     receiver = str(payload.get("receiver") or "")
     group_key = payload.get("groupKey") or stable_fingerprint(receiver, group_labels)
@@ -77,8 +83,8 @@ def parse(payload: object, options: Mapping | None = None) -> list[AlertEvent]:
         events.append(
             AlertEvent(
                 source=SOURCE,
-                incident_key=group_key[:MAX_TEXT],
-                fingerprint=alert.get("fingerprint") or stable_fingerprint(labels),
+                incident_key=bounded(group_key, MAX_TEXT),
+                fingerprint=bounded(alert.get("fingerprint") or stable_fingerprint(labels), 200),
                 status=AlertStatus(alert["status"]),
                 title=(title or "Alert")[:MAX_TEXT],
                 severity=severity_from(labels.get("severity")),
