@@ -1,0 +1,13 @@
+from django.contrib import admin
+
+from core.models import ApiToken
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request):
+        return False  # tokens are created by their owner, who sees the value once
