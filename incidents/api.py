@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -53,10 +55,18 @@ class IncidentAPIView(APIView):
         return selectors.incident_visible(self.request.user, incident_id)
 
 
+_AT = OpenApiParameter(
+    "at",
+    OpenApiTypes.DATETIME,
+    description="the incident as it stood at this time (UTC if no offset)",
+)
+
+
 class IncidentListCreate(IncidentAPIView):
     """GET: incidents, filtered (status, service, severity, since, until), ordered, paged.
     POST: open an incident by hand."""
 
+    @extend_schema(parameters=[s.IncidentFilterSerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         filters = _parsed(s.IncidentFilterSerializer, request.query_params)
         incidents = selectors.incident_list(request.user, **filters)
@@ -64,6 +74,7 @@ class IncidentListCreate(IncidentAPIView):
         page = paginator.paginate_queryset(incidents, request, view=self)
         return paginator.get_paginated_response([s.incident_json(i) for i in page])
 
+    @extend_schema(request=s.ManualIncidentSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         data = _parsed(s.ManualIncidentSerializer, request.data)
         service = selectors.services_for(request.user).filter(slug=data.pop("service")).first()
@@ -77,6 +88,7 @@ class IncidentListCreate(IncidentAPIView):
 class IncidentDetail(IncidentAPIView):
     """GET the incident now, or as it stood at `?at=<ISO time>`."""
 
+    @extend_schema(parameters=[_AT], responses=OpenApiTypes.OBJECT)
     def get(self, request, incident_id: int):
         incident = self.visible(incident_id)
         if "at" not in request.query_params:
@@ -94,6 +106,7 @@ class IncidentDetail(IncidentAPIView):
 class IncidentTimeline(IncidentAPIView):
     """GET the timeline in order; `?after=<seq>` for only what is new."""
 
+    @extend_schema(parameters=[s.AfterSerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request, incident_id: int):
         incident = self.visible(incident_id)
         after = _parsed(s.AfterSerializer, request.query_params)["after"]
@@ -123,10 +136,25 @@ ACTIONS = {
 }
 
 
+_ACTION = OpenApiParameter(
+    "action",
+    str,
+    OpenApiParameter.PATH,
+    enum=list(ACTIONS),
+    description="bodies: resolve/reopen {reason?}, notes {text}, severity {severity}, "
+    "assign {assignee: user id or null}, impact-start {impact_started_at, reason}",
+)
+
+
 class IncidentAction(IncidentAPIView):
     """POST one responder action; answers the incident as it is afterwards (a note: 201
     with the new timeline entry)."""
 
+    @extend_schema(
+        parameters=[_ACTION],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT},
+    )
     def post(self, request, incident_id: int, action: str):
         incident = self.visible(incident_id)
         spec = ACTIONS.get(action)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, JSONField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -41,12 +41,16 @@ class EscalationWarning:
 
 def escalation_warnings(user, *, limit: int = 20) -> list[EscalationWarning]:
     """Triggered incidents in the user's teams whose paging may reach nobody, newest first:
-    the latest step that reached nobody or chain that ran out, or a service with no
+    the latest step that reached nobody (else the chain running out), or a service with no
     escalation policy at all. One query."""
     latest = IncidentEvent.objects.filter(
         incident=OuterRef("pk"),
         kind__in=[EventKind.ESCALATION_WARNING, EventKind.ESCALATION_EXHAUSTED],
-    ).order_by("-seq")
+    ).order_by(
+        # "Reached nobody" says what to fix; "ran out" only that nobody acknowledged.
+        Case(When(kind=EventKind.ESCALATION_WARNING, then=Value(0)), default=Value(1)),
+        "-seq",
+    )
     incidents = (
         Incident.objects.filter(service__team__in=teams_for(user), status=IncidentStatus.TRIGGERED)
         .annotate(

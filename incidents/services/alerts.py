@@ -27,6 +27,7 @@ from incidents.models import (
     RoutingRule,
     Service,
 )
+from incidents.services import actions
 
 _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 # A fingerprint that fired this many times inside one incident is flapping.
@@ -134,9 +135,8 @@ def _apply_group(
         )
     acknowledged = any(e.status == AlertStatus.ACKNOWLEDGED for e in group)
     if acknowledged and incident.status == IncidentStatus.TRIGGERED:
-        events.incident_acknowledged(
-            incident=incident, at=received_at, actor_label=source, save=False
-        )
+        # The same rule as a responder's acknowledge (one function for UI, API, sources).
+        actions.incident_acknowledge(incident=incident, actor_label=source, at=received_at)
     if alerts and all(a.status == AlertStatus.RESOLVED for a in alerts.values()):
         events.incident_resolved(
             incident=incident,

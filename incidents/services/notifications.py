@@ -19,6 +19,7 @@ from incidents.models import (
     CircuitBreaker,
     ContactMethod,
     Incident,
+    IncidentStatus,
     Notification,
     NotificationReason,
     NotificationStatus,
@@ -61,11 +62,9 @@ def users_notify(
     Returns {user id: rows}; a user with no row could not be reached. Sending starts after
     the caller's transaction commits.
     """
-    wanted = {"notify_handoffs": True} if reason == NotificationReason.HANDOFF else {}
-    if not wanted:
-        wanted = {"notify_escalations": True}
+    preference = "notify_handoffs" if reason == NotificationReason.HANDOFF else "notify_escalations"
     methods = ContactMethod.objects.filter(
-        user__in=[u.pk for u in users], enabled=True, **wanted
+        user__in=[u.pk for u in users], enabled=True, **{preference: True}
     ).order_by("user_id", "id")
     rows = [
         Notification(
@@ -126,7 +125,8 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     )
     method = row.contact_method
     incident = row.incident
-    if row.reason != NotificationReason.HANDOFF and incident and incident.status != "triggered":
+    paging = row.reason != NotificationReason.HANDOFF
+    if paging and incident is not None and incident.status != IncidentStatus.TRIGGERED:
         # Someone acknowledged (or it resolved) while this page waited: it is noise now.
         with transaction.atomic():
             _finish(row, NotificationStatus.SKIPPED, now, error=f"incident is {incident.status}")

@@ -41,7 +41,7 @@ def ids(response) -> list[int]:
 
 
 def test_it_needs_a_login(client):
-    assert client.get(API).status_code == 403
+    assert client.get(API).status_code == 401
 
 
 def test_the_list_filters_orders_and_pages(client, users, service, other_service):
