@@ -34,3 +34,30 @@ class ApiToken(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class AuditEntry(models.Model):
+    """One configuration change: who did what to which object, and what changed.
+
+    `team_id` is a plain integer (core sits below the app that defines teams); the
+    entries of a team are shown to its managers. Never holds secrets: callers pass
+    field changes with tokens, passwords and keys left out.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    team_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=64)  # e.g. "integration.created"
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64, blank=True)
+    summary = models.CharField(max_length=500)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.summary}"

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from core.audit import audit_record
 from core.models import ApiToken, hash_api_token
 
 TOKEN_PREFIX = "pl_"  # noqa: S105 - a public marker, not a secret
@@ -21,13 +22,26 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
     token = ApiToken.objects.create(
         user=user, name=name[:100], token_hash=hash_api_token(plain), prefix=plain[:10]
     )
+    audit_record(
+        actor=user,
+        action="api_token.created",
+        obj=token,
+        summary=f"API token {token.name!r} created",
+    )
     return token, plain
 
 
 def api_token_revoke(*, token: ApiToken, at: datetime | None = None) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=at or timezone.now()
     )
+    if revoked:
+        audit_record(
+            actor=token.user,
+            action="api_token.revoked",
+            obj=token,
+            summary=f"API token {token.name!r} revoked",
+        )
 
 
 def api_token_authenticate(plain: str, *, now: datetime | None = None) -> ApiToken | None:

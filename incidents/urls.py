@@ -1,6 +1,15 @@
 from django.urls import path
 
-from incidents import api, api_maintenance, hooks, views, views_intake, views_paging
+from incidents import (
+    api,
+    api_config,
+    api_maintenance,
+    hooks,
+    views,
+    views_audit,
+    views_intake,
+    views_paging,
+)
 
 urlpatterns = [
     path("maintenance/", views_paging.maintenance_list, name="maintenance-list"),
@@ -43,6 +52,31 @@ urlpatterns = [
         "incidents/<int:incident_id>/<slug:action>",
         views.incident_action,
         name="incident-action",
+    ),
+    path("audit/", views_audit.audit_log, name="audit-log"),
+    path("api/v1/audit/", views_audit.AuditList.as_view(), name="api-audit"),
+    path("api/v1/services/", api_config.ServiceList.as_view(), name="api-services"),
+    path("api/v1/services/<slug:slug>/", api_config.ServiceDetail.as_view(), name="api-service"),
+    path("api/v1/integrations/", api_config.IntegrationList.as_view(), name="api-integrations"),
+    path(
+        "api/v1/integrations/<int:integration_id>/",
+        api_config.IntegrationDetail.as_view(),
+        name="api-integration",
+    ),
+    path(
+        "api/v1/integrations/<int:integration_id>/rotate/",
+        api_config.IntegrationRotate.as_view(),
+        name="api-integration-rotate",
+    ),
+    path(
+        "api/v1/integrations/<int:integration_id>/routing-rules/",
+        api_config.RoutingRuleList.as_view(),
+        name="api-routing-rules",
+    ),
+    path(
+        "api/v1/integrations/<int:integration_id>/routing-rules/<int:rule_id>/",
+        api_config.RoutingRuleDetail.as_view(),
+        name="api-routing-rule",
     ),
     path("api/v1/incidents/", api.IncidentListCreate.as_view(), name="api-incidents"),
     path(

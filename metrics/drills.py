@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent, Service
@@ -159,12 +159,17 @@ def drill_restore(*, drill_id: int, service_id: int, at: datetime | None = None)
 
 
 def drill_finish(*, drill_id: int, at: datetime | None = None) -> Drill:
+    now = timezone.now()
+    at = at or now
+    _check_time(at, now)
     with transaction.atomic():
         drill = Drill.objects.select_for_update().get(pk=drill_id)
         if drill.status == Drill.Status.FINISHED:
-            raise DrillConflict(f"drill {drill.pk} already finished at {drill.finished_at}")
+            raise DrillConflict(
+                f"drill {drill.pk} already finished at {drill.finished_at.isoformat()}"
+            )
         drill.status = Drill.Status.FINISHED
-        drill.finished_at = at or timezone.now()
+        drill.finished_at = at
         drill.save(update_fields=["status", "finished_at"])
     for target_id in DrillService.objects.filter(
         drill=drill, injected_at__isnull=False, restored_at__isnull=True
@@ -332,12 +337,6 @@ def drills_attach_pending(*, now: datetime | None = None, limit: int = 1000) -> 
     DrillAttachCursor.objects.get_or_create(name=CURSOR_NAME)
     with transaction.atomic():
         cursor = DrillAttachCursor.objects.select_for_update().get(name=CURSOR_NAME)
-        triggered = IncidentEvent.objects.filter(kind=EventKind.TRIGGERED)
-        new_ids = list(
-            triggered.filter(id__gt=cursor.last_event_id)
-            .order_by("id")
-            .values_list("id", flat=True)[:limit]
-        )
         targets = list(
             DrillService.objects.filter(injected_at__isnull=False)
             .filter(
@@ -346,18 +345,30 @@ def drills_attach_pending(*, now: datetime | None = None, limit: int = 1000) -> 
             )
             .select_related("drill")
         )
-        attached = 0
-        if targets:
-            scan = Q(recorded_at__gte=now - LOOKBACK, id__lte=cursor.last_event_id)
-            if new_ids:
-                scan |= Q(id__gt=cursor.last_event_id, id__lte=new_ids[-1])
-            candidates = list(
-                triggered.filter(scan)
-                .filter(incident__service_id__in={t.service_id for t in targets})
-                .order_by("id")
-                .values_list("incident_id", "incident__service_id", "at")
-            )
-            attached = _attach_matching(candidates, _windows(targets))
+        if not targets:
+            # Nothing is being drilled: skip to the end of the log (a later injection
+            # looks at the incidents already there itself).
+            newest = IncidentEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
+            if newest > cursor.last_event_id:
+                cursor.last_event_id = newest
+                cursor.save(update_fields=["last_event_id", "updated_at"])
+            return 0
+        triggered = IncidentEvent.objects.filter(kind=EventKind.TRIGGERED)
+        new_ids = list(
+            triggered.filter(id__gt=cursor.last_event_id)
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        scan = Q(recorded_at__gte=now - LOOKBACK, id__lte=cursor.last_event_id)
+        if new_ids:
+            scan |= Q(id__gt=cursor.last_event_id, id__lte=new_ids[-1])
+        candidates = list(
+            triggered.filter(scan)
+            .filter(incident__service_id__in={t.service_id for t in targets})
+            .order_by("id")
+            .values_list("incident_id", "incident__service_id", "at")
+        )
+        attached = _attach_matching(candidates, _windows(targets))
         if new_ids:
             cursor.last_event_id = new_ids[-1]
             cursor.save(update_fields=["last_event_id", "updated_at"])

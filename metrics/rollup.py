@@ -80,7 +80,7 @@ def _first_week(*, team: Team, service_ids: list[int], now: datetime) -> str | N
 
 
 def _team_todo(
-    *, team: Team, service_ids: list[int], touched: dict[int, set[str]], now: datetime
+    *, team: Team, service_ids: list[int], touched: dict[int, dict[str, int]], now: datetime
 ) -> dict[bool, dict[str, set[int]]]:
     """{drills: {week: {service_id}}} of closed weeks to (re)compute for the team."""
     todo: dict[bool, dict[str, set[int]]] = {False: defaultdict(set), True: defaultdict(set)}

@@ -25,6 +25,7 @@ class Trend:
     weeks: list[str]
     mttd: dict[str, list[float | None]]  # "Team / Service" -> weekly mean seconds
     mttr: dict[str, list[float | None]]
+    teams: list[tuple[str, str]]  # (slug, name) of the teams with a line: report links
 
 
 def dashboard_trend(user, *, now: datetime, weeks: int = TREND_WEEKS) -> Trend:
@@ -38,6 +39,7 @@ def dashboard_trend(user, *, now: datetime, weeks: int = TREND_WEEKS) -> Trend:
         MttxWeek.objects.filter(service__team__in=teams_for(user), drills=False, week__in=labels)
         .order_by()
         .values_list(
+            "service__team__slug",
             "service__team__name",
             "service__name",
             "week",
@@ -50,7 +52,9 @@ def dashboard_trend(user, *, now: datetime, weeks: int = TREND_WEEKS) -> Trend:
     index = {week: i for i, week in enumerate(labels)}
     mttd: dict[str, list[float | None]] = {}
     mttr: dict[str, list[float | None]] = {}
-    for team, service, week, d_count, d_sum, r_count, r_sum in rows:
+    teams: dict[str, str] = {}
+    for slug, team, service, week, d_count, d_sum, r_count, r_sum in rows:
+        teams[slug] = team
         name = f"{team} / {service}"
         d_line = mttd.setdefault(name, [None] * len(labels))
         r_line = mttr.setdefault(name, [None] * len(labels))
@@ -58,7 +62,9 @@ def dashboard_trend(user, *, now: datetime, weeks: int = TREND_WEEKS) -> Trend:
             d_line[index[week]] = d_sum / d_count / 1e6
         if r_count and r_sum is not None:
             r_line[index[week]] = r_sum / r_count / 1e6
-    return Trend(weeks=labels, mttd=mttd, mttr=mttr)
+    return Trend(
+        weeks=labels, mttd=mttd, mttr=mttr, teams=sorted(teams.items(), key=lambda t: t[1])
+    )
 
 
 def dashboard_incidents(user, *, resolved: int = 20) -> tuple[list[Incident], list[Incident]]:
@@ -73,10 +79,11 @@ def dashboard_incidents(user, *, resolved: int = 20) -> tuple[list[Incident], li
     rows = list(
         incidents.incidents_for(user).filter(Q(status__in=OPEN_STATUSES) | Q(pk__in=recent))
     )
-    open_ = sorted((i for i in rows if i.status in OPEN_STATUSES), key=lambda i: i.detected_at)
+    still_open = [i for i in rows if i.status in OPEN_STATUSES]
+    still_open.sort(key=lambda i: i.detected_at, reverse=True)
     done = [i for i in rows if i.status == IncidentStatus.RESOLVED]
     done.sort(key=lambda i: i.resolved_at, reverse=True)
-    return list(reversed(open_)), done
+    return still_open, done
 
 
 def services_for(user) -> QuerySet[Service]:

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from metrics import api, exposition, views, views_drills, views_reports
+from metrics import api, api_drills, exposition, views, views_drills, views_reports
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -23,21 +23,25 @@ urlpatterns = [
         name="report-csv",
     ),
     # The chaos tooling's paths, with or without a trailing slash.
-    re_path(r"^api/v1/drills/?$", api.DrillListAPI.as_view(), name="api-drills"),
-    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/?$", api.DrillDetailAPI.as_view(), name="api-drill"),
+    re_path(r"^api/v1/drills/?$", api_drills.DrillListAPI.as_view(), name="api-drills"),
+    re_path(
+        r"^api/v1/drills/(?P<drill_id>\d+)/?$",
+        api_drills.DrillDetailAPI.as_view(),
+        name="api-drill",
+    ),
     re_path(
         r"^api/v1/drills/(?P<drill_id>\d+)/review/?$",
-        api.DrillReviewAPI.as_view(),
+        api_drills.DrillReviewAPI.as_view(),
         name="api-drill-review",
     ),
-    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/inject/?$", api.DrillInjectAPI.as_view()),
-    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/restore/?$", api.DrillRestoreAPI.as_view()),
-    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/finish/?$", api.DrillFinishAPI.as_view()),
-    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/attach/?$", api.DrillAttachAPI.as_view()),
-    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/detach/?$", api.DrillDetachAPI.as_view()),
+    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/inject/?$", api_drills.DrillInjectAPI.as_view()),
+    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/restore/?$", api_drills.DrillRestoreAPI.as_view()),
+    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/finish/?$", api_drills.DrillFinishAPI.as_view()),
+    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/attach/?$", api_drills.DrillAttachAPI.as_view()),
+    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/detach/?$", api_drills.DrillDetachAPI.as_view()),
     re_path(
         r"^api/v1/reports/(?P<team>[-\w]+)/(?P<week>\d{4}-W\d{2})/?$",
-        api.WeeklyReportAPI.as_view(),
+        api_drills.WeeklyReportAPI.as_view(),
         name="api-weekly-report",
     ),
     # --- metrics engine ---------------------------------------------------------------------

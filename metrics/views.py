@@ -17,9 +17,9 @@ from metrics import charts, definitions, selectors_drills, selectors_pages
 from metrics.report_math import fmt_duration
 
 try:  # who is on call comes from the schedules work; the dashboard works without it
-    from oncall.selectors import oncall_now
+    from oncall.selectors import oncall_now, schedules_for
 except ImportError:  # pragma: no cover - depends on the schedules app
-    oncall_now = None
+    oncall_now = schedules_for = None
 
 # Partials other parts of the app may provide; included only when they exist.
 PARTIALS = {
@@ -40,6 +40,8 @@ def _oncall(user, now) -> list[dict] | None:
     """[{schedule, team, user, until}] or None when schedules are not available."""
     if oncall_now is None:
         return None
+    if not schedules_for(user).exists():
+        return []  # one cheap query instead of resolving rotations for nothing
     rows = []
     for schedule, shift in oncall_now(user, now=now):
         rows.append(
@@ -80,6 +82,7 @@ def dashboard(request):
             "mttr_trend": charts.weekly_trend(trend.weeks, trend.mttr, metric="MTTR")
             if has_trend
             else None,
+            "report_teams": trend.teams,
             "partials": {key: _template_exists(name) for key, name in PARTIALS.items()},
             "definitions": definitions.ALL,
         },

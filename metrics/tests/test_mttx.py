@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from incidents.models import Service
-from metrics import selectors
+from metrics import mttx_sql, selectors
 from metrics.stats import Summary, summarize_us
 from metrics.tests.mttx_support import (
     MTTA_US,
@@ -206,3 +206,23 @@ def test_its_query_count_does_not_grow_with_incidents(team, service, django_asse
         selectors.mttx_by_service_week(
             team=team, start_week="2025-W40", end_week=WEEK, now=NOW, live=True
         )
+
+
+def test_it_counts_only_the_ranges_asked_for_even_with_gaps(data):
+    """Readers ask for the weeks the read model lacks, which need not be contiguous."""
+    tz = data.team.time_zone
+    ranges = [(week, *week_bounds(week, tz)) for week in ("2025-W46", NEXT_WEEK)]
+    found = {
+        (agg.service_id, agg.label): agg.incidents
+        for agg in mttx_sql.aggregate(ranges=ranges, service_ids=None, drills=False)
+    }
+    # WEEK, in the gap, is left out entirely.
+    assert found == {(data.payments.pk, NEXT_WEEK): 1}
+
+
+def test_it_refuses_overlapping_ranges():
+    start, end = week_bounds(WEEK, "UTC")
+    indexes, bounds = mttx_sql.buckets([("a", start, end), ("b", end, end + timedelta(days=7))])
+    assert (indexes, bounds) == ([0, 1, None], [start, end, end + timedelta(days=7)])
+    with pytest.raises(ValueError, match="overlap"):
+        mttx_sql.buckets([("a", start, end), ("b", end - timedelta(hours=1), end)])

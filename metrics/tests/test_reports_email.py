@@ -5,8 +5,10 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core import mail
 
-from metrics import reports
+from config.celery import app as celery_app
+from metrics import reports, tasks
 from metrics.models import ReportEmail, ReportSubscription
 from metrics.tests.report_data import BUILT_AT, WEEK, build_w43
 
@@ -106,3 +108,19 @@ def test_members_subscribe_from_the_report_page(client, users, team, report):
 def test_a_missing_report_sends_nothing(smtp):
     assert reports.report_email(report_id=12345) == 0
     assert smtp.envelopes == []
+
+
+def test_the_monday_task_builds_each_team_once_and_emails_new_snapshots(
+    team, users, django_capture_on_commit_callbacks
+):
+    subscribe(team, users["manager"], "manager@example.com")
+    celery_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.build_weekly_reports() == 2  # payments and the outsider's team
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.build_weekly_reports() == 0
+    finally:
+        celery_app.conf.task_always_eager = False
+    assert [m.to for m in mail.outbox] == [["manager@example.com"]]
+    assert mail.outbox[0].subject.startswith("[Pagerline] Payments weekly report ")
