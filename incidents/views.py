@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -75,6 +76,8 @@ def incident_list(request):
 @require_http_methods(["GET", "POST"])
 def incident_new(request):
     allowed = selectors.services_to_respond(request.user)
+    if request.method == "POST" and not allowed.exists():
+        raise PermissionDenied("only responders and managers open incidents")
     form = forms.ManualIncidentForm(request.POST or None, services=allowed)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -92,7 +95,11 @@ def incident_new(request):
         else:
             messages.success(request, f"Incident #{incident.pk} opened.")
             return redirect("incident-detail", incident_id=incident.pk)
-    return render(request, "incidents/new.html", {"form": form, "can_open": allowed.exists()})
+    # A form sent back with its errors is a refused request.
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "incidents/new.html", {"form": form, "can_open": allowed.exists()}, status=status
+    )
 
 
 # --- one incident -----------------------------------------------------------------------------

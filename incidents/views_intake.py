@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -45,8 +46,7 @@ def delivery_retry(request, delivery_id: int):
     if delivery is None:
         raise Http404("no such failed delivery")
     if not permissions.can_manage(request.user, delivery.integration.service.team_id):
-        messages.error(request, "Only the team's managers can retry deliveries.")
-    else:
-        services.delivery_retry(delivery=delivery)
-        messages.info(request, f"Delivery {delivery.pk} queued again.")
+        raise PermissionDenied("only the team's managers can retry deliveries")
+    services.delivery_retry(delivery=delivery)
+    messages.info(request, f"Delivery {delivery.pk} queued again.")
     return redirect("failed-deliveries")

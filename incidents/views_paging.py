@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import selectors_paging
 from incidents.models import MaintenanceWindow, Service
@@ -125,6 +125,7 @@ def maintenance_end(request, window_id: int):
 
 
 @login_required
+@require_GET
 def circuit_breakers(request):
     if not (request.user.is_staff or selectors_paging.managed_teams(request.user).exists()):
         raise PermissionDenied("managers only")

@@ -34,11 +34,31 @@ urlpatterns = [
         api_drills.DrillReviewAPI.as_view(),
         name="api-drill-review",
     ),
-    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/inject/?$", api_drills.DrillInjectAPI.as_view()),
-    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/restore/?$", api_drills.DrillRestoreAPI.as_view()),
-    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/finish/?$", api_drills.DrillFinishAPI.as_view()),
-    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/attach/?$", api_drills.DrillAttachAPI.as_view()),
-    re_path(r"^api/v1/drills/(?P<drill_id>\d+)/detach/?$", api_drills.DrillDetachAPI.as_view()),
+    re_path(
+        r"^api/v1/drills/(?P<drill_id>\d+)/inject/?$",
+        api_drills.DrillInjectAPI.as_view(),
+        name="api-drill-inject",
+    ),
+    re_path(
+        r"^api/v1/drills/(?P<drill_id>\d+)/restore/?$",
+        api_drills.DrillRestoreAPI.as_view(),
+        name="api-drill-restore",
+    ),
+    re_path(
+        r"^api/v1/drills/(?P<drill_id>\d+)/finish/?$",
+        api_drills.DrillFinishAPI.as_view(),
+        name="api-drill-finish",
+    ),
+    re_path(
+        r"^api/v1/drills/(?P<drill_id>\d+)/attach/?$",
+        api_drills.DrillAttachAPI.as_view(),
+        name="api-drill-attach",
+    ),
+    re_path(
+        r"^api/v1/drills/(?P<drill_id>\d+)/detach/?$",
+        api_drills.DrillDetachAPI.as_view(),
+        name="api-drill-detach",
+    ),
     re_path(
         r"^api/v1/reports/(?P<team>[-\w]+)/(?P<week>\d{4}-W\d{2})/?$",
         api_drills.WeeklyReportAPI.as_view(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -92,7 +93,7 @@ def _target_specs(request, services: list[Service]) -> tuple[list[drills.TargetS
 def drill_new(request):
     teams = list(_managed_teams(request.user))
     if not teams:
-        raise Http404("you manage no team")
+        raise PermissionDenied("only team managers create drills")
     wanted = request.POST.get("team") or request.GET.get("team") or teams[0].slug
     team = next((t for t in teams if t.slug == wanted), None)
     if team is None:
@@ -181,8 +182,7 @@ def drill_action(request, drill_id: int, action: str):
     if action not in {"inject", "restore", "finish", "attach", "detach"}:
         raise Http404("no such action")
     if not permissions.can_respond(request.user, drill.team_id):
-        messages.error(request, "Only responders and managers of the team can drive drills.")
-        return redirect("drill-review", drill_id=drill.pk)
+        raise PermissionDenied("only responders and managers of the team can drive drills")
     now = timezone.now()
     try:
         if action in {"inject", "restore"}:

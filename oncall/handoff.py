@@ -44,22 +44,21 @@ class DueNotice:
 def notices_due(*, now: datetime) -> list[DueNotice]:
     """Shifts starting in [now - GRACE, now + the schedule's lead time] whose person was not
     already on call right before; already-sent notices are filtered out when claiming."""
-    schedules = list(
-        Schedule.objects.filter(handoff_notice_seconds__gt=0).values_list(
-            "id", "name", "time_zone", "handoff_notice_seconds"
-        )
-    )
+    enabled = Schedule.objects.filter(handoff_notice_seconds__gt=0)
+    schedules = list(enabled.values_list("id", "name", "time_zone", "handoff_notice_seconds"))
     if not schedules:
         return []
     longest = max(row[3] for row in schedules)
     low = now - GRACE - _LOOKBACK
     specs = selectors.specs_for(
-        [row[0] for row in schedules],
+        enabled,
         overrides_start=low,
         overrides_end=now + timedelta(seconds=longest + 1),
     )
     due = []
     for schedule_id, name, zone, lead in schedules:
+        if schedule_id not in specs:
+            continue  # deleted in the meantime
         high = now + timedelta(seconds=lead)
         shifts = selectors.final_shifts_of(specs[schedule_id], low, high + timedelta(seconds=1))
         for index, shift in enumerate(shifts):

@@ -8,13 +8,16 @@ runs the pure functions; nothing else re-implements the mapping.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import CharField, Prefetch, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from oncall import rotation
@@ -98,11 +101,8 @@ class ScheduleSpec:
     overrides: tuple[rotation.Override, ...]
 
 
-def _local(day: date | None, moment: time | None) -> datetime | None:
-    return None if day is None else datetime.combine(day, moment)
-
-
 def parse_restrictions(raw: list[dict]) -> tuple[rotation.Restriction, ...]:
+    """Restriction values for the stored JSON list."""
     return tuple(
         rotation.Restriction(
             frozenset(item["days"]),
@@ -110,6 +110,38 @@ def parse_restrictions(raw: list[dict]) -> tuple[rotation.Restriction, ...]:
             time.fromisoformat(item["end"]),
         )
         for item in raw
+    )
+
+
+@lru_cache(maxsize=1024)
+def _restrictions_from_text(text: str) -> tuple[rotation.Restriction, ...]:
+    """Schedules share a handful of distinct window sets: parse each once per process (a memo
+    of a pure function of the stored text, so it can never be stale)."""
+    return parse_restrictions(json.loads(text)) if text and text != "[]" else ()
+
+
+@lru_cache(maxsize=20_000)
+def _layer(
+    participants: tuple[str, ...],
+    name: str,
+    unit: str,
+    every: int,
+    h_date: str,
+    h_time: str,
+    raw: str,
+    e_date: str | None,
+    e_time: str | None,
+) -> rotation.Layer:
+    """A layer from its stored values (text as cast in SQL). Memoised on the values
+    themselves, never on an id, so an edited layer simply misses the cache: nothing can go
+    stale, and the dashboard's repeated "who is on call" skips re-validating every layer."""
+    return rotation.Layer(
+        name,
+        participants,
+        rotation.Rotation(unit, every),
+        datetime.fromisoformat(f"{h_date}T{h_time}"),
+        _restrictions_from_text(raw),
+        datetime.fromisoformat(f"{e_date}T{e_time}") if e_date else None,
     )
 
 
@@ -121,11 +153,12 @@ def specs_for(
 ) -> dict[int, ScheduleSpec]:
     """Specs of many schedules in four queries, with the overrides overlapping the window.
 
-    ``schedules`` may be a queryset (used as a subquery, never evaluated here) or a list of ids.
+    ``schedules`` may be a queryset (used as a subquery, never evaluated here: pass one rather
+    than a long list of ids) or a short list of ids.
     """
     is_query = isinstance(schedules, QuerySet)
     ids = schedules.order_by().values("id") if is_query else list(schedules)
-    zones = dict(Schedule.objects.filter(id__in=ids).values_list("id", "time_zone"))
+    zones = dict(Schedule.objects.filter(id__in=ids).order_by().values_list("id", "time_zone"))
 
     names: dict[int, list[str]] = defaultdict(list)
     for layer_id, username in (
@@ -136,39 +169,25 @@ def specs_for(
         names[layer_id].append(username)
 
     layers: dict[int, list[rotation.Layer]] = defaultdict(list)
-    rotations: dict[tuple[str, int], rotation.Rotation] = {}
+    # Dates, times and JSON come back as text (cast in SQL, same on SQLite and PostgreSQL):
+    # the ORM's per-value converters cost more than the rotation maths for 1,000 schedules.
+    as_text = {
+        "h_date": Cast("handoff_date", CharField()),
+        "h_time": Cast("handoff_time", CharField()),
+        "raw": Cast("restrictions", TextField()),
+        "e_date": Cast("end_date", CharField()),
+        "e_time": Cast("end_time", CharField()),
+    }
     for row in (
         Layer.objects.filter(schedule_id__in=ids)
         .order_by("schedule_id", "position")
-        .values_list(
-            "id",
-            "schedule_id",
-            "name",
-            "rotation_unit",
-            "rotation_every",
-            "handoff_date",
-            "handoff_time",
-            "restrictions",
-            "end_date",
-            "end_time",
-        )
+        .annotate(**as_text)
+        .values_list("id", "schedule_id", "name", "rotation_unit", "rotation_every", *as_text)
     ):
-        layer_id, schedule_id, name, unit, every, h_date, h_time, raw, e_date, e_time = row
-        if not names[layer_id]:
-            continue  # a layer whose every participant was deleted has nobody on call
-        key = (unit, every)
-        if key not in rotations:
-            rotations[key] = rotation.Rotation(unit, every)
-        layers[schedule_id].append(
-            rotation.Layer(
-                name,
-                tuple(names[layer_id]),
-                rotations[key],
-                datetime.combine(h_date, h_time),
-                parse_restrictions(raw),
-                _local(e_date, e_time),
-            )
-        )
+        layer_id, schedule_id, *values = row
+        participants = tuple(names[layer_id])
+        if participants:  # a layer whose every participant was deleted has nobody on call
+            layers[schedule_id].append(_layer(participants, *values))
 
     overrides: dict[int, list[rotation.Override]] = defaultdict(list)
     for schedule_id, override_id, username, start, end, replaces in (
@@ -258,7 +277,7 @@ def schedule_gaps(
 def schedule_oncall(schedule: Schedule | int, *, at: datetime) -> rotation.Shift | None:
     """The merged final shift containing ``at`` (real start and end, within SHIFT_REACH)."""
     at = _aware(at, "at")
-    shifts = schedule_shifts(schedule, start=at, end=at + timedelta(seconds=1), unclipped=True)
+    shifts = schedule_shifts(schedule, start=at, end=at + timedelta(microseconds=1), unclipped=True)
     return shifts[0] if shifts else None
 
 
@@ -287,8 +306,9 @@ def oncall_now(
 ) -> list[tuple[Schedule, rotation.Shift | None]]:
     """For the dashboard: every schedule the user may see and who is on call on it now."""
     now = now or timezone.now()
-    schedules = list(schedules_for(user))
-    current = oncall_at_many([schedule.pk for schedule in schedules], now)
+    visible = schedules_for(user)
+    schedules = list(visible)
+    current = oncall_at_many(visible, now)
     return [(schedule, current.get(schedule.pk)) for schedule in schedules]
 
 
@@ -318,11 +338,14 @@ def gaps_soon(
     """Schedules the user may see that have nobody on call at some point in [now, now+within)."""
     now = _aware(now or timezone.now(), "now")
     end = now + within
-    schedules = list(schedules_for(user))
-    specs = specs_for([s.pk for s in schedules], overrides_start=now, overrides_end=end)
+    visible = schedules_for(user)
+    schedules = list(visible)
+    specs = specs_for(visible, overrides_start=now, overrides_end=end)
     flagged = []
     for schedule in schedules:
-        spec = specs[schedule.pk]
+        spec = specs.get(schedule.pk)
+        if spec is None:
+            continue  # created between the two queries
         holes = rotation.gaps(spec.layers, spec.overrides, spec.tz, now, end)
         if holes:
             flagged.append((schedule, holes))
@@ -357,6 +380,8 @@ def user_shifts(
     )
     mine = []
     for each in schedules:
+        if each.pk not in specs:
+            continue  # deleted between the two queries
         for shift in unclipped_shifts_of(specs[each.pk], start, end):
             if shift.user == user.get_username():
                 mine.append((each, shift))

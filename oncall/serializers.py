@@ -22,11 +22,15 @@ def utc_iso(instant: datetime) -> str:
 
 
 class StrictSerializer(serializers.Serializer):
-    """Rejects unknown keys, so a typo ("restriction") is a 400, not silently ignored."""
+    """Rejects unknown keys, so a typo ("restriction") is a 400, not silently ignored.
+    ``output_only`` keys (what GET adds, like "id") are accepted and ignored, so a GET body
+    can be edited and PUT back."""
+
+    output_only: frozenset[str] = frozenset()
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
+            unknown = sorted(set(data) - set(self.fields) - self.output_only)
             if unknown:
                 raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
         return super().to_internal_value(data)
@@ -128,6 +132,8 @@ class LayerSerializer(StrictSerializer):
 
 class ScheduleInputSerializer(StrictSerializer):
     """POST / PUT / PATCH body; ``validated_data["layer_specs"]`` is ready for the services."""
+
+    output_only = frozenset({"id", "url"})
 
     team = serializers.SlugField(required=False)
     name = serializers.CharField(max_length=200)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -154,7 +155,7 @@ def override_add(request, schedule_id: int):
     schedule = _visible(request, schedule_id)
     form = _override_form(request, schedule, request.POST)
     if form is None:
-        raise Http404("viewers cannot add overrides")
+        raise PermissionDenied("viewers cannot add overrides")
     if not form.is_valid():
         return _detail_page(request, schedule, form=form, status=400)
     data = form.cleaned_data
@@ -189,10 +190,9 @@ def override_remove(request, schedule_id: int, override_id: int):
     if override is None:
         raise Http404("no such override")
     if not permissions.can_override_for(request.user, schedule.team_id, override.user):
-        messages.error(request, "You may remove your own overrides only.")
-    else:
-        services.override_delete(override=override)
-        messages.success(request, "Override removed.")
+        raise PermissionDenied("you may remove your own overrides only")
+    services.override_delete(override=override)
+    messages.success(request, "Override removed.")
     return redirect("schedule-detail", schedule_id=schedule.pk)
 
 
@@ -206,7 +206,7 @@ def schedule_ical_rotate(request, schedule_id: int):
     """New secret feed URL, shown on this response only; the previous URL stops working."""
     schedule = _visible(request, schedule_id)
     if not permissions.can_manage(request.user, schedule.team_id):
-        raise Http404("only managers rotate the feed")
+        raise PermissionDenied("only managers rotate the feed")
     token = services.schedule_ical_rotate(schedule=schedule)
     url = settings.PAGERLINE_BASE_URL + reverse("ical-schedule", kwargs={"token": token})
     back = reverse("schedule-detail", kwargs={"schedule_id": schedule.pk})

@@ -320,7 +320,7 @@ def test_the_manual_form_names_what_is_wrong(client, users, service):
         "/incidents/new",
         {"service": service.pk, "title": "   ", "severity": "error"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "This field is required" in response.content.decode()
     future = client.post(
         "/incidents/new",
@@ -342,7 +342,7 @@ def test_viewers_cannot_open_incidents(client, users, service):
     response = client.post(
         "/incidents/new", {"service": service.pk, "title": "x", "severity": "error"}
     )
-    assert "Select a valid choice" in response.content.decode()
+    assert response.status_code == 403
     assert not Incident.objects.exists()
 
 

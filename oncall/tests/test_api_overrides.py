@@ -41,7 +41,7 @@ def oncall(client, schedule, at):
     return client.get(f"/api/v1/schedules/{schedule.pk}/oncall", {"at": at}).json()
 
 
-def test_a_manager_puts_anyone_on_call(client, users, schedule):
+def test_it_lets_a_manager_put_anyone_on_call(client, users, schedule):
     client.force_login(users["manager"])
     response = add(
         client,
@@ -63,7 +63,7 @@ def test_a_manager_puts_anyone_on_call(client, users, schedule):
     assert oncall(client, schedule, "2026-03-29T12:00:00Z")["user"] == "manager"
 
 
-def test_the_latest_created_override_wins_where_they_overlap(client, users, schedule):
+def test_it_lets_the_latest_created_override_win_where_they_overlap(client, users, schedule):
     client.force_login(users["manager"])
     add(client, schedule, user="viewer", start="2026-03-29T08:00:00Z", end="2026-03-29T12:00:00Z")
     add(client, schedule, user="manager", start="2026-03-29T10:00:00Z", end="2026-03-29T11:00:00Z")
@@ -78,7 +78,7 @@ def test_the_latest_created_override_wins_where_they_overlap(client, users, sche
     ]
 
 
-def test_a_replacing_override_applies_only_where_that_person_is_on_call(client, users, schedule):
+def test_it_applies_a_replacing_override_only_where_that_person_is_on_call(client, users, schedule):
     client.force_login(users["manager"])
     # Sat 28 09:00 CET (08:00Z) - Sun 29 09:00 CEST (07:00Z) is responder's; Sun is manager's.
     response = add(
@@ -94,7 +94,7 @@ def test_a_replacing_override_applies_only_where_that_person_is_on_call(client, 
     assert oncall(client, schedule, "2026-03-29T08:00:00Z")["user"] == "manager"
 
 
-def test_a_responder_overrides_only_for_themselves(client, users, schedule):
+def test_it_lets_a_responder_override_only_for_themselves(client, users, schedule):
     client.force_login(users["responder"])
     mine = add(client, schedule, start="2026-03-29T08:00:00Z", end="2026-03-29T09:00:00Z")
     assert mine.status_code == 201
@@ -106,7 +106,7 @@ def test_a_responder_overrides_only_for_themselves(client, users, schedule):
     assert Override.objects.count() == 1
 
 
-def test_a_responder_removes_only_their_own_overrides(client, users, schedule):
+def test_it_lets_a_responder_remove_only_their_own_overrides(client, users, schedule):
     theirs = Override.objects.create(
         schedule=schedule,
         user=users["responder"],
@@ -129,7 +129,7 @@ def test_a_responder_removes_only_their_own_overrides(client, users, schedule):
     assert client.delete(url(schedule, f"{managers.pk}/")).status_code == 404
 
 
-def test_viewers_and_outsiders_cannot_override(client, users, schedule):
+def test_it_refuses_overrides_from_viewers_and_outsiders(client, users, schedule):
     window = {"start": "2026-03-29T08:00:00Z", "end": "2026-03-29T09:00:00Z"}
     client.force_login(users["viewer"])
     assert add(client, schedule, **window).status_code == 403

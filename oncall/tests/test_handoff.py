@@ -103,14 +103,14 @@ def test_it_waits_for_the_lead_time(schedule, mail_to):
 
 
 @pytest.mark.django_db
-def test_a_late_beat_still_sends_just_after_the_start(schedule, mail_to):
+def test_it_still_sends_just_after_the_start_when_beat_is_late(schedule, mail_to):
     assert handoff.handoff_notices_send(now=HANDOFF + timedelta(minutes=5)) == 1
     assert handoff.handoff_notices_send(now=HANDOFF + timedelta(minutes=11)) == 0  # stale
     assert recipients(mail_to) == ["manager@example.test"]
 
 
 @pytest.mark.django_db
-def test_the_lead_time_is_per_schedule_and_zero_turns_it_off(schedule, mail_to):
+def test_it_uses_each_schedules_lead_time_and_zero_turns_it_off(schedule, mail_to):
     services.schedule_update(schedule=schedule, handoff_notice_seconds=2 * 3600)
     assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=110)) == 1
     Schedule.objects.update(handoff_notice_seconds=0)
@@ -119,7 +119,7 @@ def test_the_lead_time_is_per_schedule_and_zero_turns_it_off(schedule, mail_to):
 
 
 @pytest.mark.django_db
-def test_nobody_is_told_about_a_shift_they_are_already_in(schedule, users, mail_to):
+def test_it_does_not_tell_someone_already_on_call(schedule, users, mail_to):
     # manager covers the two hours before their own shift: at 07:00 only the source changes.
     services.override_create(
         schedule=schedule,
@@ -132,7 +132,7 @@ def test_nobody_is_told_about_a_shift_they_are_already_in(schedule, users, mail_
 
 
 @pytest.mark.django_db
-def test_an_override_gets_its_own_notice_in_the_users_time_zone(schedule, users, mail_to):
+def test_it_notifies_an_override_in_the_users_time_zone(schedule, users, mail_to):
     services.profile_update(user=users["viewer"], time_zone="America/New_York")
     services.override_create(
         schedule=schedule,
@@ -148,7 +148,7 @@ def test_an_override_gets_its_own_notice_in_the_users_time_zone(schedule, users,
 
 
 @pytest.mark.django_db
-def test_a_user_without_an_address_is_skipped_and_recorded(schedule, users, mail_to):
+def test_it_skips_and_records_a_user_without_an_address(schedule, users, mail_to):
     users["manager"].email = ""
     users["manager"].save()
     assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=5)) == 0
@@ -157,7 +157,7 @@ def test_a_user_without_an_address_is_skipped_and_recorded(schedule, users, mail
 
 
 @pytest.mark.django_db
-def test_a_failed_send_is_retried_by_the_next_run(schedule, settings, smtp):
+def test_it_retries_a_failed_send_on_the_next_run(schedule, settings, smtp):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = _free_port()  # nothing listens there
@@ -173,7 +173,7 @@ def test_a_failed_send_is_retried_by_the_next_run(schedule, settings, smtp):
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_the_beat_task_runs_on_a_real_worker(schedule, smtp, worker_env, make_worker):
+def test_it_runs_the_beat_task_on_a_real_worker(schedule, smtp, worker_env, make_worker):
     from oncall.tasks import send_handoff_notices
 
     worker_env["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp.port}"

@@ -82,7 +82,7 @@ def test_it_writes_each_final_shift_as_a_utc_event_across_dst(schedule):
         assert event.decoded("DTSTAMP") == now
 
 
-def test_uids_are_unique_and_do_not_move_with_the_window(schedule, users):
+def test_it_keeps_uids_unique_and_stable_as_the_window_moves(schedule, users):
     early = {str(e["UID"]): e for e in events(feed(schedule, utc(2026, 4, 4, 12)))}
     later = {str(e["UID"]): e for e in events(feed(schedule, utc(2026, 4, 5, 18)))}
     assert len(early) == len(events(feed(schedule, utc(2026, 4, 4, 12))))
@@ -94,7 +94,7 @@ def test_uids_are_unique_and_do_not_move_with_the_window(schedule, users):
     assert all(uid.endswith("@pagerline.test") for uid in early)
 
 
-def test_an_override_shows_up_in_the_feed(schedule, users):
+def test_it_shows_an_override_in_the_feed(schedule, users):
     services.override_create(
         schedule=schedule, user=users["viewer"], start=utc(2026, 4, 6, 10), end=utc(2026, 4, 6, 12)
     )
@@ -104,7 +104,7 @@ def test_an_override_shows_up_in_the_feed(schedule, users):
     assert ("On call: Primary (manager)", utc(2026, 4, 6, 12), utc(2026, 4, 7, 7)) in parsed
 
 
-def test_the_user_feed_has_only_their_shifts(schedule, team, users):
+def test_it_puts_only_the_users_shifts_in_their_feed(schedule, team, users):
     other = factories.schedule(
         team,
         [
@@ -137,7 +137,7 @@ def _rotate(client, url) -> str:
     return match[1].replace("http://127.0.0.1:8000", "")
 
 
-def test_the_schedule_feed_url_works_until_it_is_rotated(client, schedule, users):
+def test_it_serves_the_schedule_feed_until_the_url_is_rotated(client, schedule, users):
     client.force_login(users["manager"])
     first = _rotate(client, f"/schedules/{schedule.pk}/ical/rotate")
     client.logout()  # the secret URL is the credential: calendar apps have no session
@@ -174,14 +174,14 @@ def test_the_schedule_feed_url_works_until_it_is_rotated(client, schedule, users
     assert schedule.__class__.objects.get().ical_token_hash != second.split("/")[-1][:-4]
 
 
-def test_only_managers_rotate_the_schedule_feed(client, schedule, users):
+def test_it_lets_only_managers_rotate_the_schedule_feed(client, schedule, users):
     client.force_login(users["responder"])
-    assert client.post(f"/schedules/{schedule.pk}/ical/rotate").status_code == 404
+    assert client.post(f"/schedules/{schedule.pk}/ical/rotate").status_code == 403
     client.force_login(users["outsider"])
     assert client.post(f"/schedules/{schedule.pk}/ical/rotate").status_code == 404
 
 
-def test_the_user_feed_url_works_until_it_is_rotated(client, schedule, users):
+def test_it_serves_the_user_feed_until_the_url_is_rotated(client, schedule, users):
     client.force_login(users["responder"])
     first = _rotate(client, "/oncall/me/ical/rotate")
     client.logout()
@@ -207,5 +207,5 @@ def test_the_user_feed_url_works_until_it_is_rotated(client, schedule, users):
         "/ical/user/../../etc/passwd.ics",
     ],
 )
-def test_unknown_feed_tokens_are_404(client, schedule, url):
+def test_it_answers_404_to_unknown_feed_tokens(client, schedule, url):
     assert client.get(url).status_code == 404

@@ -37,7 +37,7 @@ def test_it_stores_the_handoff_as_the_wall_time_it_was_given(schedule):
     ]
 
 
-def test_the_database_refuses_an_override_that_ends_before_it_starts(schedule, users):
+def test_it_refuses_an_override_that_ends_before_it_starts(schedule, users):
     with pytest.raises(IntegrityError):
         Override.objects.create(
             schedule=schedule,
@@ -47,14 +47,14 @@ def test_the_database_refuses_an_override_that_ends_before_it_starts(schedule, u
         )
 
 
-def test_the_database_refuses_half_a_layer_end(schedule):
+def test_it_refuses_half_a_layer_end(schedule):
     layer = Layer.objects.get(schedule=schedule)
     layer.end_date = date(2026, 4, 1)
     with pytest.raises(IntegrityError):
         layer.save()
 
 
-def test_a_profile_is_created_once_on_first_use(users):
+def test_it_creates_a_profile_once_on_first_use(users):
     user = users["viewer"]
     assert not UserProfile.objects.filter(user=user).exists()
     profile = services.profile_for(user=user)
@@ -71,7 +71,7 @@ def test_it_refuses_an_unknown_profile_time_zone(users):
     assert UserProfile.objects.get(user=users["viewer"]).time_zone == "Asia/Kolkata"
 
 
-def test_deleting_a_user_takes_them_out_of_the_rotation(schedule, users):
+def test_it_takes_a_deleted_user_out_of_the_rotation(schedule, users):
     users["responder"].delete()
     layer = Layer.objects.get(schedule=schedule)
     assert [m.user.username for m in layer.memberships.order_by("position")] == [

@@ -94,12 +94,12 @@ def test_it_gives_overrides_their_creation_order(schedule, users):
         (utc(2026, 12, 31, 16), []),  # Thursday 17:00 CET, nobody from now on
     ],
 )
-def test_oncall_users_returns_the_final_person_or_nobody(schedule, at, expected):
+def test_it_gives_escalation_the_final_person_or_nobody(schedule, at, expected):
     users = selectors.oncall_users(schedule_id=schedule.pk, at=at)
     assert [user.username for user in users] == expected
 
 
-def test_oncall_users_follows_overrides_and_the_latest_wins(schedule, users):
+def test_it_gives_escalation_the_latest_override(schedule, users):
     at = utc(2026, 3, 29, 12)
     for who in ("viewer", "responder"):
         services.override_create(
@@ -117,13 +117,13 @@ def test_oncall_users_follows_overrides_and_the_latest_wins(schedule, users):
     ]
 
 
-def test_oncall_users_is_empty_for_a_missing_schedule_and_refuses_naive_times(schedule):
+def test_it_gives_escalation_nobody_for_a_missing_schedule_and_refuses_naive_times(schedule):
     assert selectors.oncall_users(schedule_id=schedule.pk + 1000, at=utc(2026, 3, 29)) == []
     with pytest.raises(ValueError, match="timezone-aware"):
         selectors.oncall_users(schedule_id=schedule.pk, at=datetime(2026, 3, 29, 9))
 
 
-def test_oncall_users_uses_a_constant_number_of_queries(
+def test_it_resolves_oncall_users_in_constant_queries(
     schedule, users, django_assert_max_num_queries
 ):
     for hour in range(10):
@@ -137,7 +137,7 @@ def test_oncall_users_uses_a_constant_number_of_queries(
         selectors.oncall_users(schedule_id=schedule.pk, at=utc(2026, 3, 29, 5, 15))
 
 
-def test_oncall_now_lists_every_visible_schedule(schedule, team, users):
+def test_it_lists_every_visible_schedule_in_oncall_now(schedule, team, users):
     empty = factories.schedule(team, [], name="Nobody")
     result = selectors.oncall_now(users["viewer"], now=utc(2026, 3, 30, 8))
     assert [(s.pk, shift.user if shift else None) for s, shift in result] == [
@@ -153,7 +153,7 @@ def test_oncall_now_lists_every_visible_schedule(schedule, team, users):
     assert selectors.oncall_now(users["outsider"], now=utc(2026, 3, 30, 8)) == []
 
 
-def test_oncall_now_never_claims_beyond_its_horizon(team, users):
+def test_it_never_claims_beyond_the_oncall_now_horizon(team, users):
     solo = factories.schedule(
         team,
         [
@@ -174,7 +174,7 @@ def test_oncall_now_never_claims_beyond_its_horizon(team, users):
     assert selectors.schedule_oncall(solo, at=now).end == utc(2026, 4, 27, 7)  # 8 weeks on
 
 
-def test_oncall_now_query_count_does_not_grow_with_schedules(
+def test_it_keeps_dashboard_queries_flat_as_schedules_grow(
     team, users, django_assert_max_num_queries
 ):
     def make(count):
@@ -204,7 +204,7 @@ def test_oncall_now_query_count_does_not_grow_with_schedules(
     assert len(result) == 7
 
 
-def test_gaps_soon_flags_only_schedules_with_holes(schedule, team, users):
+def test_it_flags_only_schedules_with_gaps_soon(schedule, team, users):
     factories.schedule(
         team,
         [factories.layer("all", [users["manager"]], handoff_start=datetime(2026, 1, 1))],
@@ -220,7 +220,7 @@ def test_gaps_soon_flags_only_schedules_with_holes(schedule, team, users):
     ]
 
 
-def test_upcoming_shifts_are_the_users_own_with_real_starts(schedule, users):
+def test_it_lists_the_users_upcoming_shifts_with_real_starts(schedule, users):
     now = utc(2026, 3, 29, 12)
     mine = selectors.upcoming_shifts(users["manager"], now=now, within=timedelta(days=3))
     assert [(s.pk, shift.start, shift.end) for s, shift in mine] == [

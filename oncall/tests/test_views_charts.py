@@ -83,7 +83,7 @@ def test_it_marks_gaps_in_red_on_the_final_row():
     assert gap["base"] == ["2026-03-30T17:00:00"]
 
 
-def test_each_person_keeps_one_colour_and_now_is_marked():
+def test_it_keeps_one_colour_per_person_and_marks_now():
     fig = figure()
     colours = [trace["marker"]["color"] for trace in fig["data"]]
     assert len(colours) == len(set(colours))
@@ -92,7 +92,7 @@ def test_each_person_keeps_one_colour_and_now_is_marked():
     assert fig["layout"]["xaxis"]["range"] == ["2026-03-29T00:00:00", "2026-03-31T00:00:00"]
 
 
-def test_an_empty_schedule_still_draws():
+def test_it_draws_an_empty_schedule():
     fig = charts.timeline_figure(
         tz_name="UTC",
         start=utc(2026, 1, 1),

@@ -35,7 +35,10 @@
       ul.append(li);
     }
     incidents.forEach((incident) => ul.append(item(incident)));
-    list.replaceChildren(...ul.childNodes);
+    // The open list's container is a <div> (the page groups it by service); items must
+    // stay inside a ul.incidents there, or they lose the list's layout.
+    if (list.tagName === "UL") list.replaceChildren(...ul.childNodes);
+    else list.replaceChildren(ul);
   }
 
   async function refresh() {

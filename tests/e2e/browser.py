@@ -1,0 +1,104 @@
+"""Helpers of the browser tests: the tab's record of what it saw, logging in through the
+form, and passwords the real server can verify."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "correct horse 42"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# How long a DOM condition may take: the dashboard polls every 3 s, the worker drains at once.
+TIMEOUT_MS = 20_000
+
+# Reports every Content-Security-Policy violation of every document to the test (the init
+# script and the binding are injected by the browser itself, so the page's CSP does not
+# apply to them).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportCspViolation(
+    event.violatedDirective + " blocked " + (event.blockedURI || "inline") + " on " +
+    event.documentURI
+  );
+});
+"""
+
+
+def require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(f"{message}; the Debian package is `chromium`")
+
+
+@dataclass
+class Browsing:
+    """One test's browser tab and what it saw."""
+
+    page: object
+    name: str
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+    screenshots: list[Path] = field(default_factory=list)
+
+    def shot(self, step: str) -> Path:
+        """A full-page screenshot named <test>-<step>.png."""
+        path = SCREENSHOTS / f"{self.name}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        self.screenshots.append(path)
+        return path
+
+    def non_local_requests(self) -> list[str]:
+        foreign = []
+        for url in self.requests:
+            parts = urlsplit(url)
+            if parts.scheme in {"data", "blob", "about"}:
+                continue
+            if parts.hostname not in LOCAL_HOSTS:
+                foreign.append(url)
+        return foreign
+
+    def assert_clean(self) -> None:
+        """No script errors, no CSP violations, and nothing fetched from another host."""
+        assert self.requests, "the browser recorded no request at all"
+        assert self.console_errors == [], self.console_errors
+        assert self.csp_violations == [], self.csp_violations
+        assert self.non_local_requests() == []
+
+
+def set_server_password(user, password: str = PASSWORD) -> None:
+    """Give `user` a password the gunicorn process can verify.
+
+    The test process hashes with MD5 for speed (root conftest), which the server, running
+    with the production settings, does not accept; PBKDF2 (Django's default) it does.
+    """
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
+
+    user.password = make_password(password, hasher=PBKDF2PasswordHasher())
+    user.save(update_fields=["password"])
+
+
+def log_in(run: Browsing, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Through the real login form, as a person would: land on it, fill it, submit."""
+    from playwright.sync_api import expect
+
+    page = run.page
+    page.goto(f"{base_url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    run.shot("00-login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name=f"Log out {username}")).to_be_visible()
+    run.shot("00-dashboard")

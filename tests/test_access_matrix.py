@@ -1,0 +1,591 @@
+"""Access control for EVERY endpoint, generated from the URL configuration.
+
+Every URL pattern is collected from the resolver with the HTTP methods its view accepts, and
+requested by each role (anonymous, viewer, responder, manager of team alpha7, an outsider who
+manages another team, staff) against one populated world (tests/access_world.py). RULES says
+what each role gets per method; a URL with no rule fails the suite, so a new endpoint cannot
+slip in without a decision about who may use it.
+
+What a role gets:
+  ALLOW   GET answers 200; a write is accepted (2xx/3xx, or 400/409: the permission check
+          passed and the body or the state was refused).
+  FORBID  403.
+  HIDDEN  404: an outsider never learns that another team's object exists.
+  REFUSED 400 or 404: a write naming (in its body) a team or service the user cannot see.
+  anonymous always gets the login page (HTML) or 401/403 (API), never a 2xx.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.shortcuts import resolve_url
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.views import APIView
+
+from incidents import api as incidents_api
+from incidents import views as incidents_views
+from tests.access_world import MARKER, ROLES, World, build_world
+
+# --- what is left out, and why ------------------------------------------------------------------
+
+# Checked by their own tests below, not by the role matrix.
+EXCLUDED = {
+    "healthz": "public by design (load balancers)",
+    "readyz": "public by design (load balancers)",
+    "login": "the way in",
+    "logout": "the way out",
+    "alert-webhook": "token in the URL is the credential; see test_it_refuses_a_wrong_*",
+    "alert-webhook-bearer": "bearer token is the credential",
+    "heartbeat": "token in the URL is the credential",
+    "pagerduty-enqueue": "routing_key in the body is the credential",
+    "v2/enqueue/": "the same view as pagerduty-enqueue, with a trailing slash",
+    "ical-schedule": "secret feed URL; see test_it_refuses_a_wrong_ical_token",
+    "ical-user": "secret feed URL",
+    "prometheus-metrics": "open unless PAGERLINE_METRICS_TOKEN is set; see its own test",
+}
+EXCLUDED_NAMESPACES = {"admin"}  # Django admin has its own staff checks (tested below)
+
+# --- who gets what ------------------------------------------------------------------------------
+
+ALLOW, FORBID, HIDDEN, REFUSED = "allow", "forbid", "hidden", "refused"
+
+KINDS = {
+    # every logged-in user; lists and pages scoped to the user's teams, and their own things
+    "any_user": dict(
+        viewer=ALLOW, responder=ALLOW, manager=ALLOW, outsider=ALLOW, staff=ALLOW
+    ),
+    # an object of team alpha7 that every member reads (or acts on, e.g. subscribing)
+    "member": dict(viewer=ALLOW, responder=ALLOW, manager=ALLOW, outsider=HIDDEN, staff=ALLOW),
+    "responder": dict(
+        viewer=FORBID, responder=ALLOW, manager=ALLOW, outsider=HIDDEN, staff=ALLOW
+    ),
+    "manager": dict(viewer=FORBID, responder=FORBID, manager=ALLOW, outsider=HIDDEN, staff=ALLOW),
+    # team-less pages for whoever manages some team (the outsider manages team bravo)
+    "any_manager": dict(
+        viewer=FORBID, responder=FORBID, manager=ALLOW, outsider=ALLOW, staff=ALLOW
+    ),
+    # creating something in the team named by the body (team alpha7, or one of its services)
+    "create_responder": dict(
+        viewer=FORBID, responder=ALLOW, manager=ALLOW, outsider=REFUSED, staff=ALLOW
+    ),
+    "create_manager": dict(
+        viewer=FORBID, responder=FORBID, manager=ALLOW, outsider=REFUSED, staff=ALLOW
+    ),
+    # a personal object of the manager's (an API token): nobody else learns it exists
+    "owner": dict(viewer=HIDDEN, responder=HIDDEN, manager=ALLOW, outsider=HIDDEN, staff=HIDDEN),
+}
+
+# url name (or route, for an unnamed pattern) -> {method: kind}
+RULES: dict[str, dict[str, str]] = {
+    # core: the schema, tokens, me
+    "api-schema": {"GET": "any_user"},
+    "api-docs": {"GET": "any_user"},
+    "api-tokens": {"GET": "any_user", "POST": "any_user"},
+    "api-token-revoke": {"POST": "owner"},
+    "api-me": {"GET": "any_user"},
+    "api-token-list": {"GET": "any_user", "POST": "any_user"},
+    "api-token-detail": {"DELETE": "owner"},
+    # incidents: pages
+    "incident-list": {"GET": "any_user"},
+    "incidents-feed": {"GET": "any_user"},
+    "incident-new": {"GET": "any_user", "POST": "create_responder"},
+    "incident-detail": {"GET": "member"},
+    "incident-state": {"GET": "member"},
+    "incident-action": {"POST": "responder"},
+    "failed-deliveries": {"GET": "any_user"},
+    "delivery-retry": {"POST": "manager"},
+    "maintenance-list": {"GET": "any_user", "POST": "create_manager"},
+    "maintenance-end": {"POST": "manager"},
+    "circuit-breakers": {"GET": "any_manager"},
+    "audit-log": {"GET": "any_user"},
+    # incidents: API
+    "api-incidents": {"GET": "any_user", "POST": "create_responder"},
+    "api-incident": {"GET": "member"},
+    "api-incident-timeline": {"GET": "member"},
+    "api-incident-action": {"POST": "responder"},
+    "api-audit": {"GET": "any_user"},
+    "api-services": {"GET": "any_user", "POST": "create_manager"},
+    "api-service": {"GET": "member", "PATCH": "manager"},
+    "api-integrations": {"GET": "any_user", "POST": "create_manager"},
+    "api-integration": {"GET": "member", "PATCH": "manager", "DELETE": "manager"},
+    "api-integration-rotate": {"POST": "manager"},
+    "api-routing-rules": {"GET": "member", "POST": "manager"},
+    "api-routing-rule": {"DELETE": "manager"},
+    "api-maintenance-windows": {"GET": "any_user", "POST": "create_manager"},
+    "api-maintenance-window": {"GET": "member"},
+    "api-maintenance-window-end": {"POST": "manager"},
+    # metrics
+    "dashboard": {"GET": "any_user"},
+    "service-page": {"GET": "member"},
+    "drill-list": {"GET": "any_user"},
+    "drill-new": {"GET": "any_manager", "POST": "create_manager"},
+    "drill-review": {"GET": "member"},
+    "drill-action": {"POST": "responder"},
+    "report-index": {"GET": "member"},
+    "report-subscribe": {"POST": "member"},
+    "report-page": {"GET": "member"},
+    "report-csv": {"GET": "member"},
+    "api-drills": {"GET": "any_user", "POST": "create_manager"},
+    "api-drill": {"GET": "member"},
+    "api-drill-review": {"GET": "member"},
+    "api-drill-inject": {"POST": "responder"},
+    "api-drill-restore": {"POST": "responder"},
+    "api-drill-finish": {"POST": "responder"},
+    "api-drill-attach": {"POST": "responder"},
+    "api-drill-detach": {"POST": "responder"},
+    "api-weekly-report": {"GET": "member"},
+    "api-metrics-services": {"GET": "member"},
+    # oncall
+    "schedule-list": {"GET": "any_user"},
+    "schedule-detail": {"GET": "member"},
+    "schedule-timeline": {"GET": "member"},
+    "schedule-override-add": {"POST": "responder"},
+    "schedule-override-remove": {"POST": "responder"},  # the override is the responder's own
+    "schedule-ical-rotate": {"POST": "manager"},
+    "oncall-me": {"GET": "any_user"},
+    "oncall-me-profile": {"POST": "any_user"},
+    "oncall-me-ical-rotate": {"POST": "any_user"},
+    "api-schedule-list": {"GET": "any_user", "POST": "create_manager"},
+    "api-schedule-detail": {
+        "GET": "member",
+        "PUT": "manager",
+        "PATCH": "manager",
+        "DELETE": "manager",
+    },
+    "api-schedule-shifts": {"GET": "member"},
+    "api-schedule-oncall": {"GET": "member"},
+    "api-schedule-gaps": {"GET": "member"},
+    "api-override-list": {"GET": "member", "POST": "responder"},
+    "api-override-detail": {"GET": "member", "DELETE": "responder"},
+}
+
+# --- the URL configuration ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str  # the url name, or the route of an unnamed pattern
+    route: str
+    callback: object
+    methods: tuple[str, ...]
+    kwargs: tuple[str, ...]
+    api: bool
+
+
+def _view_class(callback):
+    return getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+
+
+def allowed_methods(callback) -> tuple[str, ...]:
+    """The methods a view answers: a class's handlers, or a function view's
+    require_http_methods list (found in the decorator's closure); GET and POST otherwise."""
+    cls = _view_class(callback)
+    if cls is not None:
+        return tuple(
+            m.upper()
+            for m in cls.http_method_names
+            if m not in {"head", "options"} and hasattr(cls, m)
+        )
+    func = callback
+    while func is not None:
+        code = getattr(func, "__code__", None)
+        if code is not None and "request_method_list" in code.co_freevars:
+            cell = func.__closure__[code.co_freevars.index("request_method_list")]
+            return tuple(m for m in cell.cell_contents if m not in {"HEAD", "OPTIONS"})
+        func = getattr(func, "__wrapped__", None)
+    return ("GET", "POST")
+
+
+def _walk(resolver, prefix: str = "", namespaces: tuple = (), names: tuple = ()):
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        groups = names + tuple(pattern.pattern.regex.groupindex)
+        if isinstance(pattern, URLResolver):
+            namespace = (pattern.namespace,) if pattern.namespace else ()
+            yield from _walk(pattern, route, namespaces + namespace, groups)
+        elif isinstance(pattern, URLPattern):
+            yield route, pattern, namespaces, groups
+
+
+def collect_endpoints() -> tuple[list[Endpoint], list[str]]:
+    endpoints, excluded = [], []
+    for route, pattern, namespaces, kwargs in _walk(get_resolver()):
+        key = pattern.name or route
+        if set(namespaces) & EXCLUDED_NAMESPACES or key in EXCLUDED:
+            excluded.append(key)
+            continue
+        cls = _view_class(pattern.callback)
+        endpoints.append(
+            Endpoint(
+                key=key,
+                route=route,
+                callback=pattern.callback,
+                methods=allowed_methods(pattern.callback),
+                kwargs=kwargs,
+                api=bool(cls and issubclass(cls, APIView)),
+            )
+        )
+    return endpoints, excluded
+
+
+ENDPOINTS, EXCLUDED_FOUND = collect_endpoints()
+
+# --- the objects the URLs take ------------------------------------------------------------------
+
+KWARGS = {
+    "incident_id": lambda w: w.incident.pk,
+    "delivery_id": lambda w: w.failed_delivery.pk,
+    "window_id": lambda w: w.window.pk,
+    "integration_id": lambda w: w.integration.pk,
+    "rule_id": lambda w: w.routing_rule.pk,
+    "slug": lambda w: w.service.slug,
+    "token_id": lambda w: w.api_token.pk,
+    "drill_id": lambda w: w.drill.pk,
+    "team": lambda w: w.team.slug,
+    "week": lambda w: w.report.week,
+    "schedule_id": lambda w: w.schedule.pk,
+    "override_id": lambda w: w.override.pk,
+}
+
+# URLs with an <action> are requested once per action they know.
+ACTIONS = {
+    "incident-action": sorted(incidents_views.ACTIONS),
+    "api-incident-action": sorted(incidents_api.ACTIONS),
+    "drill-action": ["attach", "detach", "finish", "inject", "restore"],
+}
+
+# Query strings a GET needs to name its object.
+QUERIES = {"api-metrics-services": lambda w: {"team": w.team.slug}}
+
+
+def _local(w: World, hours: float, zone: str) -> str:
+    return (w.now + timedelta(hours=hours)).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _iso(w: World, hours: float) -> str:
+    return (w.now + timedelta(hours=hours)).isoformat()
+
+
+def _layers(w: World) -> list[dict]:
+    return [
+        {
+            "name": "ALPHA7 layer",
+            "participants": ["manager", "responder"],
+            "rotation": {"unit": "days", "every": 1},
+            "handoff_start": _local(w, -24 * 7, "Europe/Berlin"),
+        }
+    ]
+
+
+# Minimal valid bodies, so a refused role is refused for who it is, not for what it sent.
+# Keyed by (url key, method) or, for action URLs, (url key, action).
+BODIES = {
+    ("api-tokens", "POST"): lambda w: {"name": "ci"},
+    ("api-token-list", "POST"): lambda w: {"name": "ci"},
+    ("incident-new", "POST"): lambda w: {
+        "service": w.service.pk,
+        "title": "Refunds are stuck",
+        "severity": "error",
+    },
+    ("incident-action", "acknowledge"): lambda w: {},
+    ("incident-action", "unacknowledge"): lambda w: {},
+    ("incident-action", "resolve"): lambda w: {"reason": "fixed"},
+    ("incident-action", "reopen"): lambda w: {"reason": "back"},
+    ("incident-action", "note"): lambda w: {"text": "looking"},
+    ("incident-action", "severity"): lambda w: {"severity": "warning"},
+    ("incident-action", "assign"): lambda w: {"assignee": w.users["responder"].pk},
+    ("incident-action", "impact-start"): lambda w: {
+        "impact_started_at": _local(w, -2, settings.TIME_ZONE),
+        "reason": "users said so",
+    },
+    ("api-incident-action", "acknowledge"): lambda w: {},
+    ("api-incident-action", "unacknowledge"): lambda w: {},
+    ("api-incident-action", "resolve"): lambda w: {"reason": "fixed"},
+    ("api-incident-action", "reopen"): lambda w: {"reason": "back"},
+    ("api-incident-action", "notes"): lambda w: {"text": "looking"},
+    ("api-incident-action", "severity"): lambda w: {"severity": "warning"},
+    ("api-incident-action", "assign"): lambda w: {"assignee": w.users["responder"].pk},
+    ("api-incident-action", "impact-start"): lambda w: {
+        "impact_started_at": _iso(w, -2),
+        "reason": "users said so",
+    },
+    ("maintenance-list", "POST"): lambda w: {
+        "team": w.team.pk,
+        "services": [w.service.pk],
+        "starts_at": _local(w, 48, w.team.time_zone),
+        "ends_at": _local(w, 50, w.team.time_zone),
+        "reason": "kernel patching",
+    },
+    ("api-maintenance-windows", "POST"): lambda w: {
+        "team": w.team.pk,
+        "services": [w.service.pk],
+        "starts_at": _iso(w, 48),
+        "ends_at": _iso(w, 50),
+        "reason": "kernel patching",
+    },
+    ("api-incidents", "POST"): lambda w: {
+        "service": w.service.slug,
+        "title": "Refunds are stuck",
+        "severity": "error",
+    },
+    ("api-services", "POST"): lambda w: {
+        "team": w.team.slug,
+        "slug": f"{MARKER}-new",
+        "name": "New",
+    },
+    ("api-service", "PATCH"): lambda w: {"description": "renamed"},
+    ("api-integrations", "POST"): lambda w: {"service": w.service.slug, "source": "grafana"},
+    ("api-integration", "PATCH"): lambda w: {"name": "renamed"},
+    ("api-routing-rules", "POST"): lambda w: {
+        "matchers": [{"label": "env", "op": "=", "value": "prod"}],
+        "service": w.service.slug,
+        "position": 1,
+    },
+    ("drill-new", "POST"): lambda w: {
+        "team": w.team.slug,
+        "name": "Another drill",
+        "grace_minutes": "15",
+        f"service_{w.service.pk}": "1",
+    },
+    ("drill-action", "inject"): lambda w: {"service": w.service.pk},
+    ("drill-action", "restore"): lambda w: {"service": w.service.pk},
+    ("drill-action", "finish"): lambda w: {},
+    ("drill-action", "attach"): lambda w: {"incident": w.incident.pk},
+    ("drill-action", "detach"): lambda w: {"incident": w.incident.pk},
+    ("report-subscribe", "POST"): lambda w: {"week": w.report.week},
+    ("api-drills", "POST"): lambda w: {
+        "team": w.team.slug,
+        "name": "Another drill",
+        "services": [{"service": w.service.slug}],
+    },
+    ("api-drill-inject", "POST"): lambda w: {"service": w.service.slug},
+    ("api-drill-restore", "POST"): lambda w: {"service": w.service.slug},
+    ("api-drill-finish", "POST"): lambda w: {},
+    ("api-drill-attach", "POST"): lambda w: {"incident": w.incident.pk},
+    ("api-drill-detach", "POST"): lambda w: {"incident": w.incident.pk},
+    ("schedule-override-add", "POST"): lambda w: {
+        "user": "responder",
+        "start": _local(w, 30, w.schedule.time_zone),
+        "end": _local(w, 32, w.schedule.time_zone),
+    },
+    ("oncall-me-profile", "POST"): lambda w: {"time_zone": "Europe/Berlin"},
+    ("api-schedule-list", "POST"): lambda w: {
+        "team": w.team.slug,
+        "name": "Secondary",
+        "time_zone": "Europe/Berlin",
+        "layers": _layers(w),
+    },
+    ("api-schedule-detail", "PUT"): lambda w: {
+        "name": "Renamed",
+        "time_zone": "Europe/Berlin",
+        "layers": _layers(w),
+    },
+    ("api-schedule-detail", "PATCH"): lambda w: {"name": "Renamed"},
+    ("api-override-list", "POST"): lambda w: {
+        "user": "responder",
+        "start": _iso(w, 30),
+        "end": _iso(w, 32),
+    },
+}
+
+
+# --- the cases ----------------------------------------------------------------------------------
+
+
+def _cases():
+    for endpoint in ENDPOINTS:
+        actions = ACTIONS.get(endpoint.key, [None]) if "action" in endpoint.kwargs else [None]
+        for action in actions:
+            for method in endpoint.methods:
+                for role in ROLES:
+                    label = endpoint.key + (f"/{action}" if action else "")
+                    yield pytest.param(endpoint, action, method, role, id=f"{label}:{method}:{role}")
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once for the module inside a transaction that is rolled back at the end; each
+    test runs in a savepoint inside it, so what one request changes, the next never sees."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def no_throttling(monkeypatch):
+    """Throttle counters live in the shared cache and are keyed by user id, which other
+    tests reuse; hundreds of requests here must not be cut off by them (or cut others off)."""
+    monkeypatch.setattr(APIView, "throttle_classes", ())
+
+
+def _path(world: World, endpoint: Endpoint, action: str | None) -> str:
+    values = {}
+    for name in endpoint.kwargs:
+        if name == "action":
+            if action is None:
+                pytest.fail(
+                    f"endpoint {endpoint.key} {endpoint.route} takes an <action>: list its "
+                    "actions in ACTIONS in tests/test_access_matrix.py"
+                )
+            values[name] = action
+        elif name in KWARGS:
+            values[name] = KWARGS[name](world)
+        else:
+            pytest.fail(
+                f"endpoint {endpoint.key} {endpoint.route} takes <{name}>, which "
+                "tests/test_access_matrix.py cannot fill: map it to an object in KWARGS"
+            )
+    target = endpoint.key if endpoint.key != endpoint.route else endpoint.callback
+    return reverse(target, kwargs=values)
+
+
+def _send(client, world: World, endpoint: Endpoint, action, method: str, path: str):
+    make_body = BODIES.get((endpoint.key, action or method))
+    body = make_body(world) if make_body else {}
+    if method == "GET":
+        query = QUERIES[endpoint.key](world) if endpoint.key in QUERIES else {}
+        return client.get(path, query)
+    if endpoint.api:
+        return client.generic(method, path, json.dumps(body), content_type="application/json")
+    if method == "POST":
+        return client.post(path, body)
+    return client.generic(method, path)
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(
+        resolve_url(settings.LOGIN_URL)
+    )
+
+
+def test_the_matrix_covers_every_endpoint():
+    missing = [
+        f"new endpoint {e.key} {e.route} has no access rule in tests/test_access_matrix.py"
+        for e in ENDPOINTS
+        if e.key not in RULES
+    ]
+    unruled = [
+        f"endpoint {e.key} {e.route} answers {method} but RULES has no entry for it"
+        for e in ENDPOINTS
+        if e.key in RULES
+        for method in e.methods
+        if method not in RULES[e.key]
+    ]
+    stale = sorted(set(RULES) - {e.key for e in ENDPOINTS})
+    assert not missing + unruled, "\n".join(missing + unruled)
+    assert not stale, f"RULES names endpoints that no longer exist: {stale}"
+    assert set(EXCLUDED) <= set(EXCLUDED_FOUND), "EXCLUDED names endpoints that no longer exist"
+
+
+@pytest.mark.parametrize(("endpoint", "action", "method", "role"), list(_cases()))
+def test_access(world, db, client, no_throttling, endpoint, action, method, role):
+    rules = RULES.get(endpoint.key)
+    if rules is None:
+        pytest.fail(
+            f"new endpoint {endpoint.key} {endpoint.route} has no access rule in "
+            "tests/test_access_matrix.py"
+        )
+    if method not in rules:
+        pytest.fail(f"endpoint {endpoint.key} {endpoint.route}: no rule for {method}")
+    path = _path(world, endpoint, action)
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    response = _send(client, world, endpoint, action, method, path)
+    status = response.status_code
+    where = f"{method} {path} as {role}: {status}"
+
+    if role == "anonymous":
+        if endpoint.api:
+            assert status in {401, 403}, where
+        else:
+            assert _is_login_redirect(response), where
+        return
+
+    expected = KINDS[rules[method]][role]
+    if expected == ALLOW:
+        if method == "GET":
+            assert status == 200, where
+        else:
+            assert status in {200, 201, 202, 204, 302, 303, 400, 409}, where
+            assert not _is_login_redirect(response), where
+    elif expected == FORBID:
+        assert status == 403, where
+    elif expected == HIDDEN:
+        assert status == 404, where
+    else:
+        assert status in {400, 404}, where
+    if role == "outsider" and method == "GET" and status == 200:
+        assert MARKER not in response.content.decode().lower(), f"{where} shows team {MARKER}"
+
+
+# --- endpoints outside the matrix ---------------------------------------------------------------
+
+
+def test_only_staff_reach_the_admin(world, db, client):
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    client.force_login(world.users["manager"])
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    client.force_login(world.users["staff"])
+    assert client.get("/admin/").status_code == 200
+
+
+def _alert(token_path: str, client, **extra):
+    body = {"version": "4", "status": "firing", "alerts": []}
+    return client.post(token_path, json.dumps(body), content_type="application/json", **extra)
+
+
+def test_it_refuses_a_wrong_webhook_token(world, db, client):
+    wrong = "x" * 43
+    assert _alert(f"/hooks/alertmanager/{world.integration_token}", client).status_code != 404
+    assert _alert(f"/hooks/alertmanager/{wrong}", client).status_code == 404
+    assert _alert(f"/hooks/grafana/{world.integration_token}", client).status_code == 404
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {wrong}"}
+    assert _alert("/hooks/alertmanager", client, **bearer).status_code == 404
+    assert _alert("/hooks/alertmanager", client).status_code in {400, 401, 404}
+    assert client.post(f"/hooks/heartbeat/{world.integration_token}").status_code == 200
+    assert client.post(f"/hooks/heartbeat/{wrong}").status_code == 404
+    event = {
+        "routing_key": wrong,
+        "event_action": "trigger",
+        "payload": {"summary": "down", "source": "db", "severity": "critical"},
+    }
+    for path in ("/v2/enqueue", "/v2/enqueue/"):
+        response = client.post(path, json.dumps(event), content_type="application/json")
+        assert response.status_code in {400, 404}, response.content
+
+
+def test_it_refuses_a_wrong_ical_token(world, db, client):
+    from oncall import services as oncall_services
+
+    schedule_token = oncall_services.schedule_ical_rotate(schedule=world.schedule)
+    user_token = oncall_services.user_ical_rotate(user=world.users["responder"])
+    assert client.get(reverse("ical-schedule", args=[schedule_token])).status_code == 200
+    assert client.get(reverse("ical-user", args=[user_token])).status_code == 200
+    wrong = "y" * 43
+    assert client.get(reverse("ical-schedule", args=[wrong])).status_code == 404
+    assert client.get(reverse("ical-user", args=[wrong])).status_code == 404
+    assert client.get(reverse("ical-schedule", args=[user_token])).status_code == 404
+
+
+def test_prometheus_metrics_need_the_token_once_one_is_set(world, db, client, settings):
+    settings.PAGERLINE_METRICS_TOKEN = "s" * 32
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong-token").status_code == 401
+    client.force_login(world.users["staff"])  # a session is not the scrape token
+    assert client.get("/metrics").status_code == 401
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {'s' * 32}")
+    assert response.status_code == 200
