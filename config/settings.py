@@ -261,6 +261,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The schema and the docs describe every endpoint: for signed-in users (or a token) only.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.openapi.document_errors",  # 400/401/403/404/429, which every operation may answer
+    ],
 }
 
 LOGGING = {

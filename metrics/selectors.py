@@ -87,8 +87,10 @@ _STORED_FIELDS = [
 ]
 
 
+_EMPTY = Summary.empty()
+
+
 def _summary(count: int, total_us: int | None, max_us: int | None, p50, p90) -> Summary:
-    # The read path of a year of weekly figures builds thousands of these: no detours.
     if not count:
         return _EMPTY
     return frozen_instance(
@@ -101,11 +103,12 @@ def _summary(count: int, total_us: int | None, max_us: int | None, p50, p90) -> 
     )
 
 
-_EMPTY = Summary.empty()
-
-
 def _row_from_stored(values: tuple) -> MttxRow:
-    service_id, week, _, incidents, open_count, unacked, *figures = values
+    (service_id, week, _, incidents, open_count, unacked,
+     d_count, d_sum, d_max, d_p50, d_p90,
+     a_count, a_sum, a_max, a_p50, a_p90,
+     r_count, r_sum, r_max, r_p50, r_p90) = values  # fmt: skip
+    # A year of weekly rows is thousands of these: plain positional calls, no slicing.
     return frozen_instance(
         MttxRow,
         service_id=service_id,
@@ -113,9 +116,9 @@ def _row_from_stored(values: tuple) -> MttxRow:
         incidents=incidents,
         open=open_count,
         unacknowledged=unacked,
-        mttd=_summary(*figures[0:5]),
-        mtta=_summary(*figures[5:10]),
-        mttr=_summary(*figures[10:15]),
+        mttd=_summary(d_count, d_sum, d_max, d_p50, d_p90),
+        mtta=_summary(a_count, a_sum, a_max, a_p50, a_p90),
+        mttr=_summary(r_count, r_sum, r_max, r_p50, r_p90),
     )
 
 

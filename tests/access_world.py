@@ -226,3 +226,20 @@ def build_world(now: datetime | None = None) -> World:
     )
     world.incident.refresh_from_db()
     return world
+
+
+# URL kwarg name -> the world's object it names (used by the access matrix and the fuzzing).
+KWARGS = {
+    "incident_id": lambda w: w.incident.pk,
+    "delivery_id": lambda w: w.failed_delivery.pk,
+    "window_id": lambda w: w.window.pk,
+    "integration_id": lambda w: w.integration.pk,
+    "rule_id": lambda w: w.routing_rule.pk,
+    "slug": lambda w: w.service.slug,
+    "token_id": lambda w: w.api_token.pk,
+    "drill_id": lambda w: w.drill.pk,
+    "team": lambda w: w.team.slug,
+    "week": lambda w: w.report.week,
+    "schedule_id": lambda w: w.schedule.pk,
+    "override_id": lambda w: w.override.pk,
+}

@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 
 from incidents import api as incidents_api
 from incidents import views as incidents_views
-from tests.access_world import MARKER, ROLES, World, build_world
+from tests.access_world import KWARGS, MARKER, ROLES, World, build_world
 
 # --- what is left out, and why ------------------------------------------------------------------
 
@@ -237,22 +237,8 @@ def collect_endpoints() -> tuple[list[Endpoint], list[str]]:
 
 ENDPOINTS, EXCLUDED_FOUND = collect_endpoints()
 
-# --- the objects the URLs take ------------------------------------------------------------------
+# --- the objects the URLs take (KWARGS, in tests/access_world.py), and their actions ------------
 
-KWARGS = {
-    "incident_id": lambda w: w.incident.pk,
-    "delivery_id": lambda w: w.failed_delivery.pk,
-    "window_id": lambda w: w.window.pk,
-    "integration_id": lambda w: w.integration.pk,
-    "rule_id": lambda w: w.routing_rule.pk,
-    "slug": lambda w: w.service.slug,
-    "token_id": lambda w: w.api_token.pk,
-    "drill_id": lambda w: w.drill.pk,
-    "team": lambda w: w.team.slug,
-    "week": lambda w: w.report.week,
-    "schedule_id": lambda w: w.schedule.pk,
-    "override_id": lambda w: w.override.pk,
-}
 
 # URLs with an <action> are requested once per action they know.
 ACTIONS = {

@@ -50,7 +50,10 @@ def test_steps_fire_on_their_eta_tasks(paged_service, make_worker, receiver):
     lateness = second.at - (first.at + timedelta(seconds=2))
     assert timedelta(0) <= lateness < timedelta(seconds=2)
     wait_for(lambda: len(receiver.requests) == 2, message="the pages were not delivered")
-    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+    wait_for(
+        lambda: set(Notification.objects.values_list("status", flat=True)) == {"sent"},
+        message="the deliveries were not recorded as sent",
+    )
 
 
 def test_a_killed_worker_does_not_delay_the_next_step_past_the_auditor_period(

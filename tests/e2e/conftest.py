@@ -30,7 +30,12 @@ def browsing(request, make_web, monkeypatch):
     test database is flushed. Playwright's sync API runs its asyncio loop in a greenlet of
     this thread, which Django's async-safety check mistakes for async code; our ORM calls
     here are ordinary synchronous ones, so the check is switched off while the browser runs.
+    While that loop counts as running, Django also keeps this thread's database connections
+    apart from its usual ones, so they are closed before the loop goes away (left open, they
+    would keep PostgreSQL from dropping the test database).
     """
+    from django.db import connections
+
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
@@ -65,3 +70,4 @@ def browsing(request, make_web, monkeypatch):
         finally:
             context.close()
             browser.close()
+            connections.close_all()

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.e2e.browser import log_in, set_server_password
 from tests.support import am_alert, am_payload
@@ -27,12 +28,6 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def expect(target):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
 
 
 def _wall_clock(instant: datetime, time_zone: str) -> str:

@@ -1,0 +1,73 @@
+"""What the OpenAPI schema says that no single view should repeat: the personal API token as a
+bearer scheme, the error answers any operation may give, and the page envelope of lists."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "core.auth.ApiTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token (pl_...), created at /account/tokens/.",
+        }
+
+
+_DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+# 400 bodies name the refused fields: {"field": ["message", ...]} (nested for nested input),
+# or {"detail": "..."} when no single field is at fault.
+_FIELDS = {"type": "object", "additionalProperties": True}
+
+ERRORS = {
+    "400": ("Invalid input; the body names each refused field.", "ValidationErrors", _FIELDS),
+    "401": ("No valid session or API token.", "Error", _DETAIL),
+    "403": ("Your role in the team does not allow this.", "Error", _DETAIL),
+    "404": ("No such object among your teams' (or no such page).", "Error", _DETAIL),
+    "429": ("Too many requests; retry after the Retry-After header's seconds.", "Error", _DETAIL),
+}
+CONFLICT = {409: inline_serializer("Conflict", fields={"detail": serializers.CharField()})}
+
+
+def document_errors(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation may answer the ERRORS codes."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for _code, (_text, name, schema) in ERRORS.items():
+        schemas.setdefault(name, schema)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code, (text, name, _schema) in ERRORS.items():
+                responses.setdefault(
+                    code,
+                    {
+                        "description": text,
+                        "content": {
+                            "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                        },
+                    },
+                )
+    return result
+
+
+def paginated(name: str, results: serializers.Field) -> serializers.Serializer:
+    """The envelope of a PageNumberPagination page whose `results` are `results`."""
+    return inline_serializer(
+        name,
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": results,
+        },
+    )
