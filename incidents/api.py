@@ -18,6 +18,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.openapi import CONFLICT
 from incidents import selectors, services, timeline
 from incidents import serializers as s
 from incidents.models import Incident
@@ -153,7 +154,7 @@ class IncidentAction(IncidentAPIView):
     @extend_schema(
         parameters=[_ACTION],
         request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, **CONFLICT},
     )
     def post(self, request, incident_id: int, action: str):
         incident = self.visible(incident_id)

@@ -34,7 +34,7 @@ def _config_call(function, **kwargs):
 
 class ServiceSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    escalation_policy = serializers.PrimaryKeyRelatedField(read_only=True)
+    escalation_policy = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Service

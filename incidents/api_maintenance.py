@@ -4,12 +4,14 @@ and end windows; the rules are in incidents.services.maintenance."""
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.openapi import paginated
 from incidents import selectors_paging
 from incidents.models import MaintenanceWindow, Service
 from incidents.services import maintenance
@@ -63,6 +65,7 @@ def _window(request, window_id: int) -> MaintenanceWindow:
 
 
 class MaintenanceWindowList(APIView):
+    @extend_schema(responses=paginated("MaintenanceWindowPage", WindowOut(many=True)))
     def get(self, request):
         windows = selectors_paging.maintenance_windows_for(request.user).order_by(
             "-starts_at", "-id"
@@ -72,6 +75,7 @@ class MaintenanceWindowList(APIView):
         data = WindowOut(page, many=True, context={"now": timezone.now()}).data
         return paginator.get_paginated_response(data)
 
+    @extend_schema(request=WindowIn, responses={201: WindowOut})
     def post(self, request):
         incoming = WindowIn(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -103,11 +107,13 @@ class MaintenanceWindowList(APIView):
 
 
 class MaintenanceWindowDetail(APIView):
+    @extend_schema(responses=WindowOut)
     def get(self, request, window_id: int):
         return Response(WindowOut(_window(request, window_id)).data)
 
 
 class MaintenanceWindowEnd(APIView):
+    @extend_schema(request=None, responses=WindowOut)
     def post(self, request, window_id: int):
         window = _window(request, window_id)
         if not can_manage(request.user, window.team_id):

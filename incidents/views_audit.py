@@ -14,6 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import APIView
 
 from core.models import AuditEntry
+from core.openapi import paginated
 from oncall.models import Membership, Role
 
 
@@ -52,7 +53,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 
 class AuditList(APIView):
-    @extend_schema(responses=AuditEntrySerializer(many=True))
+    @extend_schema(responses=paginated("AuditEntryPage", AuditEntrySerializer(many=True)))
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(audit_for(request.user), request, view=self)

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -72,6 +74,7 @@ class ServiceMttxAPI(APIView):
     """GET /api/v1/metrics/services/?team=<slug>&start_week=2026-W40&end_week=2026-W47
     &drills=false: exact MTTD / MTTA / MTTR per service and ISO week (team's zone)."""
 
+    @extend_schema(parameters=[ServiceMttxQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         query = ServiceMttxQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -11,11 +11,14 @@ from datetime import UTC, datetime
 
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.openapi import CONFLICT, paginated
 from incidents.models import Service
 from metrics import definitions, drills, selectors_drills
 from metrics.models import Drill, DrillService, WeeklyReport
@@ -194,6 +197,10 @@ class _DrillAPIBase(APIView):
 class DrillListAPI(_DrillAPIBase):
     """GET: the drills of the user's teams (?team=slug); POST: create one (managers)."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter("team", str, description="team slug")],
+        responses=paginated("DrillPage", serializers.ListField(child=serializers.DictField())),
+    )
     def get(self, request):
         drills_qs = selectors_drills.drill_list(request.user)
         if request.query_params.get("team"):
@@ -202,6 +209,7 @@ class DrillListAPI(_DrillAPIBase):
         page = paginator.paginate_queryset(drills_qs.order_by("-created_at", "-pk"), request)
         return paginator.get_paginated_response([drill_json(d) for d in page])
 
+    @extend_schema(request=DrillCreateIn, responses={201: OpenApiTypes.OBJECT, **CONFLICT})
     def post(self, request):
         body = DrillCreateIn(data=request.data)
         body.is_valid(raise_exception=True)
@@ -241,12 +249,14 @@ class DrillListAPI(_DrillAPIBase):
 
 
 class DrillDetailAPI(_DrillAPIBase):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, drill_id: int):
         self.drill(request, drill_id)
         return Response(drill_json(selectors_drills.drill_list(request.user).get(pk=drill_id)))
 
 
 class DrillReviewAPI(_DrillAPIBase):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, drill_id: int):
         drill = self.drill(request, drill_id)
         return Response(review_json(selectors_drills.drill_review(drill)))
@@ -257,6 +267,7 @@ class DrillServiceActionAPI(_DrillAPIBase):
 
     action = ""
 
+    @extend_schema(request=ServiceAtIn, responses={200: OpenApiTypes.OBJECT, **CONFLICT})
     def post(self, request, drill_id: int):
         received = timezone.now()
         drill = self.drill(request, drill_id)
@@ -294,6 +305,7 @@ class DrillRestoreAPI(DrillServiceActionAPI):
 
 
 class DrillFinishAPI(_DrillAPIBase):
+    @extend_schema(request=FinishIn, responses={200: OpenApiTypes.OBJECT, **CONFLICT})
     def post(self, request, drill_id: int):
         received = timezone.now()
         drill = self.drill(request, drill_id)
@@ -313,6 +325,7 @@ class DrillAttachAPI(_DrillAPIBase):
 
     attach = True
 
+    @extend_schema(request=IncidentIn, responses={200: OpenApiTypes.OBJECT, **CONFLICT})
     def post(self, request, drill_id: int):
         drill = self.drill(request, drill_id)
         if not permissions.can_respond(request.user, drill.team_id):
@@ -335,6 +348,10 @@ class DrillDetachAPI(DrillAttachAPI):
 class WeeklyReportAPI(APIView):
     """GET a weekly report snapshot (the latest version, or ?version=N)."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter("version", int, description="a snapshot's version")],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request, team: str, week: str):
         found = teams_for(request.user).filter(slug=team).first()
         if found is None:

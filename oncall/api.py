@@ -12,12 +12,16 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.openapi import paginated
 from oncall import permissions, selectors, services
 from oncall.models import Override, Schedule
 from oncall.serializers import (
@@ -73,6 +77,35 @@ def _instant(request, name: str, default: datetime | None = None) -> datetime:
     )
 
 
+def _instants(*names: str) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter(name, OpenApiTypes.DATETIME, description="ISO 8601 with a UTC offset")
+        for name in names
+    ]
+
+
+_OBJECTS = serializers.ListField(child=serializers.DictField())
+_SHIFTS = inline_serializer(
+    "Shift",
+    fields={
+        "user": serializers.CharField(allow_null=True, help_text="username"),
+        "start": serializers.DateTimeField(),
+        "end": serializers.DateTimeField(),
+        "source": serializers.CharField(),
+    },
+    many=True,
+)
+_GAPS = inline_serializer(
+    "Gap",
+    fields={
+        "start": serializers.DateTimeField(),
+        "end": serializers.DateTimeField(),
+        "duration_seconds": serializers.FloatField(),
+    },
+    many=True,
+)
+
+
 def _range(request) -> tuple[datetime, datetime]:
     start = _instant(request, "start", timezone.now())
     end = _instant(request, "end", start + DEFAULT_RANGE)
@@ -87,10 +120,12 @@ class ScheduleList(GenericAPIView):
     def get_queryset(self) -> QuerySet[Schedule]:
         return selectors.with_layers(selectors.schedules_for(self.request.user))
 
+    @extend_schema(responses=paginated("SchedulePage", _OBJECTS))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([schedule_json(s) for s in page])
 
+    @extend_schema(request=ScheduleInputSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         body = ScheduleInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -120,15 +155,19 @@ class ScheduleList(GenericAPIView):
 
 
 class ScheduleDetail(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, schedule_id: int):
         return Response(_detail(_visible(request, schedule_id).pk))
 
+    @extend_schema(request=ScheduleInputSerializer, responses=OpenApiTypes.OBJECT)
     def put(self, request, schedule_id: int):
         return self._update(request, schedule_id, partial=False)
 
+    @extend_schema(request=SchedulePatchSerializer, responses=OpenApiTypes.OBJECT)
     def patch(self, request, schedule_id: int):
         return self._update(request, schedule_id, partial=True)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, schedule_id: int):
         schedule = self._managed(request, schedule_id)
         services.schedule_delete(schedule=schedule)
@@ -167,6 +206,7 @@ class ScheduleDetail(APIView):
 class ScheduleShifts(APIView):
     """Final shifts in [start, end) (default: the next 14 days), cut at the range."""
 
+    @extend_schema(parameters=_instants("start", "end"), responses=_SHIFTS)
     def get(self, request, schedule_id: int):
         schedule = _visible(request, schedule_id)
         start, end = _range(request)
@@ -175,6 +215,7 @@ class ScheduleShifts(APIView):
 
 
 class ScheduleGaps(APIView):
+    @extend_schema(parameters=_instants("start", "end"), responses=_GAPS)
     def get(self, request, schedule_id: int):
         schedule = _visible(request, schedule_id)
         start, end = _range(request)
@@ -193,6 +234,7 @@ class ScheduleGaps(APIView):
 class ScheduleOncall(APIView):
     """Who is on call at ``at`` (default now), with the whole shift they are in."""
 
+    @extend_schema(parameters=_instants("at"), responses=OpenApiTypes.OBJECT)
     def get(self, request, schedule_id: int):
         schedule = _visible(request, schedule_id)
         at = _instant(request, "at", timezone.now())
@@ -211,6 +253,9 @@ class ScheduleOncall(APIView):
 class OverrideList(GenericAPIView):
     """GET: overrides overlapping [start, end) (default: those not yet over). POST: add one."""
 
+    @extend_schema(
+        parameters=_instants("start", "end"), responses=paginated("OverridePage", _OBJECTS)
+    )
     def get(self, request, schedule_id: int):
         schedule = _visible(request, schedule_id)
         start = _instant(request, "start", timezone.now())
@@ -220,6 +265,7 @@ class OverrideList(GenericAPIView):
         page = self.paginate_queryset(selectors.override_list(schedule, start=start, end=end))
         return self.get_paginated_response([override_json(o) for o in page])
 
+    @extend_schema(request=OverrideInputSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, schedule_id: int):
         schedule = _visible(request, schedule_id)
         body = OverrideInputSerializer(data=request.data)
@@ -256,9 +302,11 @@ class OverrideDetail(APIView):
             pk=override_id,
         )
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, schedule_id: int, override_id: int):
         return Response(override_json(self._get(request, schedule_id, override_id)))
 
+    @extend_schema(responses={204: None})
     def delete(self, request, schedule_id: int, override_id: int):
         override = self._get(request, schedule_id, override_id)
         team_id = Schedule.objects.filter(pk=schedule_id).values_list("team_id", flat=True).get()

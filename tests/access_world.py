@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -65,8 +67,9 @@ class World:
     report: WeeklyReport | None = None
     contact_method: ContactMethod | None = None
     notification: Notification | None = None
-    api_token: ApiToken | None = None
+    api_token: ApiToken | None = None  # the manager's, for the API fuzzing
     api_token_plain: str = ""
+    spare_token: ApiToken | None = None  # another of the manager's, for URLs that revoke one
 
 
 def _user(username: str, **extra):
@@ -224,6 +227,7 @@ def build_world(now: datetime | None = None) -> World:
     world.api_token, world.api_token_plain = core_services.api_token_create(
         user=manager, name="ALPHA7 ci"
     )
+    world.spare_token, _ = core_services.api_token_create(user=manager, name="ALPHA7 spare")
     world.incident.refresh_from_db()
     return world
 
@@ -236,10 +240,147 @@ KWARGS = {
     "integration_id": lambda w: w.integration.pk,
     "rule_id": lambda w: w.routing_rule.pk,
     "slug": lambda w: w.service.slug,
-    "token_id": lambda w: w.api_token.pk,
+    "token_id": lambda w: w.spare_token.pk,
     "drill_id": lambda w: w.drill.pk,
     "team": lambda w: w.team.slug,
     "week": lambda w: w.report.week,
     "schedule_id": lambda w: w.schedule.pk,
     "override_id": lambda w: w.override.pk,
+}
+
+
+# --- valid requests ----------------------------------------------------------------------------
+
+# Query strings a GET needs to name its object.
+QUERIES = {"api-metrics-services": lambda w: {"team": w.team.slug}}
+
+
+def _local(w: World, hours: float, zone: str) -> str:
+    return (w.now + timedelta(hours=hours)).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _iso(w: World, hours: float) -> str:
+    return (w.now + timedelta(hours=hours)).isoformat()
+
+
+def _layers(w: World) -> list[dict]:
+    return [
+        {
+            "name": "ALPHA7 layer",
+            "participants": ["manager", "responder"],
+            "rotation": {"unit": "days", "every": 1},
+            "handoff_start": _local(w, -24 * 7, "Europe/Berlin"),
+        }
+    ]
+
+
+# Minimal valid bodies, so a refused role is refused for who it is, not for what it sent.
+# Keyed by (url key, method) or, for action URLs, (url key, action).
+BODIES = {
+    ("api-tokens", "POST"): lambda w: {"name": "ci"},
+    ("api-token-list", "POST"): lambda w: {"name": "ci"},
+    ("incident-new", "POST"): lambda w: {
+        "service": w.service.pk,
+        "title": "Refunds are stuck",
+        "severity": "error",
+    },
+    ("incident-action", "acknowledge"): lambda w: {},
+    ("incident-action", "unacknowledge"): lambda w: {},
+    ("incident-action", "resolve"): lambda w: {"reason": "fixed"},
+    ("incident-action", "reopen"): lambda w: {"reason": "back"},
+    ("incident-action", "note"): lambda w: {"text": "looking"},
+    ("incident-action", "severity"): lambda w: {"severity": "warning"},
+    ("incident-action", "assign"): lambda w: {"assignee": w.users["responder"].pk},
+    ("incident-action", "impact-start"): lambda w: {
+        "impact_started_at": _local(w, -2, settings.TIME_ZONE),
+        "reason": "users said so",
+    },
+    ("api-incident-action", "acknowledge"): lambda w: {},
+    ("api-incident-action", "unacknowledge"): lambda w: {},
+    ("api-incident-action", "resolve"): lambda w: {"reason": "fixed"},
+    ("api-incident-action", "reopen"): lambda w: {"reason": "back"},
+    ("api-incident-action", "notes"): lambda w: {"text": "looking"},
+    ("api-incident-action", "severity"): lambda w: {"severity": "warning"},
+    ("api-incident-action", "assign"): lambda w: {"assignee": w.users["responder"].pk},
+    ("api-incident-action", "impact-start"): lambda w: {
+        "impact_started_at": _iso(w, -2),
+        "reason": "users said so",
+    },
+    ("maintenance-list", "POST"): lambda w: {
+        "team": w.team.pk,
+        "services": [w.service.pk],
+        "starts_at": _local(w, 48, w.team.time_zone),
+        "ends_at": _local(w, 50, w.team.time_zone),
+        "reason": "kernel patching",
+    },
+    ("api-maintenance-windows", "POST"): lambda w: {
+        "team": w.team.pk,
+        "services": [w.service.pk],
+        "starts_at": _iso(w, 48),
+        "ends_at": _iso(w, 50),
+        "reason": "kernel patching",
+    },
+    ("api-incidents", "POST"): lambda w: {
+        "service": w.service.slug,
+        "title": "Refunds are stuck",
+        "severity": "error",
+    },
+    ("api-services", "POST"): lambda w: {
+        "team": w.team.slug,
+        "slug": f"{MARKER}-new",
+        "name": "New",
+    },
+    ("api-service", "PATCH"): lambda w: {"description": "renamed"},
+    ("api-integrations", "POST"): lambda w: {"service": w.service.slug, "source": "grafana"},
+    ("api-integration", "PATCH"): lambda w: {"name": "renamed"},
+    ("api-routing-rules", "POST"): lambda w: {
+        "matchers": [{"label": "env", "op": "=", "value": "prod"}],
+        "service": w.service.slug,
+        "position": 1,
+    },
+    ("drill-new", "POST"): lambda w: {
+        "team": w.team.slug,
+        "name": "Another drill",
+        "grace_minutes": "15",
+        f"service_{w.service.pk}": "1",
+    },
+    ("drill-action", "inject"): lambda w: {"service": w.service.pk},
+    ("drill-action", "restore"): lambda w: {"service": w.service.pk},
+    ("drill-action", "finish"): lambda w: {},
+    ("drill-action", "attach"): lambda w: {"incident": w.incident.pk},
+    ("drill-action", "detach"): lambda w: {"incident": w.incident.pk},
+    ("report-subscribe", "POST"): lambda w: {"week": w.report.week},
+    ("api-drills", "POST"): lambda w: {
+        "team": w.team.slug,
+        "name": "Another drill",
+        "services": [{"service": w.service.slug}],
+    },
+    ("api-drill-inject", "POST"): lambda w: {"service": w.service.slug},
+    ("api-drill-restore", "POST"): lambda w: {"service": w.service.slug},
+    ("api-drill-finish", "POST"): lambda w: {},
+    ("api-drill-attach", "POST"): lambda w: {"incident": w.incident.pk},
+    ("api-drill-detach", "POST"): lambda w: {"incident": w.incident.pk},
+    ("schedule-override-add", "POST"): lambda w: {
+        "user": "responder",
+        "start": _local(w, 30, w.schedule.time_zone),
+        "end": _local(w, 32, w.schedule.time_zone),
+    },
+    ("oncall-me-profile", "POST"): lambda w: {"time_zone": "Europe/Berlin"},
+    ("api-schedule-list", "POST"): lambda w: {
+        "team": w.team.slug,
+        "name": "Secondary",
+        "time_zone": "Europe/Berlin",
+        "layers": _layers(w),
+    },
+    ("api-schedule-detail", "PUT"): lambda w: {
+        "name": "Renamed",
+        "time_zone": "Europe/Berlin",
+        "layers": _layers(w),
+    },
+    ("api-schedule-detail", "PATCH"): lambda w: {"name": "Renamed"},
+    ("api-override-list", "POST"): lambda w: {
+        "user": "responder",
+        "start": _iso(w, 30),
+        "end": _iso(w, 32),
+    },
 }

@@ -16,10 +16,12 @@ import os
 
 import pytest
 import schemathesis
+from schemathesis import GenerationMode
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given
+from hypothesis import strategies as st
 from hypothesis import settings as hypothesis_settings
 from rest_framework.views import APIView
 from schemathesis.checks import (
@@ -96,8 +98,11 @@ def test_the_api_keeps_its_schema(api, db, no_throttling, method, path):
     names = [p.name for p in operation.path_parameters]
     unknown = [name for name in names if name not in PATH_PARAMETERS]
     assert not unknown, f"{method} {path}: map {unknown} to the world's objects in KWARGS"
-    strategy = operation.as_strategy(
-        path_parameters={name: PATH_PARAMETERS[name](world) for name in names}
+    fixed = {name: PATH_PARAMETERS[name](world) for name in names}
+    # Valid requests and invalid ones (which must be refused with a 4xx, never a 5xx).
+    strategy = st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed),
+        operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=fixed),
     )
 
     @hypothesis_settings(
