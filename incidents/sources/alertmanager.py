@@ -6,7 +6,7 @@ incident, each alert's `fingerprint` names the alert inside it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from incidents.alerts import AlertEvent, AlertStatus, Link, PayloadError
 from incidents.sources.common import (
@@ -25,6 +25,17 @@ MAX_TEXT = 1000
 
 def validate(payload: object, options: Mapping | None = None) -> list[str]:
     """Field errors that make the payload unusable; empty when it can be accepted."""
+    return validate_group(payload)
+
+
+def validate_group(
+    payload: object,
+    *,
+    string_fields: tuple[str, ...] = ("fingerprint", "generatorURL"),
+    check_alert: Callable[[dict, str, list[str]], None] | None = None,
+) -> list[str]:
+    """Validate an Alertmanager-shaped group (also Grafana's); `check_alert` adds a
+    sender's own per-alert checks."""
     if not isinstance(payload, dict):
         return ["body: expected a JSON object"]
     errors: list[str] = []
@@ -52,9 +63,11 @@ def validate(payload: object, options: Mapping | None = None) -> list[str]:
         string_map(alert.get("annotations"), f"{where}.annotations", errors)
         parse_time(alert.get("startsAt"), f"{where}.startsAt", errors)
         parse_time(alert.get("endsAt"), f"{where}.endsAt", errors)
-        for name in ("fingerprint", "generatorURL"):
+        for name in string_fields:
             if alert.get(name) is not None and not isinstance(alert.get(name), str):
                 errors.append(f"{where}.{name}: expected a string")
+        if check_alert:
+            check_alert(alert, where, errors)
     return errors
 
 

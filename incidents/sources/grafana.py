@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from incidents.alerts import AlertEvent, AlertStatus, Link, PayloadError
+from incidents.sources import alertmanager
 from incidents.sources.common import (
     bounded,
     parse_time,
@@ -37,35 +38,13 @@ STRING_FIELDS = ("fingerprint", "valueString", *(name for name, _ in LINKS))
 
 def validate(payload: object, options: Mapping | None = None) -> list[str]:
     """Field errors that make the payload unusable; empty when it can be accepted."""
-    if not isinstance(payload, dict):
-        return ["body: expected a JSON object"]
-    errors: list[str] = []
-    alerts = payload.get("alerts")
-    if not isinstance(alerts, list):
-        errors.append("alerts: expected a list")
-        alerts = []
-    group_key = payload.get("groupKey")
-    if group_key is not None and not isinstance(group_key, str):
-        errors.append("groupKey: expected a string")
-    truncated = payload.get("truncatedAlerts", 0)
-    if not isinstance(truncated, int) or isinstance(truncated, bool) or truncated < 0:
-        errors.append("truncatedAlerts: expected a non-negative integer")
-    for index, alert in enumerate(alerts):
-        where = f"alerts[{index}]"
-        if not isinstance(alert, dict):
-            errors.append(f"{where}: expected an object")
-            continue
-        if alert.get("status") not in ("firing", "resolved"):
-            errors.append(f"{where}.status: expected 'firing' or 'resolved'")
-        string_map(alert.get("labels"), f"{where}.labels", errors)
-        string_map(alert.get("annotations"), f"{where}.annotations", errors)
-        parse_time(alert.get("startsAt"), f"{where}.startsAt", errors)
-        parse_time(alert.get("endsAt"), f"{where}.endsAt", errors)
-        for name in STRING_FIELDS:
-            if alert.get(name) is not None and not isinstance(alert.get(name), str):
-                errors.append(f"{where}.{name}: expected a string")
-        _values(alert.get("values"), f"{where}.values", errors)
-    return errors
+    return alertmanager.validate_group(
+        payload, string_fields=STRING_FIELDS, check_alert=_check_values
+    )
+
+
+def _check_values(alert: dict, where: str, errors: list[str]) -> None:
+    _values(alert.get("values"), f"{where}.values", errors)
 
 
 def parse(payload: object, options: Mapping | None = None) -> list[AlertEvent]:
