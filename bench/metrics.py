@@ -14,7 +14,8 @@ INSERT ... SELECT generate_series, then measures:
   Target: <= 200 ms.
 
 Both ways of computing must agree exactly (every count, mean, p50, p90 and max, to the bit).
-Exits non-zero when a target is missed.
+Exits non-zero when they do not, or when a timing target is missed (timings are only
+reported with ``--small``, which CI runs on whatever machine it gets).
 
 Run: ``.venv/bin/python bench/metrics.py [--small] [--database-url postgres://.../db] [--keep]``
 (default URL: $BENCH_DATABASE_URL or postgres://root@127.0.0.1:5432/pagerline_bench_metrics).
@@ -258,7 +259,8 @@ def generate(*, incidents: int, now: datetime) -> tuple[object, str]:
             """,
             {"drills": [d.pk for d in drills], "start": start, "every": DRILL_EVERY},
         )
-        cursor.execute("ANALYZE")
+        # A settled database: statistics and the visibility map, as autovacuum keeps them.
+        cursor.execute("VACUUM ANALYZE")
     return team, current
 
 
@@ -364,20 +366,23 @@ def run(args, incidents: int) -> int:
     )
 
     print(f"load average at the end: {_load()}")
-    failures = []
-    if not agree:
-        failures.append("the read model and the direct scan disagree")
+    misses = []
     if read_ms > READ_TARGET_MS:
-        failures.append(f"read {read_ms:.1f} ms > {READ_TARGET_MS:.0f} ms")
+        misses.append(f"read {read_ms:.1f} ms > {READ_TARGET_MS:.0f} ms")
     if not args.small and speedup < SPEEDUP_TARGET:
-        failures.append(f"speed-up {speedup:.1f}x < {SPEEDUP_TARGET:.0f}x")
+        misses.append(f"speed-up {speedup:.1f}x < {SPEEDUP_TARGET:.0f}x")
     if page_p95 > PAGE_TARGET_MS:
-        failures.append(f"service page p95 {page_p95:.0f} ms > {PAGE_TARGET_MS:.0f} ms")
-    for failure in failures:
-        print(f"TARGET MISSED: {failure}")
-    if not failures:
+        misses.append(f"service page p95 {page_p95:.0f} ms > {PAGE_TARGET_MS:.0f} ms")
+    # --small runs in CI on whatever machine is free: it must prove the two paths agree,
+    # while its timings are only reported.
+    label = "timing target missed (not enforced with --small)" if args.small else "TARGET MISSED"
+    for miss in misses:
+        print(f"{label}: {miss}")
+    if not agree:
+        print("FAILED: the read model and the direct scan disagree")
+    elif not misses:
         print("all targets met")
-    return 1 if failures else 0
+    return 1 if not agree or (misses and not args.small) else 0
 
 
 if __name__ == "__main__":

@@ -87,9 +87,7 @@ class ServiceMttxAPI(APIView):
             team=team, start_week=start_week, end_week=end_week, drills=data["drills"]
         )
         slugs = dict(Service.objects.filter(team=team).values_list("pk", "slug"))
-        bounds = {
-            r.week: r for r in mttx_weeks.week_ranges(start_week, end_week, team.time_zone)
-        }
+        bounds = {r.week: r for r in mttx_weeks.week_ranges(start_week, end_week, team.time_zone)}
         results = []
         for row in rows:
             item = row.as_dict()

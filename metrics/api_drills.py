@@ -18,6 +18,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.fields import MAX_STORED_INT, ObjectIdField
 from core.openapi import CONFLICT, paginated
 from incidents.models import Service
 from metrics import definitions, drills, selectors_drills
@@ -54,8 +55,12 @@ class AwareDateTimeField(serializers.Field):
 
 class DrillTargetIn(serializers.Serializer):
     service = serializers.SlugField()
-    max_mttd_seconds = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    max_mttr_seconds = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    max_mttd_seconds = serializers.IntegerField(
+        min_value=0, max_value=MAX_STORED_INT, required=False, allow_null=True
+    )
+    max_mttr_seconds = serializers.IntegerField(
+        min_value=0, max_value=MAX_STORED_INT, required=False, allow_null=True
+    )
 
 
 class DrillCreateIn(serializers.Serializer):
@@ -76,7 +81,7 @@ class FinishIn(serializers.Serializer):
 
 
 class IncidentIn(serializers.Serializer):
-    incident = serializers.IntegerField(min_value=1)
+    incident = ObjectIdField()
 
 
 def drill_json(drill: Drill) -> dict:

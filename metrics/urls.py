@@ -66,7 +66,5 @@ urlpatterns = [
     ),
     # --- metrics engine ---------------------------------------------------------------------
     path("metrics", exposition.prometheus_metrics, name="prometheus-metrics"),
-    path(
-        "api/v1/metrics/services/", api.ServiceMttxAPI.as_view(), name="api-metrics-services"
-    ),
+    path("api/v1/metrics/services/", api.ServiceMttxAPI.as_view(), name="api-metrics-services"),
 ]
