@@ -14,6 +14,24 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_queue_and_cache():
+    """Each pytest run gets its own Celery queue and cache key prefix (inherited through the
+    environment by the workers and servers it starts), so concurrent runs on one machine,
+    or messages left behind by an interrupted run, never reach another run's database."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from config.celery import app
+
+    name = f"pagerline-test-{os.getpid()}"
+    os.environ["PAGERLINE_QUEUE"] = os.environ["PAGERLINE_CACHE_PREFIX"] = name
+    settings.CELERY_TASK_DEFAULT_QUEUE = app.conf.task_default_queue = name
+    caches["default"].key_prefix = name
+    return name
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _embedded_redis():
     """Start the embedded Redis for a laptop run (no REDIS_URL), as `make run` would."""

@@ -9,13 +9,18 @@ searched for a leak.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
+from pytest import MonkeyPatch
+from rest_framework.views import APIView
 
 from core import services as core_services
 from core.models import ApiToken
@@ -66,6 +71,7 @@ class World:
     drill: Drill | None = None
     report: WeeklyReport | None = None
     contact_method: ContactMethod | None = None
+    own_contact_method: ContactMethod | None = None  # the manager's, for owner-only URLs
     notification: Notification | None = None
     api_token: ApiToken | None = None  # the manager's, for the API fuzzing
     api_token_plain: str = ""
@@ -168,6 +174,9 @@ def build_world(now: datetime | None = None) -> World:
     world.contact_method = ContactMethod.objects.create(
         user=responder, kind="email", address="responder@alpha7.example"
     )
+    world.own_contact_method = ContactMethod.objects.create(
+        user=manager, kind="email", address="manager@alpha7.example"
+    )
     (world.notification,) = notifications.users_notify(
         users=[responder],
         reason=NotificationReason.ESCALATION,
@@ -232,6 +241,23 @@ def build_world(now: datetime | None = None) -> World:
     return world
 
 
+@contextmanager
+def module_world(django_db_blocker) -> Iterator[World]:
+    """The world, built once for a test module inside a transaction rolled back at the end
+    (tests using `db` then run in savepoints inside it), with API throttling off: throttle
+    counters live in the shared cache keyed by user ids that other tests reuse, and hundreds
+    of requests here must neither be cut off by them nor leave them tripped."""
+    with MonkeyPatch.context() as patch, django_db_blocker.unblock():
+        patch.setattr(APIView, "throttle_classes", ())
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 # URL kwarg name -> the world's object it names (used by the access matrix and the fuzzing).
 KWARGS = {
     "incident_id": lambda w: w.incident.pk,
@@ -246,6 +272,8 @@ KWARGS = {
     "week": lambda w: w.report.week,
     "schedule_id": lambda w: w.schedule.pk,
     "override_id": lambda w: w.override.pk,
+    "policy_id": lambda w: w.policy.pk,
+    "method_id": lambda w: w.own_contact_method.pk,
 }
 
 
@@ -272,6 +300,27 @@ def _layers(w: World) -> list[dict]:
             "handoff_start": _local(w, -24 * 7, "Europe/Berlin"),
         }
     ]
+
+
+def _policy_form(w: World, name: str = "Secondary") -> dict:
+    return {
+        "name": name,
+        "repeat": "0",
+        "fallback_user": "",
+        "steps-TOTAL_FORMS": "1",
+        "steps-INITIAL_FORMS": "0",
+        "steps-0-delay_seconds": "60",
+        "steps-0-targets": ["user:responder"],
+    }
+
+
+def _policy_json(w: World, name: str = "Secondary") -> dict:
+    return {
+        "name": name,
+        "repeat": 0,
+        "fallback_user": "manager",
+        "steps": [{"delay_seconds": 60, "targets": [{"user": "responder"}]}],
+    }
 
 
 # Minimal valid bodies, so a refused role is refused for who it is, not for what it sent.
@@ -378,6 +427,24 @@ BODIES = {
         "layers": _layers(w),
     },
     ("api-schedule-detail", "PATCH"): lambda w: {"name": "Renamed"},
+    ("escalation-policy-new", "POST"): lambda w: {
+        "team": w.team.slug,
+        **_policy_form(w),
+    },
+    ("escalation-policy-edit", "POST"): lambda w: _policy_form(w, w.policy.name),
+    ("escalation-policy-services", "POST"): lambda w: {"service": w.service.slug, "use": "1"},
+    ("api-escalation-policies", "POST"): lambda w: {"team": w.team.slug, **_policy_json(w)},
+    ("api-escalation-policy", "PUT"): lambda w: _policy_json(w, w.policy.name),
+    ("api-escalation-policy", "PATCH"): lambda w: {"repeat": 1},
+    ("contact-methods", "POST"): lambda w: {
+        "kind": "email",
+        "address": "new@example.com",
+        "notify_escalations": "on",
+    },
+    ("contact-method-update", "POST"): lambda w: {"enabled": "on", "notify_escalations": "on"},
+    ("account-time-zone", "POST"): lambda w: {"time_zone": "Europe/Berlin"},
+    ("api-contact-methods", "POST"): lambda w: {"kind": "email", "address": "new@example.com"},
+    ("api-contact-method", "PATCH"): lambda w: {"notify_handoffs": True},
     ("api-override-list", "POST"): lambda w: {
         "user": "responder",
         "start": _iso(w, 30),

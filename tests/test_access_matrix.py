@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
-from django.db import transaction
 from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.views import APIView
 
 from incidents import api as incidents_api
 from incidents import views as incidents_views
-from tests.access_world import BODIES, KWARGS, MARKER, QUERIES, ROLES, World, build_world
+from tests.access_world import BODIES, KWARGS, MARKER, QUERIES, ROLES, World, module_world
 
 # --- what is left out, and why ------------------------------------------------------------------
 
@@ -58,14 +55,10 @@ ALLOW, FORBID, HIDDEN, REFUSED = "allow", "forbid", "hidden", "refused"
 
 KINDS = {
     # every logged-in user; lists and pages scoped to the user's teams, and their own things
-    "any_user": dict(
-        viewer=ALLOW, responder=ALLOW, manager=ALLOW, outsider=ALLOW, staff=ALLOW
-    ),
+    "any_user": dict(viewer=ALLOW, responder=ALLOW, manager=ALLOW, outsider=ALLOW, staff=ALLOW),
     # an object of team alpha7 that every member reads (or acts on, e.g. subscribing)
     "member": dict(viewer=ALLOW, responder=ALLOW, manager=ALLOW, outsider=HIDDEN, staff=ALLOW),
-    "responder": dict(
-        viewer=FORBID, responder=ALLOW, manager=ALLOW, outsider=HIDDEN, staff=ALLOW
-    ),
+    "responder": dict(viewer=FORBID, responder=ALLOW, manager=ALLOW, outsider=HIDDEN, staff=ALLOW),
     "manager": dict(viewer=FORBID, responder=FORBID, manager=ALLOW, outsider=HIDDEN, staff=ALLOW),
     # team-less pages for whoever manages some team (the outsider manages team bravo)
     "any_manager": dict(
@@ -121,6 +114,29 @@ RULES: dict[str, dict[str, str]] = {
     "api-maintenance-windows": {"GET": "any_user", "POST": "create_manager"},
     "api-maintenance-window": {"GET": "member"},
     "api-maintenance-window-end": {"POST": "manager"},
+    # escalation policies: members read, managers change
+    "escalation-policy-list": {"GET": "any_user"},
+    "escalation-policy-new": {"GET": "any_manager", "POST": "create_manager"},
+    "escalation-policy-detail": {"GET": "member"},
+    "escalation-policy-edit": {"GET": "manager", "POST": "manager"},
+    "escalation-policy-delete": {"POST": "manager"},  # in use: refused with a message
+    "escalation-policy-services": {"POST": "manager"},
+    "api-escalation-policies": {"GET": "any_user", "POST": "create_manager"},
+    "api-escalation-policy": {
+        "GET": "member",
+        "PUT": "manager",
+        "PATCH": "manager",
+        "DELETE": "manager",  # in use: 409
+    },
+    # contact methods and time zone: each user's own (the manager's method is the world's)
+    "contact-methods": {"GET": "any_user", "POST": "any_user"},
+    "contact-method-update": {"POST": "owner"},
+    "contact-method-test": {"POST": "owner"},
+    "contact-method-delete": {"POST": "owner"},
+    "account-time-zone": {"POST": "any_user"},
+    "api-contact-methods": {"GET": "any_user", "POST": "any_user"},
+    "api-contact-method": {"GET": "owner", "PATCH": "owner", "DELETE": "owner"},
+    "api-contact-method-test": {"POST": "owner"},
     # metrics
     "dashboard": {"GET": "any_user"},
     "service-page": {"GET": "member"},
@@ -257,28 +273,17 @@ def _cases():
             for method in endpoint.methods:
                 for role in ROLES:
                     label = endpoint.key + (f"/{action}" if action else "")
-                    yield pytest.param(endpoint, action, method, role, id=f"{label}:{method}:{role}")
+                    yield pytest.param(
+                        endpoint, action, method, role, id=f"{label}:{method}:{role}"
+                    )
 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    """Built once for the module inside a transaction that is rolled back at the end; each
-    test runs in a savepoint inside it, so what one request changes, the next never sees."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
-@pytest.fixture
-def no_throttling(monkeypatch):
-    """Throttle counters live in the shared cache and are keyed by user id, which other
-    tests reuse; hundreds of requests here must not be cut off by them (or cut others off)."""
-    monkeypatch.setattr(APIView, "throttle_classes", ())
+    """Built once for the module; each test runs in a savepoint inside its transaction, so
+    what one request changes, the next never sees."""
+    with module_world(django_db_blocker) as built:
+        yield built
 
 
 def _path(world: World, endpoint: Endpoint, action: str | None) -> str:
@@ -341,7 +346,7 @@ def test_the_matrix_covers_every_endpoint():
 
 
 @pytest.mark.parametrize(("endpoint", "action", "method", "role"), list(_cases()))
-def test_access(world, db, client, no_throttling, endpoint, action, method, role):
+def test_access(world, db, client, endpoint, action, method, role):
     rules = RULES.get(endpoint.key)
     if rules is None:
         pytest.fail(

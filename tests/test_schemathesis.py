@@ -5,8 +5,11 @@ keeps what the schema promises (status codes, content types, bodies).
 One test per operation. The world and the schema are loaded once per module inside a
 transaction that is rolled back at the end; each operation runs in a savepoint inside it, so
 one operation's writes (a DELETE of the shared integration...) never reach the next. Path
-parameters name the world's objects (as in the access matrix); queries and bodies are
-generated. The budget is fixed and the run derandomized, so a failure reproduces:
+parameters name the world's objects (KWARGS, as in the access matrix). Each operation draws
+from valid generated requests, invalid ones (which must get a 4xx), and the known-valid
+request of the access matrix (BODIES, QUERIES), so its success answer is checked too.
+
+The budget is fixed and the run derandomized, so a failure reproduces:
 SCHEMATHESIS_MAX_EXAMPLES (default 25) examples per operation.
 """
 
@@ -16,14 +19,14 @@ import os
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
+from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given
-from hypothesis import strategies as st
 from hypothesis import settings as hypothesis_settings
-from rest_framework.views import APIView
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -32,7 +35,8 @@ from schemathesis.checks import (
 )
 
 from config.wsgi import application
-from tests.access_world import KWARGS, World, build_world
+from incidents import api as incidents_api
+from tests.access_world import BODIES, KWARGS, QUERIES, World, module_world
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 CHECKS = [
@@ -41,12 +45,12 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-# The URL kwargs whose OpenAPI name differs from the one in KWARGS.
-PATH_PARAMETERS = {**KWARGS, "action": lambda w: "acknowledge"}
+# Path parameters with more than one value worth trying.
+CHOICES = {"action": sorted(incidents_api.ACTIONS)}
 
 
 def _operations() -> list:
-    """(method, path) of every operation in the schema, read from the generator (no request)."""
+    """Every operation in the schema, read from the generator (no request, no database)."""
     document = SchemaGenerator().get_schema(request=None, public=True)
     return [
         pytest.param(method.upper(), path, id=f"{method.upper()} {path}")
@@ -56,53 +60,58 @@ def _operations() -> list:
     ]
 
 
+def _auth(world: World) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.api_token_plain}"}
+
+
 @pytest.fixture(scope="module")
 def api(django_db_setup, django_db_blocker):
-    """The world and the schema as served to the world's manager, loaded once."""
+    """The world, and the schema as served to the world's manager, loaded once."""
     # Requests reach Django through its real WSGI handler, which closes "old" connections at
     # each request's start and end; inside the test transaction that would drop the world.
     # Django's own test client disconnects the same receiver.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            world = build_world()
+    try:
+        with module_world(django_db_blocker) as world:
             schema = schemathesis.openapi.from_wsgi(
                 "/api/schema/", application, headers=_auth(world)
             )
             yield world, schema
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def no_throttling(monkeypatch):
-    """Throttle counters live in the shared cache keyed by user id; a fuzzing run must neither
-    trip them nor leave them tripped for the rest of the suite."""
-    monkeypatch.setattr(APIView, "throttle_classes", ())
-
-
-def _auth(world: World) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.api_token_plain}"}
+def _strategies(world: World, operation, method: str, path: str, fixed: dict):
+    yield operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed)
+    yield operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=fixed)
+    match = resolve(path.format(**fixed))
+    valid_body = BODIES.get((match.url_name, fixed.get("action", method)))
+    valid_query = QUERIES.get(match.url_name)
+    if valid_body or valid_query:
+        known = {"path_parameters": fixed}
+        if valid_body:
+            known["body"] = valid_body(world)
+            known["media_type"] = "application/json"
+        if valid_query and method == "GET":
+            known["query"] = valid_query(world)
+        yield operation.as_strategy(GenerationMode.POSITIVE, **known)
 
 
 @pytest.mark.parametrize(("method", "path"), _operations())
-def test_the_api_keeps_its_schema(api, db, no_throttling, method, path):
+def test_the_api_keeps_its_schema(api, db, method, path):
     world, schema = api
     operation = schema[path][method]
-    names = [p.name for p in operation.path_parameters]
-    unknown = [name for name in names if name not in PATH_PARAMETERS]
+    names = [parameter.name for parameter in operation.path_parameters]
+    unknown = [name for name in names if name not in KWARGS and name not in CHOICES]
     assert not unknown, f"{method} {path}: map {unknown} to the world's objects in KWARGS"
-    fixed = {name: PATH_PARAMETERS[name](world) for name in names}
-    # Valid requests and invalid ones (which must be refused with a 4xx, never a 5xx).
+    variants = [{}]
+    for name in names:
+        values = CHOICES.get(name) or [KWARGS[name](world)]
+        variants = [{**variant, name: value} for variant in variants for value in values]
     strategy = st.one_of(
-        operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed),
-        operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=fixed),
+        [s for fixed in variants for s in _strategies(world, operation, method, path, fixed)]
     )
 
     @hypothesis_settings(
