@@ -5,6 +5,11 @@
   if (!section) return;
   const feedUrl = section.dataset.feed;
 
+  // The same shape the server renders ("2026-11-26 10:14:31 UTC"), whatever the locale.
+  function utc(iso) {
+    return new Date(iso).toISOString().slice(0, 19).replace("T", " ") + " UTC";
+  }
+
   function item(incident) {
     const li = document.createElement("li");
     li.className = "incident " + incident.status;
@@ -12,6 +17,9 @@
     const status = document.createElement("span");
     status.className = "badge " + incident.status;
     status.textContent = incident.status;
+    const severity = document.createElement("span");
+    severity.className = "badge sev-" + incident.severity;
+    severity.textContent = incident.severity;
     const link = document.createElement("a");
     link.href = incident.url;
     link.textContent = "#" + incident.id + " " + incident.title;
@@ -20,8 +28,8 @@
     service.textContent = incident.service;
     const when = document.createElement("time");
     when.dateTime = incident.resolved_at || incident.detected_at;
-    when.textContent = new Date(when.dateTime).toLocaleString();
-    li.append(status, link, service, when);
+    when.textContent = utc(when.dateTime);
+    li.append(status, severity, link, service, when);
     return li;
   }
 
