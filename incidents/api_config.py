@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.fields import MAX_STORED_INT, ObjectIdField
 from incidents import sources
 from incidents.models import Integration, RoutingRule, Service
 from incidents.selectors import services_for
@@ -44,7 +45,7 @@ class ServiceSerializer(serializers.ModelSerializer):
 class ServiceUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(allow_blank=True, required=False)
-    escalation_policy = serializers.IntegerField(allow_null=True, required=False)
+    escalation_policy = ObjectIdField(allow_null=True, required=False)
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
@@ -84,7 +85,7 @@ class IntegrationUpdateSerializer(serializers.Serializer):
     enabled = serializers.BooleanField(required=False)
     reopen_window_seconds = serializers.IntegerField(min_value=0, max_value=604800, required=False)
     heartbeat_interval_seconds = serializers.IntegerField(
-        min_value=60, allow_null=True, required=False
+        min_value=60, max_value=MAX_STORED_INT, allow_null=True, required=False
     )
     options = serializers.DictField(required=False)
 

@@ -11,6 +11,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.fields import ObjectIdField
 from core.openapi import paginated
 from incidents import selectors_paging
 from incidents.models import MaintenanceWindow, Service
@@ -50,8 +51,8 @@ class WindowOut(serializers.ModelSerializer):
 
 
 class WindowIn(serializers.Serializer):
-    team = serializers.IntegerField()
-    services = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    team = ObjectIdField()
+    services = serializers.ListField(child=ObjectIdField(), allow_empty=False)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     reason = serializers.CharField(max_length=500)

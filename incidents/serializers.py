@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.fields import ObjectIdField
 from incidents import projection
 from incidents.alerts import Severity
 from incidents.models import Incident, IncidentStatus
@@ -83,7 +84,7 @@ class SeveritySerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.IntegerField(
+    assignee = ObjectIdField(
         allow_null=True, source="assignee_id", help_text="user id, or null to unassign"
     )
 

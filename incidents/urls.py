@@ -3,15 +3,88 @@ from django.urls import path
 from incidents import (
     api,
     api_config,
+    api_contacts,
     api_maintenance,
+    api_policies,
     hooks,
     views,
     views_audit,
+    views_contacts,
     views_intake,
     views_paging,
+    views_policies,
 )
 
+# Escalation policies (members read, managers change) and the user's own contact methods.
+_policy_urls = [
+    path("escalation-policies/", views_policies.policy_list, name="escalation-policy-list"),
+    path("escalation-policies/new", views_policies.policy_new, name="escalation-policy-new"),
+    path(
+        "escalation-policies/<int:policy_id>/",
+        views_policies.policy_detail,
+        name="escalation-policy-detail",
+    ),
+    path(
+        "escalation-policies/<int:policy_id>/edit",
+        views_policies.policy_edit,
+        name="escalation-policy-edit",
+    ),
+    path(
+        "escalation-policies/<int:policy_id>/delete",
+        views_policies.policy_delete,
+        name="escalation-policy-delete",
+    ),
+    path(
+        "escalation-policies/<int:policy_id>/services",
+        views_policies.policy_services,
+        name="escalation-policy-services",
+    ),
+    path(
+        "api/v1/escalation-policies/",
+        api_policies.EscalationPolicyList.as_view(),
+        name="api-escalation-policies",
+    ),
+    path(
+        "api/v1/escalation-policies/<int:policy_id>/",
+        api_policies.EscalationPolicyDetail.as_view(),
+        name="api-escalation-policy",
+    ),
+    path("account/contact-methods/", views_contacts.contact_methods, name="contact-methods"),
+    path(
+        "account/contact-methods/<int:method_id>/update",
+        views_contacts.contact_method_update,
+        name="contact-method-update",
+    ),
+    path(
+        "account/contact-methods/<int:method_id>/test",
+        views_contacts.contact_method_test,
+        name="contact-method-test",
+    ),
+    path(
+        "account/contact-methods/<int:method_id>/delete",
+        views_contacts.contact_method_delete,
+        name="contact-method-delete",
+    ),
+    path("account/time-zone", views_contacts.time_zone, name="account-time-zone"),
+    path(
+        "api/v1/contact-methods/",
+        api_contacts.ContactMethodList.as_view(),
+        name="api-contact-methods",
+    ),
+    path(
+        "api/v1/contact-methods/<int:method_id>/",
+        api_contacts.ContactMethodDetail.as_view(),
+        name="api-contact-method",
+    ),
+    path(
+        "api/v1/contact-methods/<int:method_id>/test/",
+        api_contacts.ContactMethodTest.as_view(),
+        name="api-contact-method-test",
+    ),
+]
+
 urlpatterns = [
+    *_policy_urls,
     path("maintenance/", views_paging.maintenance_list, name="maintenance-list"),
     path("maintenance/<int:window_id>/end", views_paging.maintenance_end, name="maintenance-end"),
     path("notifications/breakers/", views_paging.circuit_breakers, name="circuit-breakers"),

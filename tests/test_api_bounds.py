@@ -1,5 +1,6 @@
-"""Absurdly large numbers in API bodies are refused with a 400 naming the field. Several used
-to reach database lookups and columns and overflow them (a 500), as the API fuzzing found."""
+"""Absurd numbers and instants in API requests and forms are refused with a 400 naming the
+field. Several used to reach database lookups and columns, or date arithmetic, and overflow
+them (a 500): the API fuzzing found the first, probing the same edges found the rest."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import pytest
 from tests.access_world import build_world
 
 HUGE = 2**70
+# In UTC these fall before year 1 and after year 9999: datetime arithmetic overflows.
+EARLY = "0001-01-01T00:00:00+01:00"
+LATE = "9999-12-31T23:59:59-01:00"
 
 
 @pytest.fixture
@@ -57,15 +61,45 @@ def _send(client, world, method: str, path: str, body: dict):
             },
             "services",
         ),
+        ("POST", "/api/v1/drills/{drill}/finish/", {"at": EARLY}, "at"),
+        (
+            "POST",
+            "/api/v1/drills/{drill}/restore/",
+            {"service": "alpha7-checkout", "at": LATE},
+            "at",
+        ),
+        ("POST", "/api/v1/schedules/{schedule}/overrides/", {"start": EARLY, "end": LATE}, "start"),
+        ("GET", "/api/v1/schedules/{schedule}/oncall?at=" + EARLY.replace("+", "%2B"), {}, "at"),
+        ("GET", "/api/v1/schedules/{schedule}/shifts?start=" + LATE, {}, "start"),
+        ("GET", "/api/v1/metrics/services/?team=alpha7&start_week=0001-W01", {}, "start_week"),
+        ("GET", "/api/v1/metrics/services/?team=alpha7&end_week=9999-W52", {}, "end_week"),
     ],
 )
-def test_it_refuses_numbers_no_row_or_column_can_hold(client, world, method, path, body, field):
+def test_it_refuses_values_no_column_or_datetime_can_hold(client, world, method, path, body, field):
     path = path.format(
         drill=world.drill.pk,
         incident=world.incident.pk,
         service=world.service.slug,
         integration=world.integration.pk,
+        schedule=world.schedule.pk,
     )
     response = _send(client, world, method, path, body)
     assert response.status_code == 400, response.content
     assert field in response.json()
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00", "1969-12-31T23:59", "9999-12-31T23:59"])
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/schedules/{schedule}/overrides/add", {"user": "responder", "end": "2026-12-01T00:00"}),
+        ("/maintenance/", {"ends_at": "2999-12-31T23:59", "reason": "patching"}),
+    ],
+)
+def test_the_forms_refuse_times_outside_1970_to_2999(client, world, path, form, when):
+    client.force_login(world.users["manager"])
+    start = "start" if "overrides" in path else "starts_at"
+    form = {**form, start: when, "team": world.team.pk, "services": [world.service.pk]}
+    response = client.post(path.format(schedule=world.schedule.pk), form)
+    assert response.status_code == 400
+    assert "between 1970 and 2999" in response.content.decode()

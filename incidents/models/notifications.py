@@ -4,13 +4,13 @@ outbound endpoint (circuit breakers)."""
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import models
 from django.db.models import Q
+
+from incidents.notify.address import address_problem
 
 
 class Channel(models.TextChoices):
@@ -43,15 +43,10 @@ class ContactMethod(models.Model):
         return f"{self.get_kind_display()} {self.address}"
 
     def clean(self) -> None:
-        if self.kind == Channel.EMAIL:
-            try:
-                validate_email(self.address)
-            except ValidationError:
-                raise ValidationError({"address": "Enter a valid email address."}) from None
-        elif self.kind == Channel.WEBHOOK:
-            parts = urlsplit(self.address)
-            if parts.scheme not in {"http", "https"} or not parts.hostname:
-                raise ValidationError({"address": "Enter an http:// or https:// URL."})
+        # The same rule as the contact method pages and API (incidents.services.contacts).
+        problem = address_problem(self.kind, self.address)
+        if problem:
+            raise ValidationError({"address": problem})
 
 
 class NotificationStatus(models.TextChoices):
@@ -67,6 +62,8 @@ class NotificationReason(models.TextChoices):
     ESCALATION = "escalation", "Escalation"
     FALLBACK = "fallback", "Fallback (a step reached nobody)"
     HANDOFF = "handoff", "On-call handoff"
+    # Sent by the user from their contact methods page, to check the address works.
+    TEST = "test", "Test"
 
 
 class Notification(models.Model):

@@ -54,7 +54,15 @@ def service_update(*, actor, service: Service, **fields) -> Service:
     if policy_id is not None:
         from incidents.models import EscalationPolicy
 
-        if not EscalationPolicy.objects.filter(pk=policy_id, team_id=service.team_id).exists():
+        # Locked, so the policy cannot be deleted while it is being assigned
+        # (policies.policy_delete locks it too before checking who uses it).
+        assigned = (
+            EscalationPolicy.objects.select_for_update()
+            .filter(pk=policy_id, team_id=service.team_id)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        if not list(assigned):
             raise ConfigError({"escalation_policy": "no such policy in the service's team"})
     before = _snapshot(service, fields)
     for name, value in fields.items():

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.instants import utc_instant
 from incidents.models import MaintenanceWindow, Service
 from incidents.services import escalation
 from oncall.models import Team
@@ -46,6 +47,8 @@ def maintenance_create(
     for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if timezone.is_naive(value):
             raise MaintenanceError(field, "needs a time zone")
+        if utc_instant(value) is None:
+            raise MaintenanceError(field, "must be between 1970 and 2999")
     if ends_at <= starts_at:
         raise MaintenanceError("ends_at", "must be after starts_at")
     if ends_at <= now:
