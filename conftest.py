@@ -14,7 +14,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 
 
-
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_queue_and_cache():
     """Each pytest run gets its own Celery queue and cache key prefix (inherited through the

@@ -4,20 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0004_event_kinds_drills'),
+        ("incidents", "0004_event_kinds_drills"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='alertdelivery',
-            name='note',
+            model_name="alertdelivery",
+            name="note",
             field=models.TextField(blank=True),
         ),
         migrations.AlterField(
-            model_name='incidentevent',
-            name='kind',
-            field=models.CharField(choices=[('triggered', 'Triggered'), ('alert_fired', 'Alert firing'), ('alert_resolved', 'Alert resolved'), ('acknowledged', 'Acknowledged'), ('resolved', 'Resolved'), ('reopened', 'Reopened'), ('note', 'Note'), ('sender_truncated', 'Alerts truncated by sender'), ('clock_skew', 'Sender clock ahead'), ('unrouted', 'No routing rule matched'), ('source_action_ignored', 'Source action ignored'), ('drill_attached', 'Attached to a drill'), ('drill_detached', 'Detached from a drill')], max_length=32),
+            model_name="incidentevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("triggered", "Triggered"),
+                    ("alert_fired", "Alert firing"),
+                    ("alert_resolved", "Alert resolved"),
+                    ("acknowledged", "Acknowledged"),
+                    ("resolved", "Resolved"),
+                    ("reopened", "Reopened"),
+                    ("note", "Note"),
+                    ("sender_truncated", "Alerts truncated by sender"),
+                    ("clock_skew", "Sender clock ahead"),
+                    ("unrouted", "No routing rule matched"),
+                    ("source_action_ignored", "Source action ignored"),
+                    ("drill_attached", "Attached to a drill"),
+                    ("drill_detached", "Detached from a drill"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

@@ -6,31 +6,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0005_delivery_note'),
+        ("incidents", "0005_delivery_note"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='assignee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_incidents', to=settings.AUTH_USER_MODEL),
+            model_name="incident",
+            name="assignee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="assigned_incidents",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='description',
+            model_name="incident",
+            name="description",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='impact_corrected_at',
+            model_name="incident",
+            name="impact_corrected_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='incidentevent',
-            name='kind',
-            field=models.CharField(choices=[('triggered', 'Triggered'), ('alert_fired', 'Alert firing'), ('alert_resolved', 'Alert resolved'), ('acknowledged', 'Acknowledged'), ('resolved', 'Resolved'), ('reopened', 'Reopened'), ('unacknowledged', 'Acknowledgement withdrawn'), ('severity_changed', 'Severity changed'), ('assigned', 'Assigned'), ('impact_start_corrected', 'Impact start corrected'), ('note', 'Note'), ('sender_truncated', 'Alerts truncated by sender'), ('clock_skew', 'Sender clock ahead'), ('unrouted', 'No routing rule matched'), ('source_action_ignored', 'Source action ignored'), ('drill_attached', 'Attached to a drill'), ('drill_detached', 'Detached from a drill')], max_length=32),
+            model_name="incidentevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("triggered", "Triggered"),
+                    ("alert_fired", "Alert firing"),
+                    ("alert_resolved", "Alert resolved"),
+                    ("acknowledged", "Acknowledged"),
+                    ("resolved", "Resolved"),
+                    ("reopened", "Reopened"),
+                    ("unacknowledged", "Acknowledgement withdrawn"),
+                    ("severity_changed", "Severity changed"),
+                    ("assigned", "Assigned"),
+                    ("impact_start_corrected", "Impact start corrected"),
+                    ("note", "Note"),
+                    ("sender_truncated", "Alerts truncated by sender"),
+                    ("clock_skew", "Sender clock ahead"),
+                    ("unrouted", "No routing rule matched"),
+                    ("source_action_ignored", "Source action ignored"),
+                    ("drill_attached", "Attached to a drill"),
+                    ("drill_detached", "Detached from a drill"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0007_escalation_maintenance_notifications'),
+        ("incidents", "0007_escalation_maintenance_notifications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['service', 'detected_at'], name='incident_service_detected_idx'),
+            model_name="incident",
+            index=models.Index(
+                fields=["service", "detected_at"], name="incident_service_detected_idx"
+            ),
         ),
     ]

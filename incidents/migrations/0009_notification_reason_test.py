@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0008_incident_service_detected_idx'),
+        ("incidents", "0008_incident_service_detected_idx"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='reason',
-            field=models.CharField(choices=[('escalation', 'Escalation'), ('fallback', 'Fallback (a step reached nobody)'), ('handoff', 'On-call handoff'), ('test', 'Test')], max_length=16),
+            model_name="notification",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("escalation", "Escalation"),
+                    ("fallback", "Fallback (a step reached nobody)"),
+                    ("handoff", "On-call handoff"),
+                    ("test", "Test"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

@@ -5,55 +5,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0007_escalation_maintenance_notifications'),
-        ('metrics', '0002_drill_cursor_weekly_reports'),
+        ("incidents", "0007_escalation_maintenance_notifications"),
+        ("metrics", "0002_drill_cursor_weekly_reports"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MttxRollupState',
+            name="MttxRollupState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, unique=True)),
-                ('rolled_up_through_event_id', models.BigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, unique=True)),
+                ("rolled_up_through_event_id", models.BigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='MttxWeek',
+            name="MttxWeek",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.CharField(max_length=8)),
-                ('drills', models.BooleanField(default=False)),
-                ('time_zone', models.CharField(max_length=64)),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('incidents', models.PositiveIntegerField(default=0)),
-                ('open', models.PositiveIntegerField(default=0)),
-                ('unacknowledged', models.PositiveIntegerField(default=0)),
-                ('mttd_count', models.PositiveIntegerField(default=0)),
-                ('mttd_sum_us', models.BigIntegerField(blank=True, null=True)),
-                ('mttd_max_us', models.BigIntegerField(blank=True, null=True)),
-                ('mttd_p50', models.FloatField(blank=True, null=True)),
-                ('mttd_p90', models.FloatField(blank=True, null=True)),
-                ('mtta_count', models.PositiveIntegerField(default=0)),
-                ('mtta_sum_us', models.BigIntegerField(blank=True, null=True)),
-                ('mtta_max_us', models.BigIntegerField(blank=True, null=True)),
-                ('mtta_p50', models.FloatField(blank=True, null=True)),
-                ('mtta_p90', models.FloatField(blank=True, null=True)),
-                ('mttr_count', models.PositiveIntegerField(default=0)),
-                ('mttr_sum_us', models.BigIntegerField(blank=True, null=True)),
-                ('mttr_max_us', models.BigIntegerField(blank=True, null=True)),
-                ('mttr_p50', models.FloatField(blank=True, null=True)),
-                ('mttr_p90', models.FloatField(blank=True, null=True)),
-                ('rolled_up_through_event_id', models.BigIntegerField(default=0)),
-                ('computed_at', models.DateTimeField()),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mttx_weeks', to='incidents.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week", models.CharField(max_length=8)),
+                ("drills", models.BooleanField(default=False)),
+                ("time_zone", models.CharField(max_length=64)),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("incidents", models.PositiveIntegerField(default=0)),
+                ("open", models.PositiveIntegerField(default=0)),
+                ("unacknowledged", models.PositiveIntegerField(default=0)),
+                ("mttd_count", models.PositiveIntegerField(default=0)),
+                ("mttd_sum_us", models.BigIntegerField(blank=True, null=True)),
+                ("mttd_max_us", models.BigIntegerField(blank=True, null=True)),
+                ("mttd_p50", models.FloatField(blank=True, null=True)),
+                ("mttd_p90", models.FloatField(blank=True, null=True)),
+                ("mtta_count", models.PositiveIntegerField(default=0)),
+                ("mtta_sum_us", models.BigIntegerField(blank=True, null=True)),
+                ("mtta_max_us", models.BigIntegerField(blank=True, null=True)),
+                ("mtta_p50", models.FloatField(blank=True, null=True)),
+                ("mtta_p90", models.FloatField(blank=True, null=True)),
+                ("mttr_count", models.PositiveIntegerField(default=0)),
+                ("mttr_sum_us", models.BigIntegerField(blank=True, null=True)),
+                ("mttr_max_us", models.BigIntegerField(blank=True, null=True)),
+                ("mttr_p50", models.FloatField(blank=True, null=True)),
+                ("mttr_p90", models.FloatField(blank=True, null=True)),
+                ("rolled_up_through_event_id", models.BigIntegerField(default=0)),
+                ("computed_at", models.DateTimeField()),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mttx_weeks",
+                        to="incidents.service",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('service', 'drills', 'week'), name='mttx_week_service_drills_week')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("service", "drills", "week"), name="mttx_week_service_drills_week"
+                    )
+                ],
             },
         ),
     ]
