@@ -1,10 +1,12 @@
 from django.urls import path, re_path
 
-from oncall import api, views
+from oncall import api, api_teams, views
 
 _TOKEN = r"(?P<token>[A-Za-z0-9_-]{16,128})"  # noqa: S105 - a pattern, not a secret
 
 urlpatterns = [
+    path("api/v1/teams/", api_teams.TeamList.as_view(), name="api-teams"),
+    path("api/v1/teams/<slug:team>/", api_teams.TeamDetail.as_view(), name="api-team"),
     path("schedules/", views.schedule_list, name="schedule-list"),
     path("schedules/<int:schedule_id>/", views.schedule_detail, name="schedule-detail"),
     path(

@@ -83,6 +83,8 @@ RULES: dict[str, dict[str, str]] = {
     "api-tokens": {"GET": "any_user", "POST": "any_user"},
     "api-token-revoke": {"POST": "owner"},
     "api-me": {"GET": "any_user"},
+    "api-teams": {"GET": "any_user"},
+    "api-team": {"GET": "member"},
     "api-token-list": {"GET": "any_user", "POST": "any_user"},
     "api-token-detail": {"DELETE": "owner"},
     # incidents: pages
