@@ -36,6 +36,8 @@ ERRORS = {
     "404": ("No such object among your teams' (or no such page).", "Error", _DETAIL),
     "429": ("Too many requests; retry after the Retry-After header's seconds.", "Error", _DETAIL),
 }
+# Only operations that take a body: one the parsers cannot read (e.g. broken multipart).
+UNREADABLE = ("415", ("The body's content type or encoding cannot be read.", "Error", _DETAIL))
 CONFLICT = {409: inline_serializer("Conflict", fields={"detail": serializers.CharField()})}
 
 
@@ -47,7 +49,8 @@ def document_errors(result, generator, request, public):
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            for code, (text, name, _schema) in ERRORS.items():
+            errors = [*ERRORS.items(), *([UNREADABLE] if "requestBody" in operation else [])]
+            for code, (text, name, _schema) in errors:
                 responses.setdefault(
                     code,
                     {

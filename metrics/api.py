@@ -45,9 +45,11 @@ class ServiceMttxQuery(serializers.Serializer):
 
     def _week(self, value: str) -> str:
         try:
-            mttx_weeks.parse_iso_week(value)
+            year, _week = mttx_weeks.parse_iso_week(value)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
+        if not 1970 <= year <= 2999:  # beyond, week bounds overflow Python's datetime
+            raise serializers.ValidationError("give a week between 1970 and 2999")
         return value
 
     def validate_start_week(self, value: str) -> str:

@@ -14,13 +14,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.instants import utc_instant
 from core.openapi import paginated
 from oncall import permissions, selectors, services
 from oncall.models import Override, Schedule
@@ -71,7 +71,10 @@ def _instant(request, name: str, default: datetime | None = None) -> datetime:
             raise ValidationError(
                 {name: ["Add a UTC offset (e.g. Z or +02:00); a time without one is ambiguous."]}
             )
-        return value.astimezone(UTC)
+        utc = utc_instant(value)
+        if utc is None:
+            raise ValidationError({name: ["Give a time between 1970 and 2999."]})
+        return utc
     raise ValidationError(
         {name: ["Use an ISO 8601 time with a UTC offset, e.g. 2026-03-29T07:00:00Z."]}
     )

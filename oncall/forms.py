@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 
+from core.instants import EARLIEST, LATEST
 from oncall.rotation import to_utc
 
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -28,6 +29,8 @@ class WallClockField(forms.CharField):
             raise forms.ValidationError("Enter a date and time like 2026-03-29 09:00.") from None
         if parsed.tzinfo is not None:
             raise forms.ValidationError("Enter a local time without a UTC offset.")
+        if not EARLIEST.year <= parsed.year < LATEST.year:
+            raise forms.ValidationError("Enter a time between 1970 and 2999.")
         return parsed
 
 

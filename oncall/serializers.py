@@ -9,8 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.instants import utc_instant
 from oncall import rotation, services
 from oncall.models import Layer, Override, Schedule
 
@@ -78,12 +81,14 @@ class WallTimeField(serializers.Field):
         return value.strftime("%H:%M")
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class AwareDateTimeField(serializers.Field):
     """An instant: ISO 8601 with an offset or Z. Naive values are refused, never guessed."""
 
     default_error_messages = {
         "invalid": "Use an ISO 8601 time with a UTC offset, e.g. 2026-03-29T07:00:00Z.",
         "naive": "Add a UTC offset (e.g. Z or +02:00); a time without one is ambiguous.",
+        "range": "Give a time between 1970 and 2999.",
     }
 
     def to_internal_value(self, data):
@@ -95,7 +100,10 @@ class AwareDateTimeField(serializers.Field):
             self.fail("invalid")
         if value.tzinfo is None or value.utcoffset() is None:
             self.fail("naive")
-        return value.astimezone(UTC)
+        utc = utc_instant(value)
+        if utc is None:
+            self.fail("range")
+        return utc
 
     def to_representation(self, value: datetime) -> str:
         return utc_iso(value)
