@@ -42,3 +42,16 @@ def test_no_page_uses_inline_script():
         if re.search(r"\son(click|load|submit|change)=", template.read_text()):
             offenders.append(f"{template.relative_to(root)} (inline event handler)")
     assert offenders == []
+
+
+@pytest.mark.django_db
+def test_hsts_is_sent_behind_https_only(settings, users):
+    from django.test import Client
+
+    settings.PAGERLINE_BASE_URL = "https://pagerline.example"
+    settings.ALLOWED_HOSTS = ["pagerline.example"]
+    client = Client(HTTP_HOST="pagerline.example")
+    client.force_login(users["viewer"])
+    secure = client.get("/", secure=True)
+    assert secure["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "Strict-Transport-Security" not in client.get("/", secure=False)
