@@ -3,7 +3,13 @@ bounded here, so an absurd value is a 400 naming the field, never a database ove
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from core.instants import utc_instant
 
 MAX_ID = 2**63 - 1  # the largest bigint: no row has a larger id, and the database refuses one
 MAX_STORED_INT = 2**31 - 1  # the largest value a (Positive)IntegerField column holds everywhere
@@ -16,3 +22,37 @@ class ObjectIdField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(**kwargs)
+
+
+def utc_iso(instant: datetime) -> str:
+    """How the API writes an instant: UTC, ISO 8601, with a Z."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class AwareDateTimeField(serializers.Field):
+    """An instant: ISO 8601 with an offset or Z. Naive values are refused, never guessed."""
+
+    default_error_messages = {
+        "invalid": "Use an ISO 8601 time with a UTC offset, e.g. 2026-03-29T07:00:00Z.",
+        "naive": "Give an ISO 8601 time with a zone offset (e.g. Z or +02:00); "
+        "a time without one is ambiguous.",
+        "range": "Give a time between 1970 and 2999.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            value = datetime.fromisoformat(data)
+        except ValueError:
+            self.fail("invalid")
+        if value.tzinfo is None or value.utcoffset() is None:
+            self.fail("naive")
+        utc = utc_instant(value)
+        if utc is None:
+            self.fail("range")
+        return utc
+
+    def to_representation(self, value: datetime) -> str:
+        return utc_iso(value)

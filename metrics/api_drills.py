@@ -12,14 +12,13 @@ from datetime import UTC, datetime
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.fields import MAX_STORED_INT, ObjectIdField
-from core.instants import utc_instant
+from core.fields import MAX_STORED_INT, AwareDateTimeField, ObjectIdField
 from core.openapi import CONFLICT, paginated
 from incidents.models import Service
 from metrics import definitions, drills, selectors_drills
@@ -30,33 +29,6 @@ from oncall.selectors import teams_for
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
-@extend_schema_field(OpenApiTypes.DATETIME)
-class AwareDateTimeField(serializers.Field):
-    """An ISO 8601 instant with an explicit offset (a naive time would be a guess)."""
-
-    default_error_messages = {
-        "invalid": "give an ISO 8601 time with a zone offset, e.g. 2026-11-26T10:00:00.123456Z",
-        "range": "give a time between 1970 and 2999",
-    }
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        try:
-            value = datetime.fromisoformat(data)
-        except ValueError:
-            self.fail("invalid")
-        if value.tzinfo is None:
-            self.fail("invalid")
-        utc = utc_instant(value)
-        if utc is None:
-            self.fail("range")
-        return utc
-
-    def to_representation(self, value):
-        return _iso(value)
 
 
 class DrillTargetIn(serializers.Serializer):

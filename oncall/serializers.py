@@ -6,22 +6,16 @@ schedule valid (team membership, layer end after first handoff, ...) are in serv
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.instants import utc_instant
+from core.fields import AwareDateTimeField, utc_iso
 from oncall import rotation, services
 from oncall.models import Layer, Override, Schedule
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def utc_iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class StrictSerializer(serializers.Serializer):
@@ -79,34 +73,6 @@ class WallTimeField(serializers.Field):
 
     def to_representation(self, value: time) -> str:
         return value.strftime("%H:%M")
-
-
-@extend_schema_field(OpenApiTypes.DATETIME)
-class AwareDateTimeField(serializers.Field):
-    """An instant: ISO 8601 with an offset or Z. Naive values are refused, never guessed."""
-
-    default_error_messages = {
-        "invalid": "Use an ISO 8601 time with a UTC offset, e.g. 2026-03-29T07:00:00Z.",
-        "naive": "Add a UTC offset (e.g. Z or +02:00); a time without one is ambiguous.",
-        "range": "Give a time between 1970 and 2999.",
-    }
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        try:
-            value = datetime.fromisoformat(data)
-        except ValueError:
-            self.fail("invalid")
-        if value.tzinfo is None or value.utcoffset() is None:
-            self.fail("naive")
-        utc = utc_instant(value)
-        if utc is None:
-            self.fail("range")
-        return utc
-
-    def to_representation(self, value: datetime) -> str:
-        return utc_iso(value)
 
 
 class RestrictionSerializer(StrictSerializer):
