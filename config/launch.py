@@ -103,8 +103,6 @@ def main() -> int:
                 "2",
                 "--threads",
                 "4",
-                "--access-logfile",
-                str(logs / "web-access.log"),
             ],
             "worker": [
                 python,
