@@ -261,6 +261,16 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The schema and the docs describe every endpoint: for signed-in users (or a token) only.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Choice sets that several components share get one name (else drf-spectacular invents one).
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "incidents.models.Channel",
+        "IntegrationSourceEnum": "incidents.models.SourceKind",
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "NotificationStatusEnum": "incidents.models.NotificationStatus",
+        "DrillStatusEnum": "metrics.models.Drill.Status",
+        "DrillResultEnum": "metrics.serializers.DRILL_RESULTS",
+        "TargetResultEnum": "metrics.serializers.TARGET_RESULTS",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.openapi.document_errors",  # 400/401/403/404/429, which every operation may answer

@@ -29,12 +29,18 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
         read_only_fields = fields
 
 
+class MyTeamSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    role = serializers.CharField(help_text="viewer, responder or manager")
+
+
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     email = serializers.EmailField(allow_blank=True)
     is_staff = serializers.BooleanField()
-    teams = serializers.ListField(child=serializers.DictField())
+    teams = MyTeamSerializer(many=True)
 
 
 class ApiTokenList(APIView):

@@ -1,5 +1,6 @@
 """Serializer fields the APIs share: numbers that end up in database lookups or columns are
-bounded here, so an absurd value is a 400 naming the field, never a database overflow (500)."""
+bounded here, so an absurd value is a 400 naming the field, never a database overflow (500);
+text with a NUL character, which PostgreSQL cannot store or compare, is refused the same way."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from datetime import UTC, datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 
 from core.instants import utc_instant
+from core.text import NUL_MESSAGE, has_nul
 
 MAX_ID = 2**63 - 1  # the largest bigint: no row has a larger id, and the database refuses one
 MAX_STORED_INT = 2**31 - 1  # the largest value a (Positive)IntegerField column holds everywhere
@@ -56,3 +59,22 @@ class AwareDateTimeField(serializers.Field):
 
     def to_representation(self, value: datetime) -> str:
         return utc_iso(value)
+
+
+class SlugLookupField(serializers.SlugRelatedField):
+    """A related object by its slug. A value with a NUL character is "no such object" before
+    any lookup: PostgreSQL cannot compare text with one (a 500 otherwise)."""
+
+    def to_internal_value(self, data):
+        if has_nul(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
+
+
+def query_text(request, name: str) -> str:
+    """The query parameter `name` ("" when absent), for a lookup such as `?team=<slug>`; one
+    with a NUL character is a 400 naming it."""
+    value = request.query_params.get(name, "")
+    if has_nul(value):
+        raise ValidationError({name: [NUL_MESSAGE]})
+    return value

@@ -28,12 +28,14 @@ class IncidentPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    page_size_query_description = "results per page (default 50, at most 200)"
 
 
 class TimelinePagination(PageNumberPagination):
     page_size = 200
     page_size_query_param = "page_size"
     max_page_size = 1000
+    page_size_query_description = "entries per page (default 200, at most 1000)"
 
 
 def _parsed(serializer_class: type[drf.Serializer], data) -> dict:
@@ -67,15 +69,21 @@ class IncidentListCreate(IncidentAPIView):
     """GET: incidents, filtered (status, service, severity, since, until), ordered, paged.
     POST: open an incident by hand."""
 
-    @extend_schema(parameters=[s.IncidentFilterSerializer], responses=OpenApiTypes.OBJECT)
+    pagination_class = IncidentPagination  # the schema documents its envelope and parameters
+
+    @extend_schema(
+        parameters=[s.IncidentFilterSerializer],
+        responses=s.IncidentOut(many=True),
+        operation_id="v1_incidents_list",
+    )
     def get(self, request):
         filters = _parsed(s.IncidentFilterSerializer, request.query_params)
         incidents = selectors.incident_list(request.user, **filters)
-        paginator = IncidentPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(incidents, request, view=self)
         return paginator.get_paginated_response([s.incident_json(i) for i in page])
 
-    @extend_schema(request=s.ManualIncidentSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=s.ManualIncidentSerializer, responses={201: s.IncidentOut})
     def post(self, request):
         data = _parsed(s.ManualIncidentSerializer, request.data)
         service = selectors.services_for(request.user).filter(slug=data.pop("service")).first()
@@ -89,7 +97,7 @@ class IncidentListCreate(IncidentAPIView):
 class IncidentDetail(IncidentAPIView):
     """GET the incident now, or as it stood at `?at=<ISO time>`."""
 
-    @extend_schema(parameters=[_AT], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[_AT], responses=s.IncidentOut)
     def get(self, request, incident_id: int):
         incident = self.visible(incident_id)
         if "at" not in request.query_params:
@@ -107,11 +115,13 @@ class IncidentDetail(IncidentAPIView):
 class IncidentTimeline(IncidentAPIView):
     """GET the timeline in order; `?after=<seq>` for only what is new."""
 
-    @extend_schema(parameters=[s.AfterSerializer], responses=OpenApiTypes.OBJECT)
+    pagination_class = TimelinePagination
+
+    @extend_schema(parameters=[s.AfterSerializer], responses=s.TimelineEntryOut(many=True))
     def get(self, request, incident_id: int):
         incident = self.visible(incident_id)
         after = _parsed(s.AfterSerializer, request.query_params)["after"]
-        paginator = TimelinePagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.incident_events(incident, after_seq=after), request, view=self
         )
@@ -142,8 +152,8 @@ _ACTION = OpenApiParameter(
     str,
     OpenApiParameter.PATH,
     enum=list(ACTIONS),
-    description="bodies: resolve/reopen {reason?}, notes {text}, severity {severity}, "
-    "assign {assignee: user id or null}, impact-start {impact_started_at, reason}",
+    description="what to do; the body's fields each say which actions read them "
+    "(acknowledge and unacknowledge read none)",
 )
 
 
@@ -153,8 +163,9 @@ class IncidentAction(IncidentAPIView):
 
     @extend_schema(
         parameters=[_ACTION],
-        request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, **CONFLICT},
+        request=s.ActionBodyDoc,
+        responses={200: s.IncidentOut, 201: s.TimelineEntryOut, **CONFLICT},
+        operation_id="v1_incidents_action_create",
     )
     def post(self, request, incident_id: int, action: str):
         incident = self.visible(incident_id)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.fields import MAX_STORED_INT, ObjectIdField
-from incidents import sources
+from core.fields import MAX_STORED_INT, ObjectIdField, SlugLookupField, query_text
+from incidents import routing, sources
 from incidents.models import Integration, RoutingRule, Service
 from incidents.selectors import services_for
 from incidents.services import config
@@ -34,7 +34,7 @@ def _config_call(function, **kwargs):
 
 
 class ServiceSerializer(serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    team = SlugLookupField(slug_field="slug", queryset=Team.objects.all())
     escalation_policy = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
@@ -50,6 +50,9 @@ class ServiceUpdateSerializer(serializers.Serializer):
 
 class IntegrationSerializer(serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    options = serializers.DictField(
+        read_only=True, help_text="the source's settings, e.g. the generic source's mapping"
+    )
     webhook_path = serializers.SerializerMethodField()
 
     class Meta:
@@ -99,9 +102,29 @@ class IntegrationTokenSerializer(IntegrationSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "label": {"type": "string"},
+                "op": {"type": "string", "enum": list(routing.OPERATORS), "default": "="},
+                "value": {"type": "string", "description": "a regular expression for =~ and !~"},
+            },
+            "required": ["label", "value"],
+        },
+        "minItems": 1,
+        "description": "all must hold for an alert's labels",
+    }
+)
+class MatchersField(serializers.JSONField):
+    """Checked by incidents.routing.validate_matchers, which names the refused matcher."""
+
+
 class RoutingRuleSerializer(serializers.ModelSerializer):
-    service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all())
-    matchers = serializers.JSONField()
+    service = SlugLookupField(slug_field="slug", queryset=Service.objects.all())
+    matchers = MatchersField()
 
     class Meta:
         model = RoutingRule
@@ -180,8 +203,9 @@ class IntegrationList(APIView):
     @extend_schema(responses=IntegrationSerializer(many=True))
     def get(self, request):
         integrations = _integrations(request)
-        if request.query_params.get("service"):
-            integrations = integrations.filter(service__slug=request.query_params["service"])
+        service = query_text(request, "service")
+        if service:
+            integrations = integrations.filter(service__slug=service)
         return Response(IntegrationSerializer(integrations, many=True).data)
 
     @extend_schema(request=IntegrationCreateSerializer, responses={201: IntegrationTokenSerializer})

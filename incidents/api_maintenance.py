@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.fields import ObjectIdField
-from core.openapi import paginated
 from incidents import selectors_paging
 from incidents.models import MaintenanceWindow, Service
 from incidents.services import maintenance
@@ -66,12 +65,17 @@ def _window(request, window_id: int) -> MaintenanceWindow:
 
 
 class MaintenanceWindowList(APIView):
-    @extend_schema(responses=paginated("MaintenanceWindowPage", WindowOut(many=True)))
+    pagination_class = PageNumberPagination  # the schema documents its envelope and parameters
+
+    @extend_schema(
+        responses=WindowOut(many=True),
+        operation_id="v1_maintenance_windows_list",
+    )
     def get(self, request):
         windows = selectors_paging.maintenance_windows_for(request.user).order_by(
             "-starts_at", "-id"
         )
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(windows, request, view=self)
         data = WindowOut(page, many=True, context={"now": timezone.now()}).data
         return paginator.get_paginated_response(data)

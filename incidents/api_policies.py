@@ -14,7 +14,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.openapi import CONFLICT, paginated
+from core.fields import query_text
+from core.openapi import CONFLICT
+from core.text import NUL_MESSAGE, has_nul
 from incidents import policy_input
 from incidents.models import EscalationPolicy
 from incidents.selectors_policies import policies_for, schedule_names
@@ -160,14 +162,19 @@ _TEAM = OpenApiParameter("team", OpenApiTypes.STR, description="only this team's
 
 
 class EscalationPolicyList(APIView):
+    pagination_class = PageNumberPagination  # the schema documents its envelope and parameters
+
     @extend_schema(
-        parameters=[_TEAM], responses=paginated("EscalationPolicyPage", PolicyOut(many=True))
+        parameters=[_TEAM],
+        responses=PolicyOut(many=True),
+        operation_id="v1_escalation_policies_list",
     )
     def get(self, request):
         found = policies_for(request.user)
-        if request.query_params.get("team"):
-            found = found.filter(team__slug=request.query_params["team"])
-        paginator = PageNumberPagination()
+        team = query_text(request, "team")
+        if team:
+            found = found.filter(team__slug=team)
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(found, request, view=self)
         names = schedule_names(page)
         return paginator.get_paginated_response([policy_json(p, names) for p in page])
@@ -178,6 +185,8 @@ class EscalationPolicyList(APIView):
         slug = body.get("team")
         if not isinstance(slug, str) or not slug:
             raise ValidationError({"team": ["Required: the slug of one of your teams."]})
+        if has_nul(slug):
+            raise ValidationError({"team": [NUL_MESSAGE]})
         team = teams_for(request.user).filter(slug=slug).first()
         if team is None:
             raise ValidationError({"team": [f"No team {slug!r} among yours."]})

@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
+from core.text import NUL_MESSAGE, has_nul
+
 OPERATORS = ("=", "!=", "=~", "!~")
 
 
@@ -29,6 +31,8 @@ def validate_matchers(matchers: object) -> list[str]:
         if not isinstance(matcher, dict):
             errors.append(f"{where}: expected an object")
             continue
+        if has_nul(matcher):  # no database stores it in text or JSON
+            errors.append(f"{where}: {NUL_MESSAGE}")
         if not isinstance(matcher.get("label"), str) or not matcher["label"]:
             errors.append(f"{where}.label: expected a label name")
         if matcher.get("op", "=") not in OPERATORS:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.fields import ObjectIdField
@@ -94,7 +95,88 @@ class ImpactStartSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
+# For the schema only: the action's own serializer above validates (incidents.api.ACTIONS);
+# tests/test_openapi_schema.py checks that each field here names every action that reads it.
+@extend_schema_serializer(component_name="IncidentAction")
+class ActionBodyDoc(serializers.Serializer):
+    """The body of an incident action. Each field says which actions read it and whether they
+    require it; acknowledge and unacknowledge read none, and an action ignores the others."""
+
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="resolve, reopen: optional, why; impact-start: required, why the start "
+        "time is corrected",
+    )
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="notes: required, the note (Markdown)",
+    )
+    severity = serializers.ChoiceField(
+        choices=[s.value for s in Severity],
+        required=False,
+        help_text="severity: required, the incident's new severity",
+    )
+    assignee = ObjectIdField(
+        required=False,
+        allow_null=True,
+        help_text="assign: required, the user id of a responder or manager of the service's "
+        "team, or null to unassign",
+    )
+    impact_started_at = InstantField(
+        required=False,
+        help_text="impact-start: required, when impact really began (UTC if no offset; "
+        "not in the future)",
+    )
+
+
 # --- output -----------------------------------------------------------------------------------
+# What the API answers: incident_json and timeline.entry build it, these describe it.
+
+
+class ServiceRefOut(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class UserRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class IncidentOut(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    url = serializers.CharField(read_only=True, help_text="the incident's page")
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    severity = serializers.ChoiceField(choices=[s.value for s in Severity])
+    service = ServiceRefOut()
+    team = serializers.SlugField()
+    dedup_key = serializers.CharField()
+    description = serializers.CharField()
+    assignee = UserRefOut(allow_null=True)
+    source_started_at = InstantField(allow_null=True, help_text="the first alert's own start")
+    impact_started_at = InstantField(allow_null=True)
+    impact_corrected_at = InstantField(allow_null=True, help_text="a responder's correction")
+    detected_at = InstantField(allow_null=True)
+    acknowledged_at = InstantField(allow_null=True)
+    resolved_at = InstantField(allow_null=True)
+    updated_at = InstantField(allow_null=True)
+    last_seq = serializers.IntegerField(help_text="seq of the last timeline entry applied")
+    as_of = InstantField(required=False, help_text="with ?at= only: the time asked for")
+
+
+class TimelineEntryOut(serializers.Serializer):
+    seq = serializers.IntegerField()
+    kind = serializers.CharField(help_text="the event's kind, e.g. acknowledged or note")
+    label = serializers.CharField(help_text="the kind, for a person")
+    text = serializers.CharField(help_text="a short detail; may be empty")
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(help_text='username, a source\'s label, or "system"')
+    data = serializers.DictField(help_text="the event's own fields, which depend on its kind")
+    html = serializers.CharField(help_text="a note's text as sanitised HTML; else empty")
 
 
 def instant(value: datetime | None) -> str | None:

@@ -14,7 +14,6 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import APIView
 
 from core.models import AuditEntry
-from core.openapi import paginated
 from oncall.models import Membership, Role
 
 
@@ -35,6 +34,10 @@ def audit_log(request):
 
 class AuditEntrySerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    changes = serializers.DictField(
+        read_only=True,
+        help_text="by field: [old, new] for an edit, else the values created or deleted",
+    )
 
     class Meta:
         model = AuditEntry
@@ -53,8 +56,10 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 
 class AuditList(APIView):
-    @extend_schema(responses=paginated("AuditEntryPage", AuditEntrySerializer(many=True)))
+    pagination_class = PageNumberPagination  # the schema documents its envelope and parameters
+
+    @extend_schema(responses=AuditEntrySerializer(many=True))
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(audit_for(request.user), request, view=self)
         return paginator.get_paginated_response(AuditEntrySerializer(page, many=True).data)

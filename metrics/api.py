@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -20,6 +19,7 @@ from incidents.models import Service
 from metrics import definitions
 from metrics import selectors as mttx_selectors
 from metrics import weeks as mttx_weeks
+from metrics.serializers import ServiceMttxOut
 from oncall.selectors import teams_for
 
 # Drill and weekly report endpoints live in metrics/api_drills.py (split by area).
@@ -76,7 +76,7 @@ class ServiceMttxAPI(APIView):
     """GET /api/v1/metrics/services/?team=<slug>&start_week=2026-W40&end_week=2026-W47
     &drills=false: exact MTTD / MTTA / MTTR per service and ISO week (team's zone)."""
 
-    @extend_schema(parameters=[ServiceMttxQuery], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[ServiceMttxQuery], responses=ServiceMttxOut)
     def get(self, request):
         query = ServiceMttxQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

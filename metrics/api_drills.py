@@ -11,18 +11,18 @@ from datetime import UTC, datetime
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.fields import MAX_STORED_INT, AwareDateTimeField, ObjectIdField
-from core.openapi import CONFLICT, paginated
+from core.fields import MAX_STORED_INT, AwareDateTimeField, ObjectIdField, query_text
+from core.openapi import CONFLICT
 from incidents.models import Service
 from metrics import definitions, drills, selectors_drills
 from metrics.models import Drill, DrillService, WeeklyReport
+from metrics.serializers import DrillOut, DrillReviewOut, WeeklyReportOut
 from oncall import permissions
 from oncall.selectors import teams_for
 
@@ -180,19 +180,25 @@ class _DrillAPIBase(APIView):
 class DrillListAPI(_DrillAPIBase):
     """GET: the drills of the user's teams (?team=slug); POST: create one (managers)."""
 
+    pagination_class = PageNumberPagination  # the schema documents its envelope and parameters
+
     @extend_schema(
         parameters=[OpenApiParameter("team", str, description="team slug")],
-        responses=paginated("DrillPage", serializers.ListField(child=serializers.DictField())),
+        responses=DrillOut(many=True),
+        operation_id="v1_drills_list",
     )
     def get(self, request):
         drills_qs = selectors_drills.drill_list(request.user)
-        if request.query_params.get("team"):
-            drills_qs = drills_qs.filter(team__slug=request.query_params["team"])
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(drills_qs.order_by("-created_at", "-pk"), request)
+        team = query_text(request, "team")
+        if team:
+            drills_qs = drills_qs.filter(team__slug=team)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            drills_qs.order_by("-created_at", "-pk"), request, view=self
+        )
         return paginator.get_paginated_response([drill_json(d) for d in page])
 
-    @extend_schema(request=DrillCreateIn, responses={201: OpenApiTypes.OBJECT, **CONFLICT})
+    @extend_schema(request=DrillCreateIn, responses={201: DrillOut, **CONFLICT})
     def post(self, request):
         body = DrillCreateIn(data=request.data)
         body.is_valid(raise_exception=True)
@@ -232,14 +238,14 @@ class DrillListAPI(_DrillAPIBase):
 
 
 class DrillDetailAPI(_DrillAPIBase):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=DrillOut)
     def get(self, request, drill_id: int):
         self.drill(request, drill_id)
         return Response(drill_json(selectors_drills.drill_list(request.user).get(pk=drill_id)))
 
 
 class DrillReviewAPI(_DrillAPIBase):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=DrillReviewOut)
     def get(self, request, drill_id: int):
         drill = self.drill(request, drill_id)
         return Response(review_json(selectors_drills.drill_review(drill)))
@@ -250,7 +256,7 @@ class DrillServiceActionAPI(_DrillAPIBase):
 
     action = ""
 
-    @extend_schema(request=ServiceAtIn, responses={200: OpenApiTypes.OBJECT, **CONFLICT})
+    @extend_schema(request=ServiceAtIn, responses={200: DrillOut, **CONFLICT})
     def post(self, request, drill_id: int):
         received = timezone.now()
         drill = self.drill(request, drill_id)
@@ -288,7 +294,7 @@ class DrillRestoreAPI(DrillServiceActionAPI):
 
 
 class DrillFinishAPI(_DrillAPIBase):
-    @extend_schema(request=FinishIn, responses={200: OpenApiTypes.OBJECT, **CONFLICT})
+    @extend_schema(request=FinishIn, responses={200: DrillOut, **CONFLICT})
     def post(self, request, drill_id: int):
         received = timezone.now()
         drill = self.drill(request, drill_id)
@@ -308,7 +314,7 @@ class DrillAttachAPI(_DrillAPIBase):
 
     attach = True
 
-    @extend_schema(request=IncidentIn, responses={200: OpenApiTypes.OBJECT, **CONFLICT})
+    @extend_schema(request=IncidentIn, responses={200: DrillReviewOut, **CONFLICT})
     def post(self, request, drill_id: int):
         drill = self.drill(request, drill_id)
         if not permissions.can_respond(request.user, drill.team_id):
@@ -333,7 +339,7 @@ class WeeklyReportAPI(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("version", int, description="a snapshot's version")],
-        responses=OpenApiTypes.OBJECT,
+        responses=WeeklyReportOut,
     )
     def get(self, request, team: str, week: str):
         found = teams_for(request.user).filter(slug=team).first()

@@ -21,12 +21,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.instants import utc_instant
-from core.openapi import paginated
 from oncall import permissions, selectors, services
 from oncall.models import Override, Schedule
 from oncall.serializers import (
+    OncallOut,
     OverrideInputSerializer,
+    OverrideOut,
     ScheduleInputSerializer,
+    ScheduleOut,
     SchedulePatchSerializer,
     override_json,
     schedule_json,
@@ -87,7 +89,6 @@ def _instants(*names: str) -> list[OpenApiParameter]:
     ]
 
 
-_OBJECTS = serializers.ListField(child=serializers.DictField())
 _SHIFTS = inline_serializer(
     "Shift",
     fields={
@@ -123,12 +124,15 @@ class ScheduleList(GenericAPIView):
     def get_queryset(self) -> QuerySet[Schedule]:
         return selectors.with_layers(selectors.schedules_for(self.request.user))
 
-    @extend_schema(responses=paginated("SchedulePage", _OBJECTS))
+    @extend_schema(
+        responses=ScheduleOut(many=True),  # paged by pagination_class, which the schema shows
+        operation_id="v1_schedules_list",
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([schedule_json(s) for s in page])
 
-    @extend_schema(request=ScheduleInputSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=ScheduleInputSerializer, responses={201: ScheduleOut})
     def post(self, request):
         body = ScheduleInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -158,15 +162,15 @@ class ScheduleList(GenericAPIView):
 
 
 class ScheduleDetail(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=ScheduleOut)
     def get(self, request, schedule_id: int):
         return Response(_detail(_visible(request, schedule_id).pk))
 
-    @extend_schema(request=ScheduleInputSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=ScheduleInputSerializer, responses=ScheduleOut)
     def put(self, request, schedule_id: int):
         return self._update(request, schedule_id, partial=False)
 
-    @extend_schema(request=SchedulePatchSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=SchedulePatchSerializer, responses=ScheduleOut)
     def patch(self, request, schedule_id: int):
         return self._update(request, schedule_id, partial=True)
 
@@ -237,7 +241,7 @@ class ScheduleGaps(APIView):
 class ScheduleOncall(APIView):
     """Who is on call at ``at`` (default now), with the whole shift they are in."""
 
-    @extend_schema(parameters=_instants("at"), responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=_instants("at"), responses=OncallOut)
     def get(self, request, schedule_id: int):
         schedule = _visible(request, schedule_id)
         at = _instant(request, "at", timezone.now())
@@ -257,7 +261,9 @@ class OverrideList(GenericAPIView):
     """GET: overrides overlapping [start, end) (default: those not yet over). POST: add one."""
 
     @extend_schema(
-        parameters=_instants("start", "end"), responses=paginated("OverridePage", _OBJECTS)
+        parameters=_instants("start", "end"),
+        responses=OverrideOut(many=True),  # paged by pagination_class, which the schema shows
+        operation_id="v1_schedules_overrides_list",
     )
     def get(self, request, schedule_id: int):
         schedule = _visible(request, schedule_id)
@@ -268,7 +274,7 @@ class OverrideList(GenericAPIView):
         page = self.paginate_queryset(selectors.override_list(schedule, start=start, end=end))
         return self.get_paginated_response([override_json(o) for o in page])
 
-    @extend_schema(request=OverrideInputSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=OverrideInputSerializer, responses={201: OverrideOut})
     def post(self, request, schedule_id: int):
         schedule = _visible(request, schedule_id)
         body = OverrideInputSerializer(data=request.data)
@@ -305,7 +311,7 @@ class OverrideDetail(APIView):
             pk=override_id,
         )
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OverrideOut)
     def get(self, request, schedule_id: int, override_id: int):
         return Response(override_json(self._get(request, schedule_id, override_id)))
 

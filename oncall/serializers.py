@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.fields import AwareDateTimeField, utc_iso
@@ -33,6 +34,7 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "string", "example": "2026-03-23T09:00"})
 class LocalDateTimeField(serializers.Field):
     """A wall-clock time in the schedule's zone, e.g. "2026-03-23T09:00", no UTC offset."""
 
@@ -57,6 +59,7 @@ class LocalDateTimeField(serializers.Field):
         return value.isoformat(timespec="seconds" if value.second else "minutes")
 
 
+@extend_schema_field({"type": "string", "example": "09:00"})
 class WallTimeField(serializers.Field):
     default_error_messages = {"invalid": "Use a local time like 09:00 (HH:MM)."}
 
@@ -168,6 +171,46 @@ class SchedulePatchSerializer(ScheduleInputSerializer):
     name = serializers.CharField(max_length=200, required=False)
     time_zone = serializers.CharField(max_length=64, required=False)
     layers = LayerSerializer(many=True, required=False)
+
+
+# --- output: what the API answers (the *_json functions build it; these describe it) ----------
+
+
+class LayerOut(LayerSerializer):
+    """A layer as the API shows it: the shape PUT takes, with every key present."""
+
+    restrictions = RestrictionSerializer(many=True)
+    end = LocalDateTimeField(allow_null=True)
+
+
+class ScheduleOut(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    team = serializers.SlugField()
+    name = serializers.CharField()
+    time_zone = serializers.CharField(help_text="IANA time zone, e.g. Europe/Berlin")
+    handoff_notice_seconds = serializers.IntegerField()
+    layers = LayerOut(many=True)
+    url = serializers.CharField(read_only=True, help_text="the schedule's page")
+
+
+class OverrideOut(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    user = serializers.CharField(help_text="username")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    replaces = serializers.CharField(
+        allow_null=True, help_text="username: only where they are on call; null: throughout"
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    created_by = serializers.CharField(allow_null=True, read_only=True, help_text="username")
+
+
+class OncallOut(serializers.Serializer):
+    at = serializers.DateTimeField()
+    user = serializers.CharField(allow_null=True, help_text="username; null when nobody is")
+    source = serializers.CharField(allow_null=True, help_text='a layer\'s name or "override"')
+    shift_start = serializers.DateTimeField(allow_null=True)
+    shift_end = serializers.DateTimeField(allow_null=True)
 
 
 def layer_json(layer: Layer) -> dict:

@@ -73,6 +73,21 @@ def _send(client, world, method: str, path: str, body: dict):
         ("GET", "/api/v1/schedules/{schedule}/shifts?start=" + LATE, {}, "start"),
         ("GET", "/api/v1/metrics/services/?team=alpha7&start_week=0001-W01", {}, "start_week"),
         ("GET", "/api/v1/metrics/services/?team=alpha7&end_week=9999-W52", {}, "end_week"),
+        # PostgreSQL text holds no NUL character: a lookup or a stored JSON string with one
+        # fails in the database (the API fuzzing found the first).
+        (
+            "POST",
+            "/api/v1/integrations/{integration}/routing-rules/",
+            {"service": "alpha7\x00", "matchers": [{"label": "env", "value": "prod"}]},
+            "service",
+        ),
+        (
+            "POST",
+            "/api/v1/integrations/{integration}/routing-rules/",
+            {"service": "alpha7-checkout", "matchers": [{"label": "env", "value": "\x00"}]},
+            "matchers",
+        ),
+        ("POST", "/api/v1/services/", {"slug": "nul", "name": "Nul", "team": "a\x00"}, "team"),
     ],
 )
 def test_it_refuses_values_no_column_or_datetime_can_hold(client, world, method, path, body, field):

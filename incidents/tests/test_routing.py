@@ -49,3 +49,12 @@ def test_the_first_matching_rule_wins_and_none_means_default():
 )
 def test_it_names_bad_matchers(matchers, error):
     assert any(e.startswith(error) for e in validate_matchers(matchers))
+
+
+def test_it_refuses_a_nul_character_anywhere_in_a_matcher():
+    for matcher in (
+        {"label": "env\x00", "value": "prod"},
+        {"label": "env", "value": "\x00"},
+        {"label": "env", "value": "prod", "note": ["\x00"]},
+    ):
+        assert validate_matchers([matcher]) == ["matchers[0]: a NUL character is not allowed"]
