@@ -1,8 +1,17 @@
 """One keyword-only function per timeline event type. Each appends the event and folds it
-into the incident row (the projection) in the caller's transaction."""
+into the incident row (the projection) in the caller's transaction.
+
+Inside `buffered()` (the alert worker applying a batch of deliveries) the same functions
+keep the events, new incidents and changed projections in memory, and `Buffer.write`
+stores them with a few bulk statements; escalation hooks then run in order, with the rows
+in place. Outside it, each event is written at once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.db import transaction
@@ -16,6 +25,56 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+class Buffer:
+    """What a batch appended, not yet written: new incidents, events, changed incidents."""
+
+    def __init__(self) -> None:
+        self.new_incidents: list[Incident] = []
+        self.events: list[IncidentEvent] = []
+        self.changed: dict[int, Incident] = {}  # by id(): new incidents have no pk yet
+        self.hooks: list[tuple[Incident, IncidentEvent]] = []
+
+    def events_of(self, incident: Incident) -> Iterator[IncidentEvent]:
+        """This incident's buffered events, newest first."""
+        return (e for e in reversed(self.events) if e.incident is incident)
+
+    def write(self) -> None:
+        """Store everything in the caller's transaction. Existing incidents are updated
+        before new ones are inserted: a key resolved and opened again in one batch must
+        not look like two open incidents to the one-open-per-key constraint."""
+        new = {id(incident) for incident in self.new_incidents}
+        existing = [i for key, i in self.changed.items() if key not in new]
+        if existing:
+            Incident.objects.bulk_update(existing, list(projection.FIELDS))
+        if self.new_incidents:
+            Incident.objects.bulk_create(self.new_incidents)
+        if self.events:
+            IncidentEvent.objects.bulk_create(self.events)
+
+    def run_hooks(self) -> None:
+        """Escalation follows the events, in the order they happened; its own events are
+        written at once (the buffer is no longer in use)."""
+        from incidents.services.escalation import escalation_on_event
+
+        for incident, event in self.hooks:
+            escalation_on_event(incident=incident, event=event)
+        self.hooks.clear()
+
+
+_buffer: ContextVar[Buffer | None] = ContextVar("incident_event_buffer", default=None)
+
+
+@contextmanager
+def buffered() -> Iterator[Buffer]:
+    """Keep appended events in memory until the caller writes the returned buffer."""
+    buffer = Buffer()
+    reset = _buffer.set(buffer)
+    try:
+        yield buffer
+    finally:
+        _buffer.reset(reset)
+
+
 def _append(
     incident: Incident,
     kind: str,
@@ -24,7 +83,6 @@ def _append(
     data: dict | None = None,
     actor=None,
     actor_label: str = "",
-    save: bool = True,
 ) -> IncidentEvent:
     event = IncidentEvent(
         incident=incident,
@@ -35,12 +93,17 @@ def _append(
         actor_label=actor_label,
         data=data or {},
     )
-    event.save()
     state = projection.apply(projection.state_of(incident), event)
     for name in projection.FIELDS:
         setattr(incident, name, getattr(state, name))
-    if save:
-        incident.save(update_fields=list(projection.FIELDS))
+    buffer = _buffer.get()
+    if buffer is not None:
+        buffer.events.append(event)
+        buffer.changed[id(incident)] = incident
+        buffer.hooks.append((incident, event))
+        return event
+    event.save()
+    incident.save(update_fields=list(projection.FIELDS))
     # Escalation follows the lifecycle (trigger, ack, resolve, reopen...): its writes join
     # this transaction and its tasks are enqueued on commit. Imported here: it appends
     # events itself.
@@ -62,7 +125,8 @@ def incident_triggered(
     description: str = "",
     started_at: datetime | None = None,
 ) -> Incident:
-    """Open a new incident. Raises IntegrityError if one is already open for the key.
+    """Open a new incident. Raises IntegrityError if one is already open for the key
+    (inside `buffered()`, when the buffer is written).
 
     A responder opening one by hand is the `actor`, with an optional description and the
     time they say impact began (`started_at`).
@@ -76,8 +140,13 @@ def incident_triggered(
     state = projection.apply(projection.IncidentState(), first)
     fields = {name: getattr(state, name) for name in projection.FIELDS}
     fields["last_seq"] = 0
-    with transaction.atomic():
-        incident = Incident.objects.create(service=service, **fields)
+    buffer = _buffer.get()
+    with transaction.atomic() if buffer is None else nullcontext():
+        incident = Incident(service=service, **fields)
+        if buffer is None:
+            incident.save(force_insert=True)
+        else:
+            buffer.new_incidents.append(incident)  # inserted by Buffer.write
         label = "" if actor else source
         _append(incident, EventKind.TRIGGERED, at=at, data=data, actor=actor, actor_label=label)
     return incident
@@ -91,7 +160,6 @@ def alert_fired(
     refire: bool,
     fire_count: int = 1,
     flapping: bool = False,
-    save: bool = True,
 ) -> IncidentEvent:
     data = {
         "fingerprint": alert.fingerprint,
@@ -101,30 +169,21 @@ def alert_fired(
     }
     if refire:
         data.update(fire_count=fire_count, flapping=flapping)
-    return _append(
-        incident, EventKind.ALERT_FIRED, at=at, data=data, actor_label=alert.source, save=save
-    )
+    return _append(incident, EventKind.ALERT_FIRED, at=at, data=data, actor_label=alert.source)
 
 
-def alert_resolved(
-    *, incident: Incident, alert: AlertEvent, at: datetime, save: bool = True
-) -> IncidentEvent:
+def alert_resolved(*, incident: Incident, alert: AlertEvent, at: datetime) -> IncidentEvent:
     data = {"fingerprint": alert.fingerprint, "title": alert.title, "ends_at": _iso(alert.ends_at)}
-    return _append(
-        incident, EventKind.ALERT_RESOLVED, at=at, data=data, actor_label=alert.source, save=save
-    )
+    return _append(incident, EventKind.ALERT_RESOLVED, at=at, data=data, actor_label=alert.source)
 
 
-def sender_truncated(
-    *, incident: Incident, count: int, at: datetime, source: str, save: bool = True
-) -> IncidentEvent:
+def sender_truncated(*, incident: Incident, count: int, at: datetime, source: str) -> IncidentEvent:
     return _append(
         incident,
         EventKind.SENDER_TRUNCATED,
         at=at,
         data={"count": count},
         actor_label=source,
-        save=save,
     )
 
 
@@ -135,7 +194,6 @@ def clock_skew(
     reported: datetime,
     at: datetime,
     source: str,
-    save: bool = True,
 ) -> IncidentEvent:
     """A sender reported a start time in the future; it was clamped to the receive time."""
     data = {
@@ -143,12 +201,10 @@ def clock_skew(
         "reported_starts_at": _iso(reported),
         "clamped_to": _iso(at),
     }
-    return _append(incident, EventKind.CLOCK_SKEW, at=at, data=data, actor_label=source, save=save)
+    return _append(incident, EventKind.CLOCK_SKEW, at=at, data=data, actor_label=source)
 
 
-def unrouted(
-    *, incident: Incident, fingerprint: str, at: datetime, source: str, save: bool = True
-) -> IncidentEvent:
+def unrouted(*, incident: Incident, fingerprint: str, at: datetime, source: str) -> IncidentEvent:
     """The integration has routing rules and none matched: the default service took it."""
     return _append(
         incident,
@@ -156,12 +212,11 @@ def unrouted(
         at=at,
         data={"fingerprint": fingerprint},
         actor_label=source,
-        save=save,
     )
 
 
 def source_action_ignored(
-    *, incident: Incident, action: str, reason: str, at: datetime, source: str, save: bool = True
+    *, incident: Incident, action: str, reason: str, at: datetime, source: str
 ) -> IncidentEvent:
     return _append(
         incident,
@@ -169,7 +224,6 @@ def source_action_ignored(
         at=at,
         data={"action": action, "reason": reason},
         actor_label=source,
-        save=save,
     )
 
 
@@ -180,7 +234,6 @@ def incident_resolved(
     reason: str,
     actor=None,
     actor_label: str = "",
-    save: bool = True,
 ) -> IncidentEvent:
     return _append(
         incident,
@@ -189,7 +242,6 @@ def incident_resolved(
         data={"reason": reason},
         actor=actor,
         actor_label=actor_label,
-        save=save,
     )
 
 
@@ -200,7 +252,6 @@ def incident_reopened(
     reason: str,
     actor=None,
     actor_label: str = "",
-    save: bool = True,
 ) -> IncidentEvent:
     return _append(
         incident,
@@ -209,16 +260,13 @@ def incident_reopened(
         data={"reason": reason},
         actor=actor,
         actor_label=actor_label,
-        save=save,
     )
 
 
 def incident_acknowledged(
-    *, incident: Incident, at: datetime, actor=None, actor_label: str = "", save: bool = True
+    *, incident: Incident, at: datetime, actor=None, actor_label: str = ""
 ) -> IncidentEvent:
-    return _append(
-        incident, EventKind.ACKNOWLEDGED, at=at, actor=actor, actor_label=actor_label, save=save
-    )
+    return _append(incident, EventKind.ACKNOWLEDGED, at=at, actor=actor, actor_label=actor_label)
 
 
 def note_added(

@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from incidents import sources
-from incidents.alerts import PayloadError
+from incidents.alerts import AlertEvent, PayloadError
 from incidents.models import (
     AlertDelivery,
     DeliveryStatus,
@@ -142,20 +142,96 @@ def delivery_process(*, delivery: AlertDelivery, token: str) -> str:
 
 
 def deliveries_process(*, batch: list[AlertDelivery], token: str) -> list[str]:
-    """Apply a claimed batch in ONE transaction (one commit, one fsync, per batch), each
-    delivery in its own savepoint so a bad one fails alone.
+    """Apply a claimed batch in ONE transaction (one commit, one fsync per batch): every
+    delivery is parsed, then applied in order in memory, then written with a few bulk
+    statements (`alerts.batch`).
 
-    Marking a delivery processed happens first, conditionally on our claim, in the same
-    transaction as its effects: a worker killed half-way leaves nothing behind, and a
-    worker whose claim was taken over does nothing. If the database fails the batch (a
-    deadlock, a failover), every delivery is handed back for the next drain.
+    Marking a delivery processed happens in the same transaction as its effects, only for
+    deliveries still claimed by us: a worker killed half-way leaves nothing behind, and a
+    worker whose claim was taken over does nothing. If applying raises something
+    unexpected (a bug), the batch is rolled back and redone one delivery at a time, each
+    in its own savepoint, so that a bad delivery fails alone. If the database fails the
+    batch (a deadlock, a failover), every delivery is handed back for the next drain.
     """
     try:
+        for _ in range(2):
+            try:
+                with transaction.atomic():
+                    return _process_together(batch=batch, token=token)
+            except IntegrityError:
+                # Another worker opened one of our keys a moment ago; a retry joins it.
+                continue
+            except DatabaseError:
+                raise
+            except Exception:
+                log.exception("a batch of %s deliveries failed; retrying one by one", len(batch))
+                break
         with transaction.atomic():
             return [_process_one(delivery=delivery, token=token) for delivery in batch]
     except DatabaseError:
         _deliveries_release(ids=[delivery.pk for delivery in batch], token=token)
         raise
+
+
+def _parse(delivery: AlertDelivery) -> list[AlertEvent]:
+    source = sources.get(delivery.integration.source)
+    return source.parse(json.loads(delivery.body), delivery.integration.options)
+
+
+def _process_together(*, batch: list[AlertDelivery], token: str) -> list[str]:
+    mine = set(
+        AlertDelivery.objects.select_for_update()
+        .filter(
+            pk__in=[delivery.pk for delivery in batch],
+            claim_token=token,
+            status=DeliveryStatus.PROCESSING,
+        )
+        .values_list("pk", flat=True)
+    )
+    statuses = {delivery.pk: "lost" for delivery in batch if delivery.pk not in mine}
+    failed: dict[int, str] = {}
+    parsed = []
+    for delivery in batch:
+        if delivery.pk not in mine:
+            continue
+        try:
+            parsed.append((delivery, _parse(delivery)))
+        except PayloadError as exc:
+            failed[delivery.pk] = f"invalid payload: {exc}"
+        except Exception as exc:
+            log.exception("delivery %s failed", delivery.pk)
+            failed[delivery.pk] = f"{type(exc).__name__}: {exc}"
+    notes: dict[int, list] = {}
+    with alerts.batch() as unit:
+        routed = [
+            (
+                delivery,
+                unit.route(
+                    integration=delivery.integration,
+                    alert_events=alert_events,
+                    received_at=delivery.received_at,
+                ),
+            )
+            for delivery, alert_events in parsed
+        ]
+        unit.load({key for _, plan in routed for key in plan.groups})
+        for delivery, plan in routed:
+            notes[delivery.pk] = unit.apply(plan)
+    now = timezone.now()
+    AlertDelivery.objects.filter(pk__in=[delivery.pk for delivery, _ in parsed]).update(
+        status=DeliveryStatus.PROCESSED, processed_at=now, error=""
+    )
+    for pk, lines in notes.items():
+        if lines:
+            AlertDelivery.objects.filter(pk=pk).update(note="\n".join(map(str, lines)))
+    for pk, error in failed.items():
+        AlertDelivery.objects.filter(pk=pk).update(
+            status=DeliveryStatus.FAILED, processed_at=now, error=error[:5000]
+        )
+        statuses[pk] = DeliveryStatus.FAILED
+    for delivery, _ in parsed:
+        statuses[delivery.pk] = DeliveryStatus.PROCESSED
+    return [statuses[delivery.pk] for delivery in batch]
 
 
 def _process_one(*, delivery: AlertDelivery, token: str) -> str:
@@ -167,11 +243,9 @@ def _process_one(*, delivery: AlertDelivery, token: str) -> str:
                 ).update(status=DeliveryStatus.PROCESSED, processed_at=timezone.now(), error="")
                 if not mine:
                     return "lost"
-                source = sources.get(delivery.integration.source)
-                alert_events = source.parse(json.loads(delivery.body), delivery.integration.options)
                 notes = alerts.alerts_apply(
                     integration=delivery.integration,
-                    alert_events=alert_events,
+                    alert_events=_parse(delivery),
                     received_at=delivery.received_at,
                 )
                 if notes:
