@@ -1,5 +1,10 @@
 """What the OpenAPI schema says that no single view should repeat: the personal API token as a
-bearer scheme, the error answers any operation may give, and the page envelope of lists."""
+bearer scheme, and the error answers any operation may give.
+
+A paged list documents its page (the envelope, and the `page` / `page_size` query parameters)
+through its view's `pagination_class` and a `many=True` response: drf-spectacular asks the
+pagination class for both, so a view that builds its paginator by hand, or describes the
+envelope itself, shows no parameters."""
 
 from __future__ import annotations
 
@@ -61,16 +66,3 @@ def document_errors(result, generator, request, public):
                     },
                 )
     return result
-
-
-def paginated(name: str, results: serializers.Field) -> serializers.Serializer:
-    """The envelope of a PageNumberPagination page whose `results` are `results`."""
-    return inline_serializer(
-        name,
-        fields={
-            "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": results,
-        },
-    )

@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 
+from core.text import NUL_MESSAGE, has_nul
 from incidents import services
 from incidents.models import (
     Alert,
@@ -19,8 +21,17 @@ class ServiceAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class IntegrationAdminForm(forms.ModelForm):
+    def clean_options(self):
+        options = self.cleaned_data["options"]
+        if has_nul(options):  # jsonb cannot store it
+            raise forms.ValidationError(NUL_MESSAGE)
+        return options
+
+
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
+    form = IntegrationAdminForm
     list_display = ["name", "service", "source", "token_prefix", "enabled", "created_at"]
     list_filter = ["source", "enabled"]
     readonly_fields = ["token_prefix", "created_at"]

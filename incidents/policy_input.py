@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.text import NUL_MESSAGE, has_nul
+
 MAX_NAME_LENGTH = 200
 MAX_REPEAT = 100
 MAX_DELAY_SECONDS = 7 * 86400
@@ -54,6 +56,8 @@ def parse(values: dict[str, object]) -> dict[str, object]:
         if field == "name":
             if not isinstance(value, str) or not value.strip():
                 errors["name"] = "Required: a non-empty string."
+            elif has_nul(value):
+                errors["name"] = NUL_MESSAGE
             elif len(value.strip()) > MAX_NAME_LENGTH:
                 errors["name"] = f"At most {MAX_NAME_LENGTH} characters."
             else:
@@ -68,6 +72,8 @@ def parse(values: dict[str, object]) -> dict[str, object]:
                 parsed["fallback_user"] = None
             elif not isinstance(value, str):
                 errors["fallback_user"] = "Expected a username, or null."
+            elif has_nul(value):
+                errors["fallback_user"] = NUL_MESSAGE
             else:
                 parsed["fallback_user"] = value
         elif field == "steps":
@@ -141,6 +147,9 @@ def _target(where: str, raw: object, errors: dict[str, str]) -> TargetInput | No
     if user is not None:
         if not isinstance(user, str) or not user:
             errors[f"{where}.user"] = "Expected a username."
+            return None
+        if has_nul(user):
+            errors[f"{where}.user"] = NUL_MESSAGE
             return None
         return TargetInput(user=user)
     if not _is_int(schedule) or not 1 <= schedule <= MAX_ID:

@@ -127,8 +127,8 @@ class ActionBodyDoc(serializers.Serializer):
     )
     impact_started_at = InstantField(
         required=False,
-        help_text="impact-start: required, when impact really began (UTC if no offset; "
-        "not in the future)",
+        help_text="impact-start: required, when impact really began (UTC if no offset), "
+        "not in the future",
     )
 
 

@@ -1,6 +1,7 @@
-"""Absurd numbers and instants in API requests and forms are refused with a 400 naming the
-field. Several used to reach database lookups and columns, or date arithmetic, and overflow
-them (a 500): the API fuzzing found the first, probing the same edges found the rest."""
+"""Absurd numbers and instants, and NUL characters, in API requests and forms are refused with
+a 400 naming the field. Several used to reach database lookups and columns, or date arithmetic,
+and overflow them or be refused there (a 500): the API fuzzing found the first, probing the
+same edges found the rest."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ HUGE = 2**70
 # In UTC these fall before year 1 and after year 9999: datetime arithmetic overflows.
 EARLY = "0001-01-01T00:00:00+01:00"
 LATE = "9999-12-31T23:59:59-01:00"
+# A valid new policy of team alpha7, to spoil one field at a time.
+NUL_POLICY = {"team": "alpha7", "name": "Primary", "steps": [{"targets": [{"user": "responder"}]}]}
 
 
 @pytest.fixture
@@ -88,6 +91,33 @@ def _send(client, world, method: str, path: str, body: dict):
             "matchers",
         ),
         ("POST", "/api/v1/services/", {"slug": "nul", "name": "Nul", "team": "a\x00"}, "team"),
+        # jsonb refuses "\u0000" anywhere in a document: in a value or in a key, at any depth.
+        ("PATCH", "/api/v1/integrations/{integration}/", {"options": {"a": "\x00"}}, "options"),
+        (
+            "PATCH",
+            "/api/v1/integrations/{integration}/",
+            {"options": {"mapping": {"title\x00": ["x"]}}},
+            "options",
+        ),
+        ("GET", "/api/v1/integrations/?service=a%00", {}, "service"),
+        # Escalation policies are read from the JSON body as it came, not by serializer fields.
+        ("POST", "/api/v1/escalation-policies/", {**NUL_POLICY, "team": "alpha7\x00"}, "team"),
+        ("POST", "/api/v1/escalation-policies/", {**NUL_POLICY, "name": "Primary\x00"}, "name"),
+        (
+            "POST",
+            "/api/v1/escalation-policies/",
+            {**NUL_POLICY, "fallback_user": "manager\x00"},
+            "fallback_user",
+        ),
+        (
+            "POST",
+            "/api/v1/escalation-policies/",
+            {**NUL_POLICY, "steps": [{"targets": [{"user": "responder\x00"}]}]},
+            "steps[0].targets[0].user",
+        ),
+        ("PATCH", "/api/v1/escalation-policies/{policy}/", {"name": "Primary\x00"}, "name"),
+        ("GET", "/api/v1/escalation-policies/?team=a%00", {}, "team"),
+        ("GET", "/api/v1/drills/?team=a%00", {}, "team"),
     ],
 )
 def test_it_refuses_values_no_column_or_datetime_can_hold(client, world, method, path, body, field):
@@ -97,6 +127,7 @@ def test_it_refuses_values_no_column_or_datetime_can_hold(client, world, method,
         service=world.service.slug,
         integration=world.integration.pk,
         schedule=world.schedule.pk,
+        policy=world.policy.pk,
     )
     response = _send(client, world, method, path, body)
     assert response.status_code == 400, response.content

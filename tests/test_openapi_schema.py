@@ -10,6 +10,9 @@ from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 
+from incidents.api import ACTIONS
+from incidents.serializers import ActionBodyDoc
+
 JSON = "application/json"
 
 
@@ -98,6 +101,40 @@ def test_the_check_finds_a_bare_object(document):
     assert list(vague_parts(document, {"type": "array", "items": free_form}, "body")) == []
     strings = {"type": "object", "additionalProperties": {"type": "string"}}
     assert list(vague_parts(document, strings, "body")) == []
+
+
+def test_paged_lists_document_their_page_parameters(document):
+    paged = {}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            body = operation["responses"].get("200", {}).get("content", {}).get(JSON, {})
+            if "next" in _resolve(document, body.get("schema", {})).get("properties", {}):
+                names = {parameter["name"] for parameter in operation.get("parameters", [])}
+                paged[f"{method.upper()} {path}"] = names
+    assert len(paged) >= 8
+    assert not [name for name, parameters in paged.items() if "page" not in parameters]
+    assert "page_size" in paged["GET /api/v1/incidents/"]
+
+
+def _readers(help_text: str) -> dict[str, bool]:
+    """{action: required?} from "resolve, reopen: optional, why; impact-start: required, ..."."""
+    readers = {}
+    for part in help_text.split(";"):
+        actions, _, what = part.partition(":")
+        for action in actions.split(","):
+            readers[action.strip()] = what.strip().startswith("required")
+    return readers
+
+
+def test_the_action_body_names_the_actions_that_read_each_field():
+    # The action's body is documented by one serializer; each action's own validates it.
+    read = {}
+    for action, spec in ACTIONS.items():
+        for name, field in spec.serializer().fields.items():
+            read.setdefault(name, {})[action] = field.required
+    documented = ActionBodyDoc().fields
+    assert {name: _readers(field.help_text) for name, field in documented.items()} == read
+    assert not [name for name, field in documented.items() if field.required]
 
 
 def test_operation_ids_are_unique(document):

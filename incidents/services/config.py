@@ -8,6 +8,7 @@ import secrets
 from django.db import transaction
 
 from core.audit import audit_record, diff
+from core.text import NUL_MESSAGE, has_nul
 from incidents import routing, sources
 from incidents.models import Integration, RoutingRule, Service, hash_token
 from incidents.services.intake import integration_create
@@ -114,6 +115,8 @@ def integration_update(*, actor, integration: Integration, **fields) -> Integrat
     errors = {name: "cannot be changed" for name in sorted(set(fields) - set(INTEGRATION_FIELDS))}
     if "options" in fields and not isinstance(fields["options"], dict):
         errors["options"] = "expected an object"
+    elif has_nul(fields.get("options")):  # jsonb cannot store it
+        errors["options"] = NUL_MESSAGE
     interval = fields.get("heartbeat_interval_seconds")
     if interval is not None and (not isinstance(interval, int) or interval < 60):
         errors["heartbeat_interval_seconds"] = "expected at least 60 seconds, or null"
