@@ -1,11 +1,13 @@
 """Serializer fields the APIs share: numbers that end up in database lookups or columns are
 bounded here, so an absurd value is a 400 naming the field, never a database overflow (500);
-text with a NUL character, which PostgreSQL cannot store or compare, is refused the same way."""
+text with a NUL character, which PostgreSQL cannot store or compare, is refused the same way.
+The query and form parameters of the APIs and pages are read by the helpers at the end."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.core.exceptions import BadRequest
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -77,4 +79,42 @@ def query_text(request, name: str) -> str:
     value = request.query_params.get(name, "")
     if has_nul(value):
         raise ValidationError({name: [NUL_MESSAGE]})
+    return value
+
+
+def query_number(
+    request, name: str, *, minimum: int = 1, maximum: int = MAX_STORED_INT
+) -> int | None:
+    """The query parameter `name` as a whole number from `minimum` to `maximum` (None when
+    absent), e.g. `?version=2`; anything else is a 400 naming it."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    value = whole_number(raw, maximum=maximum)
+    if value is None or value < minimum:
+        raise ValidationError({name: [f"must be a whole number from {minimum} to {maximum}"]})
+    return value
+
+
+def whole_number(raw: object, *, maximum: int = MAX_ID) -> int | None:
+    """`raw` (a query parameter, a URL part) as a whole number from 0 to `maximum`, or None.
+    Only ASCII digits count: "²" passes str.isdigit() yet int() refuses it (a 500 once), and
+    "٣" is no id or version anybody types. A value beyond `maximum` names no row, and int()
+    refuses thousands of digits: both are None too."""
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit():
+        return None
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(maximum)):
+        return None
+    value = int(digits)
+    return value if value <= maximum else None
+
+
+def form_text(data, name: str) -> str:
+    """A page's form or query value `name` ("" when absent; `data` is request.POST or
+    request.GET), for a lookup such as a team's slug: one with a NUL character is a 400
+    (BadRequest), as query_text is for the APIs."""
+    value = data.get(name, "")
+    if has_nul(value):
+        raise BadRequest(f"{name}: {NUL_MESSAGE}")
     return value

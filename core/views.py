@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import services
+from core.fields import form_text
 from core.models import ApiToken
 
 
@@ -17,7 +18,7 @@ def tokens(request):
     if request.method == "POST":
         try:
             _token, created = services.api_token_create(
-                user=request.user, name=request.POST.get("name", "")
+                user=request.user, name=form_text(request.POST, "name")
             )
         except ValueError as exc:
             messages.error(request, str(exc))

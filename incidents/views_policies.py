@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.fields import form_text
 from incidents import policy_input, selectors_paging, selectors_policies
 from incidents.forms_policies import (
     PolicyForm,
@@ -152,7 +153,7 @@ def _form_page(request, *, team, policy: EscalationPolicy | None, other_teams=()
 @require_http_methods(["GET", "POST"])
 def policy_new(request):
     if request.method == "POST":
-        team = teams_for(request.user).filter(slug=request.POST.get("team", "")).first()
+        team = teams_for(request.user).filter(slug=form_text(request.POST, "team")).first()
         if team is None:
             raise Http404("no such team")
         if not can_manage(request.user, team):
@@ -194,7 +195,7 @@ def policy_services(request, policy_id: int):
     then pages nobody until it gets another policy)."""
     policy = _manageable(request, policy_id)
     service = Service.objects.filter(
-        team_id=policy.team_id, slug=request.POST.get("service", "")
+        team_id=policy.team_id, slug=form_text(request.POST, "service")
     ).first()
     if service is None:
         messages.error(request, "Choose one of the team's services.")

@@ -17,7 +17,14 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.fields import MAX_STORED_INT, AwareDateTimeField, ObjectIdField, query_text
+from core.fields import (
+    MAX_STORED_INT,
+    AwareDateTimeField,
+    ObjectIdField,
+    query_number,
+    query_text,
+    whole_number,
+)
 from core.openapi import CONFLICT
 from incidents.models import Service
 from metrics import definitions, drills, selectors_drills
@@ -170,9 +177,13 @@ def _forbidden(what: str) -> Response:
 
 
 class _DrillAPIBase(APIView):
-    def drill(self, request, drill_id: int) -> Drill:
+    def drill(self, request, drill_id: str) -> Drill:
+        # The URL's \d+ also matches "١٢" and ids no bigint holds: those name no drill.
+        number = whole_number(drill_id)
+        if number is None:
+            raise Http404("no such drill")
         try:
-            return selectors_drills.drill_for(request.user, drill_id)
+            return selectors_drills.drill_for(request.user, number)
         except Drill.DoesNotExist:
             raise Http404("no such drill") from None
 
@@ -240,8 +251,8 @@ class DrillListAPI(_DrillAPIBase):
 class DrillDetailAPI(_DrillAPIBase):
     @extend_schema(responses=DrillOut)
     def get(self, request, drill_id: int):
-        self.drill(request, drill_id)
-        return Response(drill_json(selectors_drills.drill_list(request.user).get(pk=drill_id)))
+        drill = self.drill(request, drill_id)
+        return Response(drill_json(selectors_drills.drill_list(request.user).get(pk=drill.pk)))
 
 
 class DrillReviewAPI(_DrillAPIBase):
@@ -346,11 +357,9 @@ class WeeklyReportAPI(APIView):
         if found is None:
             raise Http404("no such team")
         snapshots = WeeklyReport.objects.filter(team=found, week=week)
-        version = request.query_params.get("version")
+        version = query_number(request, "version")
         if version is not None:
-            if not version.isdigit():
-                return Response({"version": ["must be a whole number"]}, status=400)
-            snapshots = snapshots.filter(version=int(version))
+            snapshots = snapshots.filter(version=version)
         report = snapshots.order_by("-version").first()
         if report is None:
             raise Http404(f"no report for {team} {week}")

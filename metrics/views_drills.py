@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.fields import MAX_STORED_INT
 from incidents.models import Service
 from metrics import charts, definitions, drills, selectors_drills
 from metrics.models import Drill, DrillService
@@ -19,6 +20,8 @@ from metrics.report_math import fmt_duration
 from oncall import permissions
 from oncall.models import Role, Team
 from oncall.selectors import teams_for
+
+MAX_TARGET_MINUTES = MAX_STORED_INT // 60  # a target is stored in seconds
 
 
 def _visible(request, drill_id: int) -> Drill:
@@ -74,7 +77,8 @@ def _target_specs(request, services: list[Service]) -> tuple[list[drills.TargetS
                 minutes = float(raw)
             except ValueError:
                 minutes = -1
-            if minutes < 0:
+            # NaN fails both comparisons; "inf" and "1e300" would not fit the column (a 500).
+            if not 0 <= minutes <= MAX_TARGET_MINUTES:
                 errors[f"{key}_{service.pk}"] = f"max {key.upper()} for {service.name}: minutes"
                 continue
             limits[key] = round(minutes * 60)

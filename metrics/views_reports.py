@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core.fields import MAX_STORED_INT, form_text, whole_number
 from metrics import charts, reports
 from metrics.models import ReportSubscription, WeeklyReport
 from oncall import permissions
@@ -26,8 +27,11 @@ def _team(request, slug: str) -> Team:
 def _report(request, team: Team, week: str) -> WeeklyReport:
     snapshots = WeeklyReport.objects.filter(team=team, week=week)
     version = request.GET.get("version", "")
-    if version.isdigit():
-        snapshots = snapshots.filter(version=int(version))
+    if version:
+        number = whole_number(version, maximum=MAX_STORED_INT)
+        if number is None:  # "x", "²" or 99999999999 names no snapshot
+            raise Http404(f"no such version of {team.slug} {week}")
+        snapshots = snapshots.filter(version=number)
     report = snapshots.order_by("-version").first()
     if report is None:
         raise Http404(f"no report for {team.slug} {week} yet")
@@ -96,13 +100,13 @@ def report_subscribe(request, team: str):
     found = _team(request, team)
     if not permissions.can_view(request.user, found):
         raise Http404("no such team")
+    week = form_text(request.POST, "week")  # before the toggle: a 400 changes nothing
     if not request.user.email:
         messages.error(request, "Add an email address to your account to receive reports.")
     elif reports.subscription_toggle(team=found, user=request.user):
         messages.success(request, f"You will get {found.name}'s weekly report by email.")
     else:
         messages.success(request, f"You no longer get {found.name}'s weekly report.")
-    week = request.POST.get("week", "")
     if WeeklyReport.objects.filter(team=found, week=week).exists():
         return redirect("report-page", team=found.slug, week=week)
     return redirect("report-index", team=found.slug)

@@ -118,6 +118,10 @@ def _send(client, world, method: str, path: str, body: dict):
         ("PATCH", "/api/v1/escalation-policies/{policy}/", {"name": "Primary\x00"}, "name"),
         ("GET", "/api/v1/escalation-policies/?team=a%00", {}, "team"),
         ("GET", "/api/v1/drills/?team=a%00", {}, "team"),
+        # "²" passes str.isdigit() but int() refuses it; nor does a version column hold 2**70.
+        ("GET", "/api/v1/reports/alpha7/2026-W10/?version=%C2%B2", {}, "version"),
+        ("GET", f"/api/v1/reports/alpha7/2026-W10/?version={HUGE}", {}, "version"),
+        ("GET", f"/api/v1/reports/alpha7/2026-W10/?version={'9' * 5000}", {}, "version"),
     ],
 )
 def test_it_refuses_values_no_column_or_datetime_can_hold(client, world, method, path, body, field):
@@ -132,6 +136,13 @@ def test_it_refuses_values_no_column_or_datetime_can_hold(client, world, method,
     response = _send(client, world, method, path, body)
     assert response.status_code == 400, response.content
     assert field in response.json()
+
+
+# The drill URLs match \d+, which takes "١٢" (Arabic-Indic digits) and ids no bigint holds.
+@pytest.mark.parametrize("drill_id", ["%D9%A1", str(HUGE), "9" * 5000])
+def test_a_drill_id_that_is_no_bigint_names_no_drill(client, world, drill_id):
+    response = _send(client, world, "GET", f"/api/v1/drills/{drill_id}/", {})
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize("when", ["0001-01-01T00:00", "1969-12-31T23:59", "9999-12-31T23:59"])

@@ -15,6 +15,13 @@ def test_it_creates_a_token_shown_once_and_stored_hashed(client, users):
     assert plain not in client.get("/account/tokens/").content.decode()
 
 
+def test_a_token_name_with_a_nul_is_refused(client, users):
+    # PostgreSQL text cannot hold a NUL: saving it used to fail in the database (a 500).
+    client.force_login(users["responder"])
+    assert client.post("/account/tokens/", {"name": "ci\x00"}).status_code == 400
+    assert not ApiToken.objects.exists()
+
+
 def test_a_token_authenticates_the_api_and_records_its_use(client, users):
     client.force_login(users["viewer"])
     created = client.post("/api/v1/tokens/", {"name": "ci"}, content_type="application/json")

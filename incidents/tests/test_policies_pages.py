@@ -171,6 +171,20 @@ def test_outsiders_cannot_create_in_another_team_or_touch_its_policies(client, u
     assert EscalationPolicy.objects.count() == 1
 
 
+def test_a_nul_in_a_posted_slug_is_a_400_not_a_database_error(client, users, policy, service):
+    # PostgreSQL cannot compare text holding a NUL: the lookup used to fail there (a 500).
+    client.force_login(users["manager"])
+    response = client.post(NEW, form_data((0, ["user:responder"]), team="payments\x00"))
+    assert response.status_code == 400
+    response = client.post(
+        f"/escalation-policies/{policy.pk}/services", {"service": "checkout\x00", "use": "1"}
+    )
+    assert response.status_code == 400
+    assert EscalationPolicy.objects.count() == 1
+    service.refresh_from_db()
+    assert service.escalation_policy_id is None
+
+
 def test_managers_edit_a_policy_removing_and_changing_steps(client, users, policy):
     client.force_login(users["manager"])
     url = f"/escalation-policies/{policy.pk}/edit"

@@ -85,6 +85,25 @@ def test_the_form_explains_what_is_wrong(client, users, service):
     assert not Drill.objects.exists()
 
 
+# float() takes these, but NaN and infinity are no whole seconds and 1e300 minutes overflow
+# the column: each used to be a 500.
+@pytest.mark.parametrize("minutes", ["nan", "inf", "1e300", "99999999999"])
+def test_the_form_refuses_targets_no_column_holds(client, users, service, minutes):
+    client.force_login(users["manager"])
+    response = client.post(
+        "/drills/new",
+        {
+            "team": "payments",
+            "name": "Absurd target",
+            "grace_minutes": "15",
+            f"service_{service.pk}": "1",
+            f"mttr_{service.pk}": minutes,
+        },
+    )
+    assert "max MTTR for Checkout: minutes" in response.content.decode()
+    assert not Drill.objects.exists()
+
+
 def test_only_managers_reach_the_form_and_only_for_their_team(client, users, service):
     for role in ("responder", "viewer"):
         client.force_login(users[role])

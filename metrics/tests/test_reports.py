@@ -221,6 +221,11 @@ def test_versions_and_outsiders(client, users, built, team):
     assert api["payload"]["services"][0]["mttd"]["p90"] == 540.0
     assert client.get("/api/v1/reports/payments/2026-W43?version=1").json()["version"] == 1
     assert client.get("/api/v1/reports/payments/2026-W43?version=x").status_code == 400
+    # "²" passes str.isdigit() but int() refuses it (a 500 once); 2**70 is no version either.
+    for odd in ("x", "%C2%B2", str(2**70)):
+        assert client.get(f"/reports/payments/2026-W43/?version={odd}").status_code == 404
+        assert client.get(f"/reports/payments/2026-W43.csv?version={odd}").status_code == 404
+        assert client.get(f"/api/v1/reports/payments/2026-W43?version={odd}").status_code == 400
     assert client.get("/reports/payments/2026-W44/").status_code == 404
     client.force_login(users["outsider"])
     for url in (
