@@ -28,6 +28,8 @@ def _isolated_queue_and_cache():
     os.environ["PAGERLINE_QUEUE"] = os.environ["PAGERLINE_CACHE_PREFIX"] = name
     settings.CELERY_TASK_DEFAULT_QUEUE = app.conf.task_default_queue = name
     caches["default"].key_prefix = name
+    # Caches are per thread: threads that build theirs later (the kick thread) read this.
+    caches.settings["default"]["KEY_PREFIX"] = name
     return name
 
 

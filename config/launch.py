@@ -18,6 +18,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def web_server_args(workers: int = 0) -> list[str]:
+    """gunicorn's worker settings, for `make run` and for bench/ingest.py.
+
+    Sync workers, two per core (at most 8): a process serves one request at a time and
+    closes the connection after it, so every request goes to whichever process is free.
+    With gthread, a kept-alive connection stays with the process that accepted it (27 of
+    a benchmark's 32 connections on one of 3 processes), whose threads then queue behind
+    one GIL: p99 of 100-600 ms even for a view that does nothing. Sync workers give slow
+    clients a whole process; on the internet, put a buffering proxy in front.
+    """
+    count = workers or min(8, 2 * (os.cpu_count() or 1))
+    return ["--worker-class", "sync", "--workers", str(count)]
+
+
 def _manage(*args: str) -> str:
     result = subprocess.run(  # noqa: S603 - our own manage.py
         [sys.executable, "manage.py", *args],
@@ -99,10 +113,7 @@ def main() -> int:
                 "config.wsgi:application",
                 "--bind",
                 f"{args.host}:{args.port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
+                *web_server_args(),
             ],
             "worker": [
                 python,

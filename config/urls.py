@@ -5,8 +5,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import health
+from incidents.urls import hook_urlpatterns
 
 urlpatterns = [
+    *hook_urlpatterns,
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
@@ -21,4 +23,5 @@ urlpatterns = [
 ]
 
 if settings.PAGERLINE_BENCH_VIEWS:
-    urlpatterns.append(path("bench/bare", health.bench_bare))
+    # First, like the webhooks: the bare view must not pay more URL matching than they do.
+    urlpatterns.insert(0, path("bench/bare", health.bench_bare))

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from incidents import services, sources
 from incidents.models import AlertDelivery, Integration, hash_token
+from incidents.services.intake import on_live_connection
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +36,20 @@ def _reject_constant(name: str):
 
 
 def _depth(value: object, limit: int) -> int:
-    """Nesting depth of a JSON value, stopping early once past `limit`."""
-    stack = [(value, 1)]
-    deepest = 0
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return deepest
+    """Nesting depth of a JSON value, stopping early once past `limit` (level by level)."""
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return depth
+        children = []
+        for item in level:
+            if isinstance(item, dict):
+                children.extend(item.values())
+            elif isinstance(item, list):
+                children.extend(item)
+        level = children
+    return depth
 
 
 def _bearer(request) -> str:
@@ -60,11 +62,7 @@ def authenticate(source: str, token: str) -> Integration | None:
     if not token:
         return None
     digest = hash_token(token)
-    integration = (
-        Integration.objects.select_related("service")
-        .filter(token_hash=digest, source=source, enabled=True)
-        .first()
-    )
+    integration = Integration.objects.filter(token_hash=digest, source=source, enabled=True).first()
     if integration is None or not hmac.compare_digest(integration.token_hash, digest):
         return None
     return integration
@@ -112,7 +110,7 @@ def _refuse_content_type(request) -> JsonResponse | None:
 
 def _find_integration(source: str, token: str) -> tuple[Integration | None, JsonResponse | None]:
     try:
-        return authenticate(source, token), None
+        return on_live_connection(lambda: authenticate(source, token)), None
     except DatabaseError:
         log.exception("database unavailable while authenticating a webhook")
         return None, _unavailable()
@@ -167,16 +165,29 @@ def alert_webhook(request, source: str, token: str = ""):
     if problem:
         return problem
     answers = ANSWERS.get(source, DEFAULT_ANSWERS)
-    integration, problem = _find_integration(source, token or _bearer(request))
-    if problem:
-        return problem
-    if integration is None:
+    token = token or _bearer(request)
+    if not token:
         return answers.unknown_integration()
+    integration = None
+    if sources.get(source).validate_uses_options:
+        # Validation depends on the integration's options: find it before reading the body.
+        integration, problem = _find_integration(source, token)
+        if problem:
+            return problem
+        if integration is None:
+            return answers.unknown_integration()
     decoded, problem = read_json(request)
     if problem:
         return problem
     payload, text = decoded
-    return _accept(integration=integration, payload=payload, text=text, answers=answers)
+    return _accept(
+        source=source,
+        token=token,
+        integration=integration,
+        payload=payload,
+        text=text,
+        answers=answers,
+    )
 
 
 @csrf_exempt
@@ -195,32 +206,52 @@ def pagerduty_enqueue(request):
         return answers.invalid("pagerduty", ["routing_key: must be a string"])
     if not routing_key:
         return answers.invalid("pagerduty", ["routing_key: is required"])
-    integration, problem = _find_integration("pagerduty", routing_key)
-    if problem:
-        return problem
-    if integration is None:
-        # PagerDuty answers an unknown routing key with 400, not 404.
-        return answers.unknown_integration(400)
-    return _accept(integration=integration, payload=payload, text=text, answers=answers)
+    return _accept(
+        source="pagerduty",
+        token=routing_key,
+        payload=payload,
+        text=text,
+        answers=answers,
+        unknown_status=400,  # PagerDuty answers an unknown routing key with 400, not 404.
+    )
 
 
-def _accept(*, integration: Integration, payload: object, text: str, answers: Answers):
-    """Validate, prepare and store one delivery, and answer the sender."""
-    source = sources.get(integration.source)
-    errors = source.validate(payload, integration.options)
+def _accept(
+    *,
+    source: str,
+    token: str,
+    payload: object,
+    text: str,
+    answers: Answers,
+    integration: Integration | None = None,
+    unknown_status: int = 404,
+):
+    """Validate and prepare one delivery, then store it and answer the sender.
+
+    Without an `integration`, storing also authenticates: one statement inserts the body
+    for the enabled integration of this source and token, if there is one.
+    """
+    kind = sources.get(source)
+    errors = kind.validate(payload, integration.options if integration else None)
     if errors:
-        return answers.invalid(integration.source, errors)
-    prepared, extra = source.prepare(payload)
+        return answers.invalid(source, errors)
+    prepared, extra = kind.prepare(payload)
     # Store what processing must see (e.g. a generated dedup_key); an untouched body is
     # stored exactly as it arrived.
     body = text if prepared is payload else json.dumps(prepared)
     try:
         delivery = services.delivery_accept(
-            integration=integration, body=body, received_at=timezone.now()
+            integration=integration,
+            source=source,
+            token=token,
+            body=body,
+            received_at=timezone.now(),
         )
     except DatabaseError:
         log.exception("database unavailable while storing a delivery")
         return _unavailable()
+    if delivery is None:
+        return answers.unknown_integration(unknown_status)
     return answers.accepted(delivery, extra)
 
 

@@ -83,6 +83,17 @@ _policy_urls = [
     ),
 ]
 
+# Alert webhooks: config/urls.py lists them first, so the busiest path resolves fastest.
+hook_urlpatterns = [
+    path("hooks/heartbeat/<str:token>", hooks.heartbeat, name="heartbeat"),
+    path("hooks/<slug:source>/<str:token>", hooks.alert_webhook, name="alert-webhook"),
+    path("hooks/<slug:source>", hooks.alert_webhook, name="alert-webhook-bearer"),
+    # PagerDuty's own path, so its client libraries work with only the base URL changed;
+    # some clients are configured with a trailing slash.
+    path("v2/enqueue", hooks.pagerduty_enqueue, name="pagerduty-enqueue"),
+    path("v2/enqueue/", hooks.pagerduty_enqueue),
+]
+
 urlpatterns = [
     *_policy_urls,
     path("maintenance/", views_paging.maintenance_list, name="maintenance-list"),
@@ -103,13 +114,6 @@ urlpatterns = [
         api_maintenance.MaintenanceWindowEnd.as_view(),
         name="api-maintenance-window-end",
     ),
-    path("hooks/heartbeat/<str:token>", hooks.heartbeat, name="heartbeat"),
-    path("hooks/<slug:source>/<str:token>", hooks.alert_webhook, name="alert-webhook"),
-    path("hooks/<slug:source>", hooks.alert_webhook, name="alert-webhook-bearer"),
-    # PagerDuty's own path, so its client libraries work with only the base URL changed;
-    # some clients are configured with a trailing slash.
-    path("v2/enqueue", hooks.pagerduty_enqueue, name="pagerduty-enqueue"),
-    path("v2/enqueue/", hooks.pagerduty_enqueue),
     path("incidents/feed.json", views.incidents_feed, name="incidents-feed"),
     path("deliveries/failed/", views_intake.failed_deliveries, name="failed-deliveries"),
     path(

@@ -4,7 +4,10 @@ Each module defines SOURCE, `validate(payload, options) -> list[str]` (field err
 make the webhook answer 400), `parse(payload, options) -> list[AlertEvent]`, and may
 define `prepare(payload) -> (payload_to_store, extra_response_fields)` for work that must
 happen before the body is stored (PagerDuty's generated dedup_key). `options` is the
-integration's options dict (e.g. the generic source's field mapping).
+integration's options dict (e.g. the generic source's field mapping); a module whose
+`validate` reads it sets `VALIDATE_USES_OPTIONS = True`, and its webhooks look the
+integration up before validating. The others are validated first and then authenticated
+and stored in one statement.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class Source:
     validate: Callable[[object, Mapping | None], list[str]]
     parse: Callable[[object, Mapping | None], list[AlertEvent]]
     prepare: Callable[[object], tuple[object, dict]] = _no_preparation
+    validate_uses_options: bool = False
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Source:
@@ -35,6 +39,7 @@ class Source:
             validate=module.validate,
             parse=module.parse,
             prepare=getattr(module, "prepare", _no_preparation),
+            validate_uses_options=getattr(module, "VALIDATE_USES_OPTIONS", False),
         )
 
 

@@ -24,6 +24,8 @@ from incidents.sources.common import (
 )
 
 SOURCE = "generic"
+# The integration's field mapping decides what is read, so webhooks find it before validating.
+VALIDATE_USES_OPTIONS = True
 FIELDS = ("title", "dedup_key", "status", "severity", "source", "started_at", "details", "links")
 MAX_TEXT = 1000
 MAX_FINGERPRINT = 200
