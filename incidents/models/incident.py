@@ -64,6 +64,11 @@ class Incident(models.Model):
             # Metrics read a service's incidents by detection time (the live week of MTTx,
             # the service page): a range scan instead of every row of the service.
             models.Index(fields=["service", "detected_at"], name="incident_service_detected_idx"),
+            # Intake asks for a key's last resolved incident (stale snapshots, reopen windows):
+            # a key that flapped for a year must not mean reading all of its incidents.
+            models.Index(
+                fields=["service", "dedup_key", "-resolved_at"], name="incident_key_resolved_idx"
+            ),
         ]
 
     def __str__(self) -> str:

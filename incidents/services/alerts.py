@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from incidents import events, routing
@@ -146,7 +146,7 @@ class Batch:
 
     def load(self, keys: set[tuple[int, str]]) -> None:
         """Lock the open incidents of these keys (in id order, like every other worker),
-        and read their alerts and each other key's last resolved incident: three queries."""
+        and read their alerts and each other key's last resolved incident: four queries."""
         keys = keys - self._loaded
         if not keys:
             return
@@ -166,13 +166,31 @@ class Batch:
         alerts = Alert.objects.filter(incident_id__in=[i.pk for i in opened]).order_by("pk")
         for alert in alerts:
             self._alerts[id(self._by_pk[alert.incident_id])][alert.fingerprint] = alert
-        closed = candidates.filter(status=IncidentStatus.RESOLVED).values_list(
+        # Each other key's last resolved incident: the latest time per key first, then the
+        # incidents at those times (a key may have thousands of resolved incidents).
+        shut = keys - {(i.service_id, i.dedup_key) for i in opened}
+        if not shut:
+            return
+        resolved = Incident.objects.filter(
+            service_id__in={service_id for service_id, _ in shut},
+            dedup_key__in={key for _, key in shut},
+            status=IncidentStatus.RESOLVED,
+        )
+        latest = {
+            (row["service_id"], row["dedup_key"]): row["last"]
+            for row in resolved.values("service_id", "dedup_key").annotate(last=Max("resolved_at"))
+        }
+        if not latest:
+            return
+        closed = resolved.filter(resolved_at__in=set(latest.values())).values_list(
             "pk", "service_id", "dedup_key", "resolved_at"
         )
         for pk, service_id, key, resolved_at in closed:
             known = self._closed.get((service_id, key))
-            if (service_id, key) in keys and (
-                known is None or (resolved_at, pk) > (known.resolved_at, known.pk)
+            if (
+                (service_id, key) in shut
+                and resolved_at == latest.get((service_id, key))
+                and (known is None or pk > known.pk)
             ):
                 self._closed[(service_id, key)] = Closed(pk, resolved_at)
 
