@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0009_notification_reason_test'),
+        ("incidents", "0009_notification_reason_test"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['service', 'dedup_key', '-resolved_at'], name='incident_key_resolved_idx'),
+            model_name="incident",
+            index=models.Index(
+                fields=["service", "dedup_key", "-resolved_at"], name="incident_key_resolved_idx"
+            ),
         ),
     ]
