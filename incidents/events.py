@@ -54,10 +54,11 @@ class Buffer:
     def run_hooks(self) -> None:
         """Escalation follows the events, in the order they happened; its own events are
         written at once (the buffer is no longer in use)."""
-        from incidents.services.escalation import escalation_on_event
+        from incidents.services.escalation import Memo, escalation_on_event
 
+        memo = Memo(new={incident.pk for incident in self.new_incidents})
         for incident, event in self.hooks:
-            escalation_on_event(incident=incident, event=event)
+            escalation_on_event(incident=incident, event=event, memo=memo)
         self.hooks.clear()
 
 

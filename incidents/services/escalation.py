@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from celery import current_app
@@ -94,30 +95,48 @@ def resolve_targets(step_target: Target, at: datetime) -> list:
 # --- lifecycle --------------------------------------------------------------------------------
 
 
-def escalation_on_event(*, incident: Incident, event) -> None:
-    """Called for every appended timeline event (incidents.events._append)."""
+@dataclass
+class Memo:
+    """What the hooks of one batch of alert deliveries read once instead of per incident:
+    the incidents the batch created (none has an escalation yet) and the frozen plans."""
+
+    new: set[int] = field(default_factory=set)
+    plans: dict[int, dict] = field(default_factory=dict)
+
+
+def escalation_on_event(*, incident: Incident, event, memo: Memo | None = None) -> None:
+    """Called for every appended timeline event (incidents.events)."""
     if event.kind in STOP_KINDS:
         escalation_stop(incident=incident, at=event.at)
     elif event.kind in START_KINDS:
         if event.kind == "triggered" and incident.service.escalation_policy_id is None:
             return  # a new incident of a service nobody is paged for: no queries
-        escalation_start(incident=incident, at=event.at)
+        escalation_start(incident=incident, at=event.at, memo=memo)
 
 
-def escalation_start(*, incident: Incident, at: datetime) -> IncidentEscalation | None:
+def escalation_start(
+    *, incident: Incident, at: datetime, memo: Memo | None = None
+) -> IncidentEscalation | None:
     """Start (or restart from the first step) the incident's escalation.
 
     The first start freezes the service's policy onto the incident; restarts (reopen,
     un-acknowledge) run the same frozen copy. No policy, no escalation.
     """
-    escalation = IncidentEscalation.objects.filter(incident=incident).first()
+    memo = memo or Memo()
+    if incident.pk in memo.new:
+        memo.new.discard(incident.pk)  # from now on it may have one
+        escalation = None
+    else:
+        escalation = IncidentEscalation.objects.filter(incident=incident).first()
     if escalation is None:
         policy_id = incident.service.escalation_policy_id
         if policy_id is None:
             return None
-        policy = EscalationPolicy.objects.get(pk=policy_id)
+        if policy_id not in memo.plans:
+            policy = EscalationPolicy.objects.get(pk=policy_id)
+            memo.plans[policy_id] = policy_plan(policy).to_json()
         escalation = IncidentEscalation(
-            incident=incident, policy=policy, snapshot=policy_plan(policy).to_json()
+            incident=incident, policy_id=policy_id, snapshot=memo.plans[policy_id]
         )
     plan = Plan.from_json(escalation.snapshot)
     escalation.step_index = escalation.round = 0

@@ -348,6 +348,10 @@ def deliveries_process(*, batch: list[AlertDelivery], token: str) -> list[str]:
             except Exception:
                 log.exception("a batch of %s deliveries failed; retrying one by one", len(batch))
                 break
+        else:
+            log.warning(
+                "a batch of %s deliveries kept conflicting; retrying one by one", len(batch)
+            )
         with transaction.atomic():
             return [_process_one(delivery=delivery, token=token) for delivery in batch]
     except DatabaseError:

@@ -15,8 +15,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from incidents import services
-from incidents.models import Alert, AlertDelivery, Incident, IncidentEvent, Service
+from incidents.models import (
+    Alert,
+    AlertDelivery,
+    Incident,
+    IncidentEscalation,
+    IncidentEvent,
+    Service,
+)
 from incidents.services import alerts, intake
+from incidents.tests.paging_support import make_policy
 from tests.support import am_alert, am_payload
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +143,12 @@ def _state(service: Service) -> dict:
             incident.last_seq,
             incident.updated_at,
         )
-        rows.append((projection, timeline, alerts))
+        escalation = (
+            IncidentEscalation.objects.filter(incident=incident)
+            .values_list("state", "step_index", "round", "next_fire_at", "policy_id", "snapshot")
+            .first()
+        )
+        rows.append((projection, timeline, alerts, escalation))
     notes = [
         # Notes name incidents by id: make those relative too.
         _relative_note(d.note, ordinal)
@@ -156,12 +169,18 @@ def _relative_note(note: str, ordinal: dict[int, int]) -> str:
 
 
 @pytest.mark.parametrize("seed", range(16))
-def test_a_batch_gives_what_one_delivery_at_a_time_gives(team, seed):
+def test_a_batch_gives_what_one_delivery_at_a_time_gives(team, users, seed, caplog):
     rng = random.Random(seed)
     scenario = _scenario(rng)
     reopen_window = rng.choice([0, 600])
-    one_by_one = Service.objects.create(team=team, slug="one-by-one", name="One by one")
-    batched = Service.objects.create(team=team, slug="batched", name="Batched")
+    # Half the cases page someone: escalation starts and stops follow the events.
+    policy = make_policy(team, (300, [users["responder"]])) if seed % 4 < 2 else None
+    one_by_one = Service.objects.create(
+        team=team, slug="one-by-one", name="One by one", escalation_policy=policy
+    )
+    batched = Service.objects.create(
+        team=team, slug="batched", name="Batched", escalation_policy=policy
+    )
 
     single = _integrations(one_by_one, reopen_window)
     for source, body, received in scenario:
@@ -179,14 +198,18 @@ def test_a_batch_gives_what_one_delivery_at_a_time_gives(team, seed):
             left -= sizes[-1]
     _process_in_batches(sizes)
 
+    # Batches were applied together, not redone one by one after an error.
+    assert "one by one" not in caplog.text
     expected, got = _state(one_by_one), _state(batched)
     assert expected["statuses"] == got["statuses"]
     assert expected["notes"] == got["notes"]
     assert len(expected["incidents"]) == len(got["incidents"])
     for want, have in zip(expected["incidents"], got["incidents"], strict=True):
         assert want == have
-    # The scenario exercised something: incidents were opened and some were resolved.
+    # The scenario exercised something: incidents were opened (and, with a policy, paged).
     assert expected["incidents"]
+    if policy is not None:
+        assert all(escalation is not None for *_, escalation in expected["incidents"])
 
 
 def test_a_delivery_that_breaks_while_applied_fails_alone(integration, monkeypatch):
@@ -218,3 +241,35 @@ def test_a_delivery_that_breaks_while_applied_fails_alone(integration, monkeypat
         '{}:{g="before"}',
     ]
     assert IncidentEvent.objects.count() == 4  # triggered + alert_fired, twice, once each
+
+
+def test_an_incident_opened_resolved_and_reopened_in_one_batch_escalates_once(
+    integration, team, users, caplog
+):
+    record, _ = integration
+    record.reopen_window_seconds = 600
+    record.save(update_fields=["reopen_window_seconds"])
+    record.service.escalation_policy = make_policy(team, (300, [users["responder"]]))
+    record.service.save(update_fields=["escalation_policy"])
+    firing = am_payload(am_alert(fingerprint="a"))
+    resolved = am_payload(am_alert(fingerprint="a", status="resolved", ends_at=_iso(T0)))
+    for minute, body in enumerate([firing, resolved, firing]):
+        services.delivery_accept(
+            integration=record, body=json.dumps(body), received_at=T0 + timedelta(minutes=minute)
+        )
+    token, batch = services.deliveries_claim(limit=10)
+    assert intake.deliveries_process(batch=batch, token=token) == ["processed"] * 3
+    assert "one by one" not in caplog.text
+    incident = Incident.objects.get()
+    assert [e.kind for e in incident.events.all()] == [
+        "triggered",
+        "alert_fired",
+        "alert_resolved",
+        "resolved",
+        "reopened",
+        "alert_fired",
+    ]
+    escalation = IncidentEscalation.objects.get(incident=incident)
+    assert escalation.state == "active"
+    assert escalation.started_at == T0 + timedelta(minutes=2)  # restarted by the reopen
+    assert escalation.next_fire_at == T0 + timedelta(minutes=7)
