@@ -58,11 +58,15 @@ def _bearer(request) -> str:
     return credentials.strip() if scheme.lower() == "bearer" else ""
 
 
-def authenticate(source: str, token: str) -> Integration | None:
+def authenticate(source: str | None, token: str) -> Integration | None:
+    """The enabled integration with this token (of this source; any source when None)."""
     if not token:
         return None
     digest = hash_token(token)
-    integration = Integration.objects.filter(token_hash=digest, source=source, enabled=True).first()
+    integrations = Integration.objects.filter(token_hash=digest, enabled=True)
+    if source is not None:
+        integrations = integrations.filter(source=source)
+    integration = integrations.first()
     if integration is None or not hmac.compare_digest(integration.token_hash, digest):
         return None
     return integration
@@ -108,7 +112,9 @@ def _refuse_content_type(request) -> JsonResponse | None:
     return None
 
 
-def _find_integration(source: str, token: str) -> tuple[Integration | None, JsonResponse | None]:
+def _find_integration(
+    source: str | None, token: str
+) -> tuple[Integration | None, JsonResponse | None]:
     try:
         return on_live_connection(lambda: authenticate(source, token)), None
     except DatabaseError:
@@ -263,11 +269,12 @@ def heartbeat(request, token: str):
         response = _error(405, "use GET or POST")
         response["Allow"] = "GET, HEAD, POST"
         return response
+    integration, problem = _find_integration(None, token)
+    if problem:
+        return problem
+    if integration is None:
+        return _error(404, "no such integration")
     try:
-        digest = hash_token(token)
-        integration = Integration.objects.filter(token_hash=digest, enabled=True).first()
-        if integration is None or not hmac.compare_digest(integration.token_hash, digest):
-            return _error(404, "no such integration")
         services.integration_heartbeat(integration=integration, at=timezone.now())
     except DatabaseError:
         log.exception("database unavailable while recording a heartbeat")
