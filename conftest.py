@@ -157,6 +157,16 @@ def service(team):
     return Service.objects.create(team=team, slug="checkout", name="Checkout")
 
 
+@pytest.fixture(params=["django view", "wsgi front"])
+def hook_client(request, client):
+    """The webhooks both ways they are served: the Django views, as the test client calls
+    them, and config.wsgi.application, whose HookFront answers them in front of Django
+    when gunicorn serves the app."""
+    from tests.support import WsgiClient
+
+    return client if request.param == "django view" else WsgiClient(host="testserver")
+
+
 @pytest.fixture
 def integration(service):
     """An Alertmanager integration and its plain token."""

@@ -59,6 +59,7 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict:
         if not parts.path.strip("/"):
             raise ImproperlyConfigured(f"{name} must name a database: {parts.scheme}://host/dbname")
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        options["prepare_threshold"] = _prepare_threshold(options.get("prepare_threshold"), name)
         try:
             port = parts.port
         except ValueError:
@@ -148,3 +149,27 @@ def email_from_url(url: str, *, name: str = "EMAIL_URL") -> dict:
         "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
         "EMAIL_USE_SSL": parts.scheme == "smtp+ssl",
     }
+
+
+def _prepare_threshold(raw: str | None, name: str) -> int | None:
+    """psycopg prepares a statement after this many executions on a connection (`none`: never).
+
+    Django turns preparing off for the sake of connection poolers; we turn it on, as only
+    server-side binding cursors are ever prepared, and the one that uses it is the webhook
+    INSERT (incidents.services.intake), whose planning otherwise costs PostgreSQL about as
+    much as the rest of the insert. Behind PgBouncer in transaction mode before 1.21, add
+    `?prepare_threshold=none` to the URL.
+    """
+    if raw is None:
+        return 5
+    if raw.strip().lower() == "none":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ImproperlyConfigured(
+            f"{name}: prepare_threshold={raw!r} must be a whole number >= 0 or 'none'"
+        )
+    return value

@@ -1,9 +1,16 @@
-"""Alert webhooks. The views only authenticate, check and store the body, then answer 202;
+"""Alert webhooks. They only authenticate, check and store the body, then answer 202;
 parsing and incident work happen in a Celery worker (see incidents.services).
 
 PagerDuty events are also taken at `/v2/enqueue`, PagerDuty's own path with the token as
 the body's `routing_key`, and are answered as PagerDuty answers, so its client libraries
 work unchanged when pointed at our base URL.
+
+Each webhook is a function from a `HookRequest` (the little of an HTTP request a webhook
+reads) to an `Answer` (status, JSON body, extra headers), served two ways: by the Django
+views at the end of this module (the URLconf, the test client), and in production by
+`incidents.hooks_wsgi.HookFront`, which answers the webhook paths in front of Django's
+request handling because intake must cost about what a bare request costs
+(docs/architecture.md, "Why the webhooks skip Django's request handling").
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -19,7 +28,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from incidents import services, sources
-from incidents.models import AlertDelivery, Integration, hash_token
+from incidents.models import Integration, hash_token
 from incidents.services.intake import on_live_connection
 
 log = logging.getLogger(__name__)
@@ -27,8 +36,28 @@ log = logging.getLogger(__name__)
 MAX_DEPTH = 32
 
 
-def _error(status: int, message: str, **extra) -> JsonResponse:
-    return JsonResponse({"status": "error", "message": message, **extra}, status=status)
+@dataclass(frozen=True)
+class HookRequest:
+    """What a webhook reads of an HTTP request."""
+
+    method: str  # upper case
+    content_type: str  # the media type, lower case, without parameters
+    content_length: str  # the Content-Length header as sent; "" when there is none
+    authorization: str  # the Authorization header; "" when there is none
+    read: Callable[[int], bytes]  # up to n bytes of the body (at most Content-Length)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a webhook answers: a JSON body with a status and maybe a few headers."""
+
+    status: int
+    body: dict
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _error(status: int, message: str, **extra) -> Answer:
+    return Answer(status, {"status": "error", "message": message, **extra})
 
 
 def _reject_constant(name: str):
@@ -52,9 +81,8 @@ def _depth(value: object, limit: int) -> int:
     return depth
 
 
-def _bearer(request) -> str:
-    header = request.headers.get("Authorization", "")
-    scheme, _, credentials = header.partition(" ")
+def _bearer(request: HookRequest) -> str:
+    scheme, _, credentials = request.authorization.partition(" ")
     return credentials.strip() if scheme.lower() == "bearer" else ""
 
 
@@ -72,11 +100,11 @@ def authenticate(source: str | None, token: str) -> Integration | None:
     return integration
 
 
-def read_json(request) -> tuple[object, JsonResponse | None]:
+def read_json(request: HookRequest) -> tuple[object, Answer | None]:
     """Read the body within the size limit and decode strict JSON, or say what is wrong."""
     limit = settings.PAGERLINE_MAX_BODY_BYTES
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = int(request.content_length or 0)
     except ValueError:
         return None, _error(400, "Content-Length is not a number")
     if declared > limit:
@@ -97,24 +125,20 @@ def read_json(request) -> tuple[object, JsonResponse | None]:
     return (payload, text), None
 
 
-def _refuse_method(request) -> JsonResponse | None:
+def _refuse_method(request: HookRequest) -> Answer | None:
     if request.method != "POST":
-        response = _error(405, "use POST")
-        response["Allow"] = "POST"
-        return response
+        return Answer(405, {"status": "error", "message": "use POST"}, (("Allow", "POST"),))
     return None
 
 
-def _refuse_content_type(request) -> JsonResponse | None:
-    content_type = request.content_type or ""
+def _refuse_content_type(request: HookRequest) -> Answer | None:
+    content_type = request.content_type
     if content_type != "application/json" and not content_type.endswith("+json"):
         return _error(415, "Content-Type must be application/json")
     return None
 
 
-def _find_integration(
-    source: str | None, token: str
-) -> tuple[Integration | None, JsonResponse | None]:
+def _find_integration(source: str | None, token: str) -> tuple[Integration | None, Answer | None]:
     try:
         return on_live_connection(lambda: authenticate(source, token)), None
     except DatabaseError:
@@ -125,42 +149,40 @@ def _find_integration(
 class Answers:
     """How a webhook answers: Pagerline's own shape, used by most senders."""
 
-    def accepted(self, delivery: AlertDelivery, extra: dict) -> JsonResponse:
-        return JsonResponse({"status": "accepted", "delivery": delivery.pk, **extra}, status=202)
+    def accepted(self, delivery_id: int, extra: dict) -> Answer:
+        return Answer(202, {"status": "accepted", "delivery": delivery_id, **extra})
 
-    def invalid(self, source: str, errors: list[str]) -> JsonResponse:
+    def invalid(self, source: str, errors: list[str]) -> Answer:
         return _error(400, f"payload is not a valid {source} webhook", errors=errors)
 
-    def unknown_integration(self, status: int = 404) -> JsonResponse:
+    def unknown_integration(self, status: int = 404) -> Answer:
         return _error(status, "no such integration")
 
 
 class PagerDutyAnswers(Answers):
     """PagerDuty Events API v2 answers, which its client libraries read."""
 
-    def accepted(self, delivery: AlertDelivery, extra: dict) -> JsonResponse:
-        body = {"status": "success", "message": "Event processed", **extra}
-        return JsonResponse(body, status=202)
+    def accepted(self, delivery_id: int, extra: dict) -> Answer:
+        return Answer(202, {"status": "success", "message": "Event processed", **extra})
 
-    def invalid(self, source: str, errors: list[str]) -> JsonResponse:
+    def invalid(self, source: str, errors: list[str]) -> Answer:
         body = {"status": "invalid event", "message": "Event object is invalid", "errors": errors}
-        return JsonResponse(body, status=400)
+        return Answer(400, body)
 
-    def unknown_integration(self, status: int = 404) -> JsonResponse:
+    def unknown_integration(self, status: int = 404) -> Answer:
         body = {
             "status": "invalid event",
             "message": "Routing key is invalid",
             "errors": ["routing_key: no integration has this routing key"],
         }
-        return JsonResponse(body, status=status)
+        return Answer(status, body)
 
 
 ANSWERS = {"pagerduty": PagerDutyAnswers()}
 DEFAULT_ANSWERS = Answers()
 
 
-@csrf_exempt
-def alert_webhook(request, source: str, token: str = ""):
+def alert_hook(request: HookRequest, source: str, token: str = "") -> Answer:
     """`/hooks/<source>/<token>`, or the token as a bearer header."""
     problem = _refuse_method(request)
     if problem:
@@ -196,8 +218,7 @@ def alert_webhook(request, source: str, token: str = ""):
     )
 
 
-@csrf_exempt
-def pagerduty_enqueue(request):
+def enqueue_hook(request: HookRequest) -> Answer:
     """`POST /v2/enqueue`: PagerDuty's path; the body's routing_key is the token."""
     problem = _refuse_method(request) or _refuse_content_type(request)
     if problem:
@@ -231,7 +252,7 @@ def _accept(
     answers: Answers,
     integration: Integration | None = None,
     unknown_status: int = 404,
-):
+) -> Answer:
     """Validate and prepare one delivery, then store it and answer the sender.
 
     Without an `integration`, storing also authenticates: one statement inserts the body
@@ -246,7 +267,7 @@ def _accept(
     # stored exactly as it arrived.
     body = text if prepared is payload else json.dumps(prepared)
     try:
-        delivery = services.delivery_accept(
+        delivery_id = services.delivery_accept(
             integration=integration,
             source=source,
             token=token,
@@ -256,9 +277,47 @@ def _accept(
     except DatabaseError:
         log.exception("database unavailable while storing a delivery")
         return _unavailable()
-    if delivery is None:
+    if delivery_id is None:
         return answers.unknown_integration(unknown_status)
-    return answers.accepted(delivery, extra)
+    return answers.accepted(delivery_id, extra)
+
+
+def _unavailable() -> Answer:
+    return Answer(
+        503,
+        {"status": "error", "message": "storage is unavailable; retry later"},
+        (("Retry-After", "5"),),
+    )
+
+
+# --- the Django views -------------------------------------------------------------------------
+
+
+def hook_request(request) -> HookRequest:
+    return HookRequest(
+        method=request.method,
+        content_type=request.content_type or "",
+        content_length=request.META.get("CONTENT_LENGTH") or "",
+        authorization=request.headers.get("Authorization", ""),
+        read=request.read,
+    )
+
+
+def json_response(answer: Answer) -> JsonResponse:
+    response = JsonResponse(answer.body, status=answer.status)
+    for name, value in answer.headers:
+        response[name] = value
+    return response
+
+
+@csrf_exempt
+def alert_webhook(request, source: str, token: str = ""):
+    return json_response(alert_hook(hook_request(request), source, token))
+
+
+@csrf_exempt
+def pagerduty_enqueue(request):
+    return json_response(enqueue_hook(hook_request(request)))
 
 
 @csrf_exempt
@@ -266,23 +325,17 @@ def heartbeat(request, token: str):
     """`/hooks/heartbeat/<token>`: any integration's token says its monitoring is alive.
     GET works too, so a cron job's `curl` can ping it."""
     if request.method not in {"GET", "HEAD", "POST"}:
-        response = _error(405, "use GET or POST")
+        response = json_response(_error(405, "use GET or POST"))
         response["Allow"] = "GET, HEAD, POST"
         return response
     integration, problem = _find_integration(None, token)
     if problem:
-        return problem
+        return json_response(problem)
     if integration is None:
-        return _error(404, "no such integration")
+        return json_response(_error(404, "no such integration"))
     try:
         services.integration_heartbeat(integration=integration, at=timezone.now())
     except DatabaseError:
         log.exception("database unavailable while recording a heartbeat")
-        return _unavailable()
+        return json_response(_unavailable())
     return JsonResponse({"status": "ok"})
-
-
-def _unavailable() -> JsonResponse:
-    response = _error(503, "storage is unavailable; retry later")
-    response["Retry-After"] = "5"
-    return response

@@ -34,7 +34,22 @@ def test_it_turns_a_postgres_url_into_database_settings():
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("pagerline", "pager", "s@cret")
     assert (db["HOST"], db["PORT"]) == ("db.internal", "5433")
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"] == {"sslmode": "require", "prepare_threshold": 5}
+
+
+@pytest.mark.parametrize(
+    ("query", "threshold"),
+    [("", 5), ("?prepare_threshold=0", 0), ("?prepare_threshold=None", None)],
+)
+def test_the_url_may_turn_prepared_statements_off_for_a_connection_pooler(query, threshold):
+    db = env.database_from_url(f"postgres://pager@db.internal/pagerline{query}")
+    assert db["OPTIONS"]["prepare_threshold"] == threshold
+
+
+@pytest.mark.parametrize("raw", ["-1", "five", "2.5"])
+def test_it_refuses_a_prepare_threshold_that_is_not_a_count(raw):
+    with pytest.raises(ImproperlyConfigured, match="prepare_threshold"):
+        env.database_from_url(f"postgres://pager@db.internal/pagerline?prepare_threshold={raw}")
 
 
 def test_it_turns_a_sqlite_url_into_database_settings(tmp_path):

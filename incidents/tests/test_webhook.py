@@ -8,6 +8,12 @@ from tests.support import fixture_json
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def client(hook_client):
+    """Every test here runs against the Django view and against the WSGI front."""
+    return hook_client
+
+
 def _post(client, url, body, content_type="application/json", **headers):
     return client.generic("POST", url, body, content_type=content_type, headers=headers)
 

@@ -31,6 +31,12 @@ MAPPING = {
 }
 
 
+@pytest.fixture
+def client(hook_client):
+    """Every test here runs against the Django view and against the WSGI front."""
+    return hook_client
+
+
 def _post(client, url, body, content_type="application/json", **headers):
     if not isinstance(body, str | bytes):
         body = json.dumps(body)

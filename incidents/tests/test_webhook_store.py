@@ -19,6 +19,12 @@ PAGERDUTY = fixture_json("pagerduty/trigger.json")
 GENERIC = json.dumps({"title": "Disk full", "dedup_key": "db-1/disk"})
 
 
+@pytest.fixture
+def client(hook_client):
+    """Every test here runs against the Django view and against the WSGI front."""
+    return hook_client
+
+
 def _post(client, url, body):
     return client.generic("POST", url, body, content_type="application/json")
 
