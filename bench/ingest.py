@@ -1,18 +1,26 @@
 """Intake benchmark: webhook acceptance and end-to-end processing on PostgreSQL + Redis.
 
-    .venv/bin/python bench/ingest.py            # full run (~2.5 minutes)
+    .venv/bin/python bench/ingest.py            # full run (~3 minutes)
     .venv/bin/python bench/ingest.py --small    # a few seconds, as CI runs it
-    .venv/bin/python bench/ingest.py --accept-only --rounds 3 --sustain 10  # requests only
+    .venv/bin/python bench/ingest.py --accept-only --rounds 3  # the request path only
     .venv/bin/python bench/ingest.py --worker-class gthread --web-workers 3 --threads 4
 
 It creates a fresh PostgreSQL database (default pagerline_bench on 127.0.0.1), starts
-gunicorn (with `make run`'s settings, config.launch.web_server_args, unless told) and
-Celery workers on this machine, warms every web process up, drives them with wrk (Debian
-package `wrk`) at concurrency 16 and 32 with realistic Alertmanager and PagerDuty bodies,
-and prints: accepted requests/s, p50/p99 latency, the same for a bare Django view
-returning 202 under the same server settings (and the ratio), end-to-end alerts/s until
-every delivery is processed, and a loss check (2xx count vs stored and processed
-deliveries). On a busy machine compare the ratios of a round, and repeat (--rounds).
+gunicorn (with `make run`'s settings, config.launch.web_server_args, unless told) on this
+machine, warms every web process up and drives it with wrk (Debian package `wrk`) with
+realistic Alertmanager and PagerDuty bodies. It prints, in this order:
+
+1. the request path: at concurrency 16 and 32, a bare Django view returning 202 and
+   intake, each for --phase seconds, with no Celery worker running yet (deliveries wait
+   for it): accepted requests/s, p50/p99 latency and intake's ratio to the bare view;
+2. a Celery worker (prefork, --celery-processes) started on that backlog: how fast it
+   applies it, alone on the machine;
+3. a sustained storm at c=32 for --sustain seconds with the worker applying alongside:
+   accepted requests/s and latency (and the ratio to the c=32 bare view of step 1), and
+   the alerts/s end to end until every delivery of the phase is applied;
+4. a loss check: 2xx answers vs stored, processed and failed deliveries.
+
+On a busy machine compare the ratios of a round, and repeat (--rounds).
 """
 
 from __future__ import annotations
@@ -87,6 +95,30 @@ def _wrk(script: str, url: str, concurrency: int, seconds: int, env: dict) -> di
     return _parse_wrk(result.stdout)
 
 
+def _versus(intake: dict, bare: dict) -> str:
+    ratio = intake["rps"] / bare["rps"] if bare["rps"] else 0
+    return (
+        f"  = {ratio:.2f}x bare  (non-2xx {intake['non_2xx']},"
+        f" socket errors {intake['socket_errors']})"
+    )
+
+
+def _alerts(connection, where: str, params, detail: bool = False):
+    """How many alerts the deliveries matching `where` carried (with detail: and how many
+    deliveries, the first receive, the last and the first processing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(CASE WHEN body::jsonb ? 'alerts' "
+            "THEN jsonb_array_length(body::jsonb->'alerts') ELSE 1 END), 0), "
+            "COUNT(*), MIN(received_at), MAX(processed_at), MIN(processed_at) "
+            "FROM incidents_alertdelivery "
+            f"WHERE {where}",
+            list(params),
+        )
+        row = cursor.fetchone()
+    return row if detail else row[0]
+
+
 def _recreate_database(url: str) -> None:
     import psycopg
 
@@ -135,7 +167,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--small", action="store_true", help="a few seconds per phase (CI)")
-    parser.add_argument("--sustain", type=int, default=60, help="seconds of the c=32 intake phase")
+    parser.add_argument(
+        "--sustain", type=int, default=60, help="seconds of the storm with the worker running"
+    )
     parser.add_argument(
         "--web-workers", type=int, default=0, help="gunicorn processes (default: as make run)"
     )
@@ -153,12 +187,12 @@ def main() -> int:
     parser.add_argument(
         "--accept-only",
         action="store_true",
-        help="only the accept phases: no end-to-end wait (the loss check counts stored rows)",
+        help="only the request path (step 1): no worker (the loss check counts stored rows)",
     )
     parser.add_argument(
         "--no-celery",
         action="store_true",
-        help="start no Celery worker (the request path alone; implies --accept-only)",
+        help="the same as --accept-only (kept for older notes)",
     )
     args = parser.parse_args()
     args.accept_only = args.accept_only or args.no_celery
@@ -232,54 +266,52 @@ def main() -> int:
             var / "web.log",
         )
     ]
-    if not args.no_celery:
-        processes.append(
-            _start(
-                [
-                    *(["nice", "-n", str(args.celery_nice)] if args.celery_nice else []),
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--loglevel",
-                    "WARNING",
-                    "--concurrency",
-                    str(args.celery_processes),
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                env,
-                var / "worker.log",
-            )
-        )
+    celery_command = [
+        *(["nice", "-n", str(args.celery_nice)] if args.celery_nice else []),
+        python,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--loglevel",
+        "WARNING",
+        "--concurrency",
+        str(args.celery_processes),
+        "--without-gossip",
+        "--without-mingle",
+    ]
     try:
         _wait_http(f"{base}/healthz")
-        time.sleep(2)  # let the Celery worker connect
         # Warm every web process up first: /healthz answering means one process is up, not
         # all, and each process's first requests pay for lazy imports and connections.
         warm_up = [_wrk(script, base, 32, 2 if args.small else 5, env) for script in WRK_SCRIPTS]
+        # The request path: web, PostgreSQL and Redis, the worker not started yet (deliveries
+        # wait for it, as they would for a worker being restarted). Bare view and intake
+        # then have the machine to themselves alike.
         rounds = []
-        drained_for = 0.0
         for _ in range(args.rounds):
             results = {}
             for concurrency in (16, 32):
-                # The bare view is the floor: measure it while the worker is idle, not while
-                # it drains what the previous intake phase left.
-                drained_for += 0 if args.no_celery else _wait_drained(AlertDelivery, 120)
-                results[("bare", concurrency)] = _wrk(WRK_SCRIPTS[0], base, concurrency, phase, env)
-                seconds = sustain if concurrency == 32 else phase
-                started = datetime.now(UTC)
-                results[("intake", concurrency)] = _wrk(
-                    WRK_SCRIPTS[1], base, concurrency, seconds, env
-                )
-                if concurrency == 32:
-                    sustained = (started, datetime.now(UTC))
+                for kind, script in zip(("bare", "intake"), WRK_SCRIPTS, strict=True):
+                    results[(kind, concurrency)] = _wrk(script, base, concurrency, phase, env)
             rounds.append(results)
-
         intakes = [r for results in rounds for (kind, _), r in results.items() if kind == "intake"]
         intakes.append(warm_up[1])
+        backlog = AlertDelivery.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        catch_up = sustained_run = None
+        if not args.accept_only:
+            # Start the worker on the backlog: how fast it catches up, alone on the machine.
+            started = time.monotonic()
+            processes.append(_start(celery_command, env, var / "worker.log"))
+            _wait_drained(AlertDelivery, 600)
+            catch_up = (backlog, time.monotonic() - started)
+            # Then web and worker at once: a sustained storm applied as it arrives.
+            began = datetime.now(UTC)
+            sustained_run = _wrk(WRK_SCRIPTS[1], base, 32, sustain, env)
+            sustained = (began, datetime.now(UTC))
+            intakes.append(sustained_run)
+
         accepted = sum(r["requests"] - r["non_2xx"] for r in intakes)
         rejected = sum(r["non_2xx"] for r in intakes)
         deadline = time.monotonic() + (0 if args.accept_only else 300)
@@ -290,57 +322,45 @@ def main() -> int:
         stored = AlertDelivery.objects.count()
         processed = AlertDelivery.objects.filter(status="processed").count()
         failed = AlertDelivery.objects.filter(status="failed").count()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT COALESCE(SUM(CASE WHEN body::jsonb ? 'alerts' "
-                "THEN jsonb_array_length(body::jsonb->'alerts') ELSE 1 END), 0), "
-                "MIN(received_at), MAX(processed_at) FROM incidents_alertdelivery"
-            )
-            alerts, first_received, last_processed = cursor.fetchone()
-        window = (last_processed - first_received).total_seconds() if processed else 0
-        # The sustained c=32 phase alone: what it offered and how soon all of it was applied.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN body::jsonb ? 'alerts' "
-                "THEN jsonb_array_length(body::jsonb->'alerts') ELSE 1 END), 0), "
-                "MIN(received_at), MAX(processed_at) FROM incidents_alertdelivery "
-                "WHERE received_at >= %s AND received_at < %s",
-                sustained,
-            )
-            s_deliveries, s_alerts, s_first, s_last = cursor.fetchone()
         print("\nPagerline intake benchmark (PostgreSQL + Redis, this machine)")
-        celery = "none" if args.no_celery else f"prefork {args.celery_processes}"
-        celery += f" (nice {args.celery_nice})" if args.celery_nice and not args.no_celery else ""
+        celery = "none" if args.accept_only else f"prefork {args.celery_processes}"
+        celery += f" (nice {args.celery_nice})" if args.celery_nice and not args.accept_only else ""
         print(f"  server: gunicorn {' '.join(server[2:])}; celery {celery}")
         print(
             f"  warm-up (not in the figures): {warm_up[0]['requests']} bare and"
-            f" {warm_up[1]['requests']} intake requests at c=32; bare phases waited"
-            f" {drained_for:.0f} s in all for the worker to drain the previous phase"
+            f" {warm_up[1]['requests']} intake requests at c=32"
         )
+        print("  request path (worker not started yet; deliveries wait for it):")
         for number, results in enumerate(rounds, 1):
             if args.rounds > 1:
                 print(f"  round {number}:")
             for concurrency in (16, 32):
                 bare, intake = results[("bare", concurrency)], results[("intake", concurrency)]
-                ratio = intake["rps"] / bare["rps"] if bare["rps"] else 0
                 print(_row(f"c={concurrency} bare view", bare))
-                print(
-                    _row(f"c={concurrency} intake", intake)
-                    + f"  = {ratio:.2f}x bare  (non-2xx {intake['non_2xx']},"
-                    f" socket errors {intake['socket_errors']})"
-                )
+                print(_row(f"c={concurrency} intake", intake) + _versus(intake, bare))
         if args.accept_only:
             print(f"  accept only: {accepted} accepted (2xx), {rejected} refused, {stored} stored")
             return 1 if stored < accepted else 0
+        backlog_alerts, backlog_deliveries, _, last, first = _alerts(
+            connection, "id <= %s", [catch_up[0]], detail=True
+        )
+        applying = (last - first).total_seconds() if last and first else 0
         print(
-            f"  end to end: {alerts} alerts in {processed} deliveries, {window:.1f} s from first "
-            f"receive to last processed: {alerts / window if window else 0:.0f} alerts/s"
+            f"  worker started on the backlog: {backlog_alerts} alerts in {backlog_deliveries}"
+            " deliveries,"
+            f" the first applied {catch_up[1] - applying:.1f} s after the start, the last"
+            f" {applying:.1f} s later: {backlog_alerts / applying if applying else 0:.0f} alerts/s"
+        )
+        print(f"  sustained {sustain} s at c=32, the worker applying alongside:")
+        print(_row("c=32 intake", sustained_run) + _versus(sustained_run, rounds[-1][("bare", 32)]))
+        s_alerts, s_deliveries, s_first, s_last, _ = _alerts(
+            connection, "received_at >= %s AND received_at < %s", sustained, detail=True
         )
         if s_deliveries and s_last:
             offered = (sustained[1] - sustained[0]).total_seconds()
             span = (s_last - s_first).total_seconds()
             print(
-                f"  sustained c=32 phase: {s_alerts} alerts in {s_deliveries} deliveries offered"
+                f"  end to end: {s_alerts} alerts in {s_deliveries} deliveries offered"
                 f" over {offered:.1f} s ({s_alerts / offered:.0f} alerts/s); the last applied"
                 f" {span - offered:.1f} s after the phase ended: {s_alerts / span:.0f} alerts/s"
                 " end to end"
