@@ -95,6 +95,22 @@ def _wrk(script: str, url: str, concurrency: int, seconds: int, env: dict) -> di
     return _parse_wrk(result.stdout)
 
 
+def _policy(team):
+    """An escalation policy as most teams have one: page the on-call responder at once,
+    then a second responder after 5 minutes. Neither has a contact method, so a page is
+    recorded on the timeline and sends nothing over the network."""
+    from django.contrib.auth import get_user_model
+
+    from incidents.models import EscalationPolicy, EscalationStep, EscalationTarget
+
+    users = [get_user_model().objects.create(username=f"responder-{n}") for n in (1, 2)]
+    policy = EscalationPolicy.objects.create(team=team, name="Bench")
+    for position, (delay, user) in enumerate([(0, users[0]), (300, users[1])]):
+        step = EscalationStep.objects.create(policy=policy, position=position, delay_seconds=delay)
+        EscalationTarget.objects.create(step=step, user=user)
+    return policy
+
+
 def _versus(intake: dict, bare: dict) -> str:
     ratio = intake["rps"] / bare["rps"] if bare["rps"] else 0
     return (
@@ -190,6 +206,11 @@ def main() -> int:
         help="only the request path (step 1): no worker (the loss check counts stored rows)",
     )
     parser.add_argument(
+        "--policy",
+        action="store_true",
+        help="give the service an escalation policy whose first step pages at once",
+    )
+    parser.add_argument(
         "--no-celery",
         action="store_true",
         help="the same as --accept-only (kept for older notes)",
@@ -237,6 +258,9 @@ def main() -> int:
 
     team = Team.objects.create(slug="bench", name="Bench")
     service = Service.objects.create(team=team, slug="checkout", name="Checkout")
+    if args.policy:
+        service.escalation_policy = _policy(team)
+        service.save(update_fields=["escalation_policy"])
     _, am_token = services.integration_create(service=service, source="alertmanager")
     _, pd_token = services.integration_create(service=service, source="pagerduty")
     connection.close()
@@ -326,6 +350,8 @@ def main() -> int:
         celery = "none" if args.accept_only else f"prefork {args.celery_processes}"
         celery += f" (nice {args.celery_nice})" if args.celery_nice and not args.accept_only else ""
         print(f"  server: gunicorn {' '.join(server[2:])}; celery {celery}")
+        if args.policy:
+            print("  the service has an escalation policy: every new incident pages at once")
         print(
             f"  warm-up (not in the figures): {warm_up[0]['requests']} bare and"
             f" {warm_up[1]['requests']} intake requests at c=32"

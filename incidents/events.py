@@ -60,6 +60,7 @@ class Buffer:
         for incident, event in self.hooks:
             escalation_on_event(incident=incident, event=event, memo=memo)
         self.hooks.clear()
+        memo.enqueue_after_commit()
 
 
 _buffer: ContextVar[Buffer | None] = ContextVar("incident_event_buffer", default=None)

@@ -32,6 +32,15 @@ def escalate(escalation_id: int, token: str) -> str:
     return escalation.escalation_advance(escalation_id=escalation_id, token=token)
 
 
+@shared_task(name="incidents.escalate_many", ignore_result=True)
+def escalate_many(pairs: list[list]) -> list[str]:
+    """The firings a batch of alerts made due at once, one after the other (each in its
+    own transaction); one that fails is logged and left to the auditor."""
+    from incidents.services import escalation
+
+    return escalation.escalations_advance(pairs=[(pk, token) for pk, token in pairs])
+
+
 @shared_task(name="incidents.escalation_audit", ignore_result=True)
 def escalation_audit() -> int:
     """Beat safety net: fire escalation steps whose ETA task was lost."""

@@ -36,6 +36,7 @@ from incidents.services import notifications
 log = logging.getLogger(__name__)
 
 ESCALATE_TASK = "incidents.escalate"
+ESCALATE_MANY_TASK = "incidents.escalate_many"
 START_KINDS = frozenset({"triggered", "reopened", "unacknowledged"})
 STOP_KINDS = frozenset({"acknowledged", "resolved"})
 RUNNING = (EscalationState.ACTIVE, EscalationState.HELD)
@@ -98,10 +99,34 @@ def resolve_targets(step_target: Target, at: datetime) -> list:
 @dataclass
 class Memo:
     """What the hooks of one batch of alert deliveries read once instead of per incident:
-    the incidents the batch created (none has an escalation yet) and the frozen plans."""
+    the incidents the batch created (none has an escalation yet), the frozen plans, and
+    each service's maintenance windows; and the firings to enqueue once it commits."""
 
     new: set[int] = field(default_factory=set)
     plans: dict[int, dict] = field(default_factory=dict)
+    # service id -> (the earliest instant asked about, its windows not over by then)
+    windows: dict[int, tuple[datetime, list[MaintenanceWindow]]] = field(default_factory=dict)
+    due: list[tuple[int, str, datetime | None]] = field(default_factory=list)
+
+    def window(self, service_id: int, at: datetime) -> MaintenanceWindow | None:
+        """The window active at `at` on the service that ends last (starts_at <= at <
+        ends_at, as MaintenanceWindow.objects.active_at), from one query per service."""
+        since, windows = self.windows.get(service_id, (None, None))
+        if since is None or at < since:
+            windows = list(
+                MaintenanceWindow.objects.filter(services=service_id, ends_at__gt=at).order_by(
+                    "-ends_at"
+                )
+            )
+            self.windows[service_id] = (at, windows)
+        return next((w for w in windows if w.starts_at <= at < w.ends_at), None)
+
+    def enqueue_after_commit(self) -> None:
+        """One message for every firing due at once (a storm's new incidents, whose first
+        step pages immediately), one ETA message per later firing."""
+        if self.due:
+            due, self.due = self.due, []
+            transaction.on_commit(lambda: _enqueue_many(due))
 
 
 def escalation_on_event(*, incident: Incident, event, memo: Memo | None = None) -> None:
@@ -122,7 +147,7 @@ def escalation_start(
     The first start freezes the service's policy onto the incident; restarts (reopen,
     un-acknowledge) run the same frozen copy. No policy, no escalation.
     """
-    memo = memo or Memo()
+    batch, memo = memo, memo or Memo()
     if incident.pk in memo.new:
         memo.new.discard(incident.pk)  # from now on it may have one
         escalation = None
@@ -145,10 +170,10 @@ def escalation_start(
     escalation.held_window_id = None
     escalation.state = EscalationState.ACTIVE
     escalation.next_fire_at = at + (plan.delay(Position(0, 0)) if plan.steps else timedelta(0))
-    window = _window(incident=incident, at=at)
+    window = memo.window(incident.service_id, at)
     if window is not None:
         _hold(escalation=escalation, incident=incident, window=window, at=at)
-    _schedule(escalation)
+    _schedule(escalation, batch)
     return escalation
 
 
@@ -158,12 +183,30 @@ def escalation_stop(*, incident: Incident, at: datetime) -> None:
     )
 
 
-def _schedule(escalation: IncidentEscalation) -> None:
-    """Save with a new token and enqueue its ETA task after commit."""
+def _schedule(escalation: IncidentEscalation, memo: Memo | None = None) -> None:
+    """Save with a new token and enqueue its ETA task after commit (with a batch's memo:
+    when the batch commits, see Memo.enqueue_after_commit)."""
     escalation.token = uuid.uuid4().hex
     escalation.save()
     escalation_id, token, eta = escalation.pk, escalation.token, escalation.next_fire_at
-    transaction.on_commit(lambda: _enqueue(escalation_id, token, eta))
+    if memo is not None:
+        memo.due.append((escalation_id, token, eta))
+    else:
+        transaction.on_commit(lambda: _enqueue(escalation_id, token, eta))
+
+
+def _enqueue_many(due: list[tuple[int, str, datetime | None]]) -> None:
+    now = timezone.now()
+    at_once = [[pk, token] for pk, token, eta in due if eta is None or eta <= now]
+    if at_once:
+        try:
+            current_app.send_task(ESCALATE_MANY_TASK, args=[at_once], retry=False)
+        except Exception:
+            count = len(at_once)
+            log.warning("could not enqueue %d escalations; the auditor will fire them", count)
+    for escalation_id, token, eta in due:
+        if eta is not None and eta > now:
+            _enqueue(escalation_id, token, eta)
 
 
 def _enqueue(escalation_id: int, token: str, eta: datetime | None) -> None:
@@ -214,6 +257,19 @@ def escalation_advance(*, escalation_id: int, token: str, now: datetime | None =
         if escalation.state == EscalationState.HELD:
             return _release(escalation=escalation, incident=incident, now=now)
         return _fire(escalation=escalation, incident=incident, now=now)
+
+
+def escalations_advance(*, pairs: list[tuple[int, str]]) -> list[str]:
+    """`escalation_advance` for each (id, token); a failure is logged and the rest go on
+    (beat's auditor fires what failed once it is overdue)."""
+    outcomes = []
+    for escalation_id, token in pairs:
+        try:
+            outcomes.append(escalation_advance(escalation_id=escalation_id, token=token))
+        except Exception:
+            log.exception("escalation %s failed; the auditor will retry it", escalation_id)
+            outcomes.append("failed")
+    return outcomes
 
 
 def _release(*, escalation: IncidentEscalation, incident: Incident, now: datetime) -> str:
@@ -336,12 +392,7 @@ def _page_fallback(
 
 def _window(*, incident: Incident, at: datetime) -> MaintenanceWindow | None:
     """The active window covering the incident's service that ends last."""
-    return (
-        MaintenanceWindow.objects.active_at(at)
-        .filter(services=incident.service_id)
-        .order_by("-ends_at")
-        .first()
-    )
+    return Memo().window(incident.service_id, at)
 
 
 def _hold(

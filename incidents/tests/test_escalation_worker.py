@@ -81,3 +81,31 @@ def test_a_killed_worker_does_not_delay_the_next_step_past_the_auditor_period(
     # Exactly one page per step, whoever fired it.
     assert IncidentEvent.objects.filter(incident=incident, kind="escalated").count() == 2
     assert Notification.objects.count() == 2
+
+
+def test_a_storm_of_new_incidents_pages_each_of_them_from_one_batch(
+    paged_service, integration, make_worker, receiver
+):
+    """The deliveries are applied as one batch: its immediate first steps go out as one
+    message (incidents.escalate_many), the later steps as ETA tasks, and every incident is
+    paged at both steps."""
+    import json
+
+    from incidents import services
+    from incidents.models import Incident
+    from tests.support import am_alert, am_payload
+
+    paged_service(2)
+    record, _ = integration
+    for n in range(5):
+        body = am_payload(am_alert(fingerprint=f"fp-{n}"), group_key=f"group-{n}")
+        services.delivery_accept(
+            integration=record, body=json.dumps(body), received_at=timezone.now()
+        )
+    make_worker()  # started after the deliveries were stored: it claims them together
+    wait_for(lambda: Incident.objects.count() == 5, message="the batch was not applied")
+    for incident in Incident.objects.all():
+        wait_for(lambda i=incident: escalated(i, 1), message=f"#{incident.pk} step 1")
+        wait_for(lambda i=incident: escalated(i, 2), timeout=15, message=f"#{incident.pk} step 2")
+    assert Notification.objects.filter(user__username="responder").count() == 5
+    assert Notification.objects.filter(user__username="manager").count() == 5
