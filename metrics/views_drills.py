@@ -133,6 +133,8 @@ def drill_new(request):
             "errors": errors,
             "posted": request.POST,
         },
+        # A refused form answers 400, as every other form of the app does.
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -76,7 +76,6 @@ class WsgiResponse:
     def __init__(self, status: str, headers: list[tuple[str, str]], content: bytes):
         self.status_code = int(status.split()[0])
         self.headers = CaseInsensitiveMapping(dict(headers))
-        self.header_list = headers
         self.content = content
 
     def __getitem__(self, name: str) -> str:

@@ -69,7 +69,7 @@ def test_the_form_explains_what_is_wrong(client, users, service):
     response = client.post(
         "/drills/new", {"team": "payments", "name": "No services", "grace_minutes": "15"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "a drill needs at least one service" in response.content.decode()
     response = client.post(
         "/drills/new",
@@ -81,6 +81,7 @@ def test_the_form_explains_what_is_wrong(client, users, service):
             f"mttd_{service.pk}": "soon",
         },
     )
+    assert response.status_code == 400
     assert "max MTTD for Checkout: minutes" in response.content.decode()
     assert not Drill.objects.exists()
 
@@ -100,6 +101,7 @@ def test_the_form_refuses_targets_no_column_holds(client, users, service, minute
             f"mttr_{service.pk}": minutes,
         },
     )
+    assert response.status_code == 400
     assert "max MTTR for Checkout: minutes" in response.content.decode()
     assert not Drill.objects.exists()
 
