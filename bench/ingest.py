@@ -210,13 +210,7 @@ def main() -> int:
         action="store_true",
         help="give the service an escalation policy whose first step pages at once",
     )
-    parser.add_argument(
-        "--no-celery",
-        action="store_true",
-        help="the same as --accept-only (kept for older notes)",
-    )
     args = parser.parse_args()
-    args.accept_only = args.accept_only or args.no_celery
     if not shutil.which("wrk"):
         raise SystemExit("bench/ingest.py needs wrk: apt-get install wrk")
 

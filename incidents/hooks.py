@@ -325,9 +325,8 @@ def heartbeat(request, token: str):
     """`/hooks/heartbeat/<token>`: any integration's token says its monitoring is alive.
     GET works too, so a cron job's `curl` can ping it."""
     if request.method not in {"GET", "HEAD", "POST"}:
-        response = json_response(_error(405, "use GET or POST"))
-        response["Allow"] = "GET, HEAD, POST"
-        return response
+        body = {"status": "error", "message": "use GET or POST"}
+        return json_response(Answer(405, body, (("Allow", "GET, HEAD, POST"),)))
     integration, problem = _find_integration(None, token)
     if problem:
         return json_response(problem)

@@ -259,13 +259,13 @@ def escalation_advance(*, escalation_id: int, token: str, now: datetime | None =
         return _fire(escalation=escalation, incident=incident, now=now)
 
 
-def escalations_advance(*, pairs: list[tuple[int, str]]) -> list[str]:
+def escalations_advance(*, pairs: list[tuple[int, str]], now: datetime | None = None) -> list[str]:
     """`escalation_advance` for each (id, token); a failure is logged and the rest go on
     (beat's auditor fires what failed once it is overdue)."""
     outcomes = []
     for escalation_id, token in pairs:
         try:
-            outcomes.append(escalation_advance(escalation_id=escalation_id, token=token))
+            outcomes.append(escalation_advance(escalation_id=escalation_id, token=token, now=now))
         except Exception:
             log.exception("escalation %s failed; the auditor will retry it", escalation_id)
             outcomes.append("failed")
@@ -440,9 +440,10 @@ def escalations_audit(*, now: datetime | None = None) -> int:
         .values_list("pk", "token")[:500]
     )
     fired = 0
-    for escalation_id, token in due:
-        outcome = escalation_advance(escalation_id=escalation_id, token=token, now=now)
-        if outcome not in {"stale", "gone", "not_due"}:
+    for (escalation_id, _), outcome in zip(
+        due, escalations_advance(pairs=due, now=now), strict=True
+    ):
+        if outcome not in {"stale", "gone", "not_due", "failed"}:
             log.warning("auditor re-drove escalation %s: %s", escalation_id, outcome)
             fired += 1
     return fired

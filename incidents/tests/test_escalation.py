@@ -103,6 +103,24 @@ def test_the_auditor_fires_an_overdue_step_exactly_once(service, policy, setting
     assert [name for name, _ in paged(incident)] == ["responder", "manager"]
 
 
+def test_one_failing_escalation_does_not_stop_the_auditor_firing_the_others(
+    service, policy, settings, monkeypatch
+):
+    settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS = 5
+    broken, healthy = trigger(service, T0, key="broken"), trigger(service, T0, key="healthy")
+    real_fire = escalation._fire
+
+    def fire_unless_broken(*, incident, **kwargs):
+        if incident.pk == broken.pk:
+            raise RuntimeError("a bug in one escalation")
+        return real_fire(incident=incident, **kwargs)
+
+    monkeypatch.setattr(escalation, "_fire", fire_unless_broken)
+    assert escalation.escalations_audit(now=T0 + timedelta(seconds=6)) == 1
+    assert [name for name, _ in paged(healthy)] == ["responder"]
+    assert paged(broken) == []
+
+
 def test_acknowledging_stops_and_withdrawing_restarts_the_escalation(service, policy, people):
     incident = trigger(service, T0)
     fire(incident, T0)
