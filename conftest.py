@@ -242,7 +242,8 @@ def make_worker(worker_env, tmp_path):
 
 
 class WebProcess:
-    """A real gunicorn serving the app against the test database, on a free local port."""
+    """A real gunicorn serving the app against the test database, on a free local port,
+    with `make run`'s worker settings (gevent on PostgreSQL, sync on SQLite)."""
 
     def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2):
         self.env = env
@@ -258,6 +259,8 @@ class WebProcess:
     def start(self) -> None:
         import urllib.request
 
+        from config.launch import web_server_args
+
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
@@ -267,8 +270,7 @@ class WebProcess:
                 "config.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{self.port}",
-                "--workers",
-                str(self.workers),
+                *web_server_args(self.workers, self.env["DATABASE_URL"]),
                 "--graceful-timeout",
                 "10",
             ],

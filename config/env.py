@@ -52,8 +52,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict:
-    """Turn postgres://user:pass@host:port/db?opt=v or sqlite:///path into a DATABASES entry."""
+def green() -> bool:
+    """True in a process whose `threading` is gevent's (gunicorn's gevent workers patch the
+    standard library before they load the app): there, threads are greenlets of one OS
+    thread, so many requests are in hand at once and each holds Django's connections."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("threading")
+
+
+def database_from_url(url: str, *, name: str = "DATABASE_URL", pooled: bool = False) -> dict:
+    """Turn postgres://user:pass@host:port/db?opt=v or sqlite:///path into a DATABASES entry.
+
+    `pooled`: each process shares a pool of at most PAGERLINE_DB_POOL_SIZE PostgreSQL
+    connections (Django's psycopg pool), handed back when a request ends. For gevent web
+    workers (`green()`), where every request greenlet would otherwise open and keep its own.
+    """
     parts = urlsplit(url)
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         if not parts.path.strip("/"):
@@ -64,6 +80,9 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict:
             port = parts.port
         except ValueError:
             raise ImproperlyConfigured(f"{name} has an invalid port") from None
+        if pooled:
+            size = env_int("PAGERLINE_DB_POOL_SIZE", 10, minimum=1)
+            options["pool"] = {"min_size": 1, "max_size": size, "timeout": 10}
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")),
@@ -71,7 +90,7 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(port or ""),
-            "CONN_MAX_AGE": 60,
+            "CONN_MAX_AGE": 0 if pooled else 60,  # a pooled connection goes back to the pool
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }

@@ -18,21 +18,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def web_server_args(workers: int = 0) -> list[str]:
-    """gunicorn's worker settings, for `make run` and for bench/ingest.py.
+def web_server_args(workers: int = 0, database_url: str | None = None) -> list[str]:
+    """gunicorn's worker settings, for `make run`, bench/ingest.py and the tests' servers.
 
-    Sync workers, gunicorn's recommended 2 x cores + 1 (at most 9): a process serves one
-    request at a time and closes the connection after it, so every request goes to
-    whichever process is free, and the odd one keeps both cores busy while others wait for
-    PostgreSQL to commit a webhook (on 2 cores, 5 processes accepted ~1,950 webhooks/s at
-    c=32 where 4 accepted ~1,600; the bare view did not change).
-    With gthread, a kept-alive connection stays with the process that accepted it (27 of
-    a benchmark's 32 connections on one of 3 processes), whose threads then queue behind
-    one GIL: p99 of 100-600 ms even for a view that does nothing. Sync workers give slow
-    clients a whole process; on the internet, put a buffering proxy in front.
+    On PostgreSQL: one gevent worker per core. A process answers many requests at once, so
+    the webhooks it is answering share one commit (incidents.services.intake_batch) instead
+    of each paying a round trip and a commit; Django's connections come from a per-process
+    pool (config.env.database_from_url); after each request the process lets its other
+    requests run (config.gunicorn_conf.post_request). Measured in docs/performance.md.
+
+    On SQLite (no DATABASE_URL): sync workers, 2 x cores + 1 (at most 9). SQLite serialises
+    writers with a lock that blocks the whole process while it waits, which would stall
+    every greenlet of a gevent worker.
+
+    `database_url`: the server's DATABASE_URL, when it is not this process's.
     """
-    count = workers or min(9, 2 * (os.cpu_count() or 1) + 1)
-    return ["--worker-class", "sync", "--workers", str(count)]
+    cores = os.cpu_count() or 1
+    url = os.environ.get("DATABASE_URL", "") if database_url is None else database_url
+    if url.startswith(("postgres:", "postgresql:", "pgsql:")):
+        return [
+            "--worker-class",
+            "gevent",
+            "--workers",
+            str(workers or cores),
+            "--config",
+            "python:config.gunicorn_conf",
+        ]
+    return ["--worker-class", "sync", "--workers", str(workers or min(9, 2 * cores + 1))]
 
 
 def _manage(*args: str) -> str:

@@ -20,6 +20,7 @@ from config.env import (
     env_int,
     env_list,
     env_str,
+    green,
     redis_location,
     sqlite_database,
 )
@@ -101,7 +102,7 @@ TEMPLATES = [
 
 _database_url = env_str("DATABASE_URL")
 DATABASES = {
-    "default": database_from_url(_database_url)
+    "default": database_from_url(_database_url, pooled=green())
     if _database_url
     else sqlite_database(VAR_DIR / "pagerline.sqlite3")
 }

@@ -13,9 +13,9 @@ whole intake work, and acceptance must cost about what a bare request costs
 and SECURE_SSL_REDIRECT (a request failing either is left to Django, which refuses or
 redirects it as before), the headers the middleware adds (config.middleware.
 response_headers), and the "Bad Request: <path>" log line of a 4xx/5xx (path redacted by
-the logging filter). Database connections are Django's; like a Celery task, the front does
-not run request_started/finished, and a dropped connection is reopened by
-incidents.services.intake.on_live_connection.
+the logging filter), and the request_started/finished signals (Django's connections are
+closed there when too old or broken, or handed back to the pool under gevent); a
+connection dropped mid-request is reopened by incidents.services.intake.on_live_connection.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from http import HTTPStatus
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import LimitedStream, WSGIRequest, get_path_info
-from django.core.signals import setting_changed
+from django.core.signals import request_finished, request_started, setting_changed
 from django.dispatch import receiver
 from django.utils.http import parse_header_parameters
 
@@ -73,6 +73,7 @@ class HookFront:
         secure = probe.is_secure()
         if settings.SECURE_SSL_REDIRECT and not secure:
             return self.app(environ, start_response)
+        request_started.send(sender=self.__class__, environ=environ)  # as Django's handler
         try:
             answer = _answer(route, _hook_request(environ))
         except Exception:  # as Django's handler would: log it, answer 500
@@ -83,6 +84,8 @@ class HookFront:
                 level = logging.ERROR if answer.status >= 500 else logging.WARNING
                 phrase = HTTPStatus(answer.status).phrase
                 request_log.log(level, "%s: %s", phrase, path, extra={"status_code": answer.status})
+        finally:
+            request_finished.send(sender=self.__class__)  # e.g. a pooled connection goes back
         body = json.dumps(answer.body).encode()
         status = HTTPStatus(answer.status)
         start_response(

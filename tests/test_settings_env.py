@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -97,3 +102,64 @@ def test_settings_fail_at_start_up_on_a_bad_value():
     )
     assert result.returncode != 0
     assert "DEBUG='perhaps' is not a boolean" in result.stderr
+
+
+def test_a_pooled_postgres_database_hands_connections_back_instead_of_keeping_them(monkeypatch):
+    db = env.database_from_url("postgres://pager@db.internal/pagerline", pooled=True)
+    assert db["CONN_MAX_AGE"] == 0  # Django's pool refuses persistent connections
+    assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 10, "timeout": 10}
+    monkeypatch.setenv("PAGERLINE_DB_POOL_SIZE", "4")
+    db = env.database_from_url("postgres://pager@db.internal/pagerline", pooled=True)
+    assert db["OPTIONS"]["pool"]["max_size"] == 4
+    monkeypatch.setenv("PAGERLINE_DB_POOL_SIZE", "0")
+    with pytest.raises(ImproperlyConfigured, match="PAGERLINE_DB_POOL_SIZE"):
+        env.database_from_url("postgres://pager@db.internal/pagerline", pooled=True)
+    assert "pool" not in env.database_from_url("postgres://pager@db.internal/pagerline")["OPTIONS"]
+
+
+def test_the_web_server_is_gevent_on_postgresql_and_sync_on_sqlite(monkeypatch):
+    from config.launch import web_server_args
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    postgres = web_server_args(database_url="postgres://pager@db.internal/pagerline")
+    assert postgres == [
+        "--worker-class",
+        "gevent",
+        "--workers",
+        "2",
+        "--config",
+        "python:config.gunicorn_conf",
+    ]
+    assert web_server_args(database_url="sqlite:////tmp/x.sqlite3") == [
+        "--worker-class",
+        "sync",
+        "--workers",
+        "5",
+    ]
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert web_server_args()[1] == "sync"  # the embedded default is SQLite
+
+
+def test_a_gevent_process_gets_a_connection_pool(tmp_path):
+    """What a gevent worker does: patch the standard library, then load the settings."""
+    script = (
+        "from gevent import monkey; monkey.patch_all()\n"
+        "from django.conf import settings\n"
+        "db = settings.DATABASES['default']\n"
+        "print(db['CONN_MAX_AGE'], db['OPTIONS']['pool']['max_size'])\n"
+    )
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": "postgres://pager@db.internal/pagerline",
+        "PAGERLINE_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["0", "10"]

@@ -40,7 +40,7 @@ from incidents.models import (
     Service,
     hash_token,
 )
-from incidents.services import alerts
+from incidents.services import alerts, intake_batch
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +150,16 @@ def _insert_for_token(
 ) -> int | None:
     """INSERT ... SELECT from the integration with this token: authenticate and store at once."""
     connection = connections[router.db_for_write(AlertDelivery)]
+    server_bound = connection.vendor == "postgresql" and not connection.queries_logged
+    if server_bound and not connection.in_atomic_block and intake_batch.wanted():
+        return intake_batch.insert(
+            connection.alias,
+            intake_batch.Row(token_hash, source, received_at, body),
+        )
     sql, defaults, can_return = _insert_for_token_sql(connection.alias)
     params = [_received_at_field.get_db_prep_save(received_at, connection), body]
     params += [*defaults, token_hash, source]
-    if connection.vendor == "postgresql" and not connection.queries_logged:
+    if server_bound:
         row = _execute_server_bound(connection, sql, params)
         return row[0] if row else None
     with connection.cursor() as cursor:
