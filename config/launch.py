@@ -42,7 +42,8 @@ def web_server_args(workers: int = 0, database_url: str | None = None) -> list[s
             "--workers",
             str(workers or cores),
             "--config",
-            "python:config.gunicorn_conf",
+            str(ROOT / "config" / "gunicorn_conf.py"),  # as a file: importing the `config`
+            # package would load the settings in the arbiter, before gevent patches threading
         ]
     return ["--worker-class", "sync", "--workers", str(workers or min(9, 2 * cores + 1))]
 

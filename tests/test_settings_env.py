@@ -128,7 +128,7 @@ def test_the_web_server_is_gevent_on_postgresql_and_sync_on_sqlite(monkeypatch):
         "--workers",
         "2",
         "--config",
-        "python:config.gunicorn_conf",
+        str(Path(__file__).resolve().parent.parent / "config" / "gunicorn_conf.py"),
     ]
     assert web_server_args(database_url="sqlite:////tmp/x.sqlite3") == [
         "--worker-class",
