@@ -3,7 +3,7 @@
     .venv/bin/python bench/ingest.py            # full run (~3 minutes)
     .venv/bin/python bench/ingest.py --small    # a few seconds, as CI runs it
     .venv/bin/python bench/ingest.py --accept-only --rounds 3  # the request path only
-    .venv/bin/python bench/ingest.py --worker-class gthread --web-workers 3 --threads 4
+    .venv/bin/python bench/ingest.py --worker-class sync --web-workers 5  # one commit each
 
 It creates a fresh PostgreSQL database (default pagerline_bench on 127.0.0.1), starts
 gunicorn (with `make run`'s settings, config.launch.web_server_args, unless told) on this

@@ -16,3 +16,11 @@ def post_request(worker, req, environ, resp):
         import gevent
 
         gevent.sleep(0)
+
+
+def post_worker_init(worker):
+    """Keep the app's long-lived objects, loaded by now, out of the garbage collector's
+    full collections: they only ever stall every request a process has in hand."""
+    import gc
+
+    gc.freeze()

@@ -114,7 +114,14 @@ def delivery_accept(
     else:
         return None
     if delivery_id is not None:
-        transaction.on_commit(deliveries_kick_soon)
+        connection = connections[router.db_for_write(AlertDelivery)]
+        if connection.in_atomic_block:
+            transaction.on_commit(deliveries_kick_soon, using=connection.alias)
+        else:
+            # Committed already. (on_commit would first ask the connection whether it is in
+            # autocommit, which opens one: a pool round trip per webhook under gevent, where
+            # the insert went through the committer's connection instead.)
+            deliveries_kick_soon()
     return delivery_id
 
 
