@@ -2,6 +2,8 @@
 the demo webhook, see the incident on the dashboard feed within 5 s, stop it with Ctrl-C.
 
 Usage: python .ci/smoke_run.py   (from the repository root; uses `make run` as a user would)
+       python .ci/smoke_run.py --services  (with DATABASE_URL and REDIS_URL as set: make run
+                                            on PostgreSQL, gevent web workers)
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ BASE = "http://127.0.0.1:8000"
 
 
 def main() -> int:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    if "--services" in sys.argv[1:]:
+        env = dict(os.environ)
+        if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
+            raise SystemExit("--services needs DATABASE_URL and REDIS_URL")
+    else:
+        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     launcher = subprocess.Popen(
         ["make", "run"],
         cwd=ROOT,
