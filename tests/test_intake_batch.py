@@ -14,7 +14,7 @@ import requests
 from django.db import DatabaseError, connection
 
 from incidents import services
-from incidents.models import AlertDelivery
+from incidents.models import AlertDelivery, hash_token
 from incidents.services import intake_batch
 from tests.support import am_alert, am_payload
 
@@ -104,6 +104,37 @@ def test_requests_waiting_together_share_one_commit_and_each_gets_its_own_id(bat
     # everything that queued behind it.
     assert _commits_of(ids) <= 2
     assert AlertDelivery.objects.count() == 31
+
+
+def test_each_row_of_a_statement_gets_the_id_of_its_own_delivery(service, integration):
+    _, am_token = integration
+    _, pd_token = services.integration_create(service=service, source="pagerduty")
+    given = [
+        ("alertmanager", am_token, "first"),
+        ("alertmanager", "unknown", "no such token"),
+        ("pagerduty", am_token, "right token, wrong source"),
+        ("pagerduty", pd_token, "second"),
+        ("alertmanager", am_token, "third"),
+    ]
+    rows = [
+        intake_batch.Row(hash_token(token), source, RECEIVED, body) for source, token, body in given
+    ]
+    committer = intake_batch.Committer(connection.alias)
+    try:
+        ids = committer._insert_together(rows)
+    finally:
+        committer.stop()
+
+    assert [delivery_id is None for delivery_id in ids] == [False, True, True, False, False]
+    stored = dict(AlertDelivery.objects.values_list("id", "body"))
+    assert [stored.get(delivery_id) for delivery_id in ids] == [
+        "first",
+        None,
+        None,
+        "second",
+        "third",
+    ]
+    assert AlertDelivery.objects.get(body="second").integration.source == "pagerduty"
 
 
 def test_a_row_that_fails_fails_alone(batching, integration, caplog):

@@ -80,6 +80,9 @@ class Committer:
         threading.Thread(target=self._run, name=f"intake-commit-{alias}", daemon=True).start()
 
     def insert(self, row: Row) -> int | None:
+        """Wait until the row is committed; its delivery id. A request that gives up waiting
+        answers 503, and if its row is committed after all, the sender's retry makes a
+        duplicate delivery, which processing ignores."""
         waiting = _Waiting(row)
         self.rows.put(waiting)
         if not waiting.done.wait(WAIT_SECONDS):
@@ -110,21 +113,21 @@ class Committer:
         more = True
         while more and len(batch) < MAX_BATCH:
             try:
-                row = self.rows.get_nowait()
+                waiting = self.rows.get_nowait()
             except queue.Empty:
                 break
-            if row is None:
+            if waiting is None:
                 more = False  # stop after this batch
             else:
-                batch.append(row)
+                batch.append(waiting)
         try:
             self._store(batch)
         except Exception as exc:  # never leave a request waiting, never die
             log.exception("storing %s deliveries failed", len(batch))
-            for row in batch:
-                if not row.done.is_set():
-                    row.error = exc if isinstance(exc, DatabaseError) else DatabaseError(exc)
-                    row.done.set()
+            for waiting in batch:
+                if not waiting.done.is_set():
+                    waiting.error = exc if isinstance(exc, DatabaseError) else DatabaseError(exc)
+                    waiting.done.set()
         return more
 
     def _store(self, batch: list[_Waiting]) -> None:
