@@ -211,3 +211,28 @@ def test_a_gevent_web_process_answers_concurrent_webhooks_with_shared_commits(
     assert len(set(ids)) == 240
     assert AlertDelivery.objects.filter(id__in=ids).count() == 240
     assert _commits_of(ids) < 240  # some requests shared a commit
+
+    # The other webhook paths of the same server: PagerDuty's, generic JSON (its integration
+    # is read through Django's pooled connection first), a heartbeat, an unknown token.
+    _, pd_token = services.integration_create(service=integration[0].service, source="pagerduty")
+    _, generic_token = services.integration_create(service=integration[0].service, source="generic")
+    event = {"routing_key": pd_token, "event_action": "trigger", "dedup_key": "pd-1"}
+    event["payload"] = {"summary": "Disk full", "source": "db-1", "severity": "critical"}
+    enqueued = requests.post(f"{server.url}/v2/enqueue", json=event, timeout=10)
+    assert (enqueued.status_code, enqueued.json()["dedup_key"]) == (202, "pd-1")
+    generic = requests.post(
+        f"{server.url}/hooks/generic/{generic_token}",
+        json={"title": "Disk full", "dedup_key": "db-1/disk"},
+        timeout=10,
+    )
+    assert generic.status_code == 202
+    assert json.loads(AlertDelivery.objects.get(pk=generic.json()["delivery"]).body) == {
+        "title": "Disk full",
+        "dedup_key": "db-1/disk",
+    }
+    assert requests.get(f"{server.url}/hooks/heartbeat/{token}", timeout=10).status_code == 200
+    unknown = requests.post(
+        f"{server.url}/hooks/alertmanager/nope", json=am_payload(am_alert()), timeout=10
+    )
+    assert unknown.status_code == 404
+    assert AlertDelivery.objects.count() == 242
