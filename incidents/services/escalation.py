@@ -219,10 +219,14 @@ def _enqueue(escalation_id: int, token: str, eta: datetime | None) -> None:
 # --- firing -----------------------------------------------------------------------------------
 
 
-def escalation_advance(*, escalation_id: int, token: str, now: datetime | None = None) -> str:
+def escalation_advance(
+    *, escalation_id: int, token: str, now: datetime | None = None, memo: Memo | None = None
+) -> str:
     """Fire the escalation's pending step if `token` is still current and it is due.
 
     Returns what happened: fired, exhausted, held, released, not_due, stale or gone.
+    `memo`: shared by the firings of one batch, which then read each service's maintenance
+    windows once (a window created while the batch runs holds only the later firings).
     """
     now = now or timezone.now()
     incident_id = (
@@ -249,7 +253,7 @@ def escalation_advance(*, escalation_id: int, token: str, now: datetime | None =
         if escalation.next_fire_at > now + _EARLY:
             transaction.on_commit(lambda: _enqueue(escalation_id, token, escalation.next_fire_at))
             return "not_due"
-        window = _window(incident=incident, at=now)
+        window = (memo or Memo()).window(incident.service_id, now)
         if window is not None:
             _hold(escalation=escalation, incident=incident, window=window, at=now)
             _schedule(escalation)
@@ -263,9 +267,12 @@ def escalations_advance(*, pairs: list[tuple[int, str]], now: datetime | None = 
     """`escalation_advance` for each (id, token); a failure is logged and the rest go on
     (beat's auditor fires what failed once it is overdue)."""
     outcomes = []
+    memo = Memo()
     for escalation_id, token in pairs:
         try:
-            outcomes.append(escalation_advance(escalation_id=escalation_id, token=token, now=now))
+            outcomes.append(
+                escalation_advance(escalation_id=escalation_id, token=token, now=now, memo=memo)
+            )
         except Exception:
             log.exception("escalation %s failed; the auditor will retry it", escalation_id)
             outcomes.append("failed")
@@ -388,11 +395,6 @@ def _page_fallback(
 
 
 # --- maintenance ------------------------------------------------------------------------------
-
-
-def _window(*, incident: Incident, at: datetime) -> MaintenanceWindow | None:
-    """The active window covering the incident's service that ends last."""
-    return Memo().window(incident.service_id, at)
 
 
 def _hold(

@@ -317,3 +317,24 @@ def test_the_api_list_queries_do_not_grow_with_windows(
         window(service, users, start=datetime.now(UTC) + timedelta(days=1, hours=hour))
     with django_assert_max_num_queries(6):
         assert len(client.get("/api/v1/maintenance-windows/").json()["results"]) == 6
+
+
+def test_a_batch_of_firings_reads_the_windows_once_and_each_is_held(paged, users):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.services import escalation
+
+    incidents = [trigger(paged, T0, key=f"k{n}") for n in range(3)]
+    window(paged, users, start=T0 + timedelta(seconds=30))
+    due = T0 + timedelta(seconds=60)  # the first step, inside the window
+    pairs = list(
+        IncidentEscalation.objects.filter(incident__in=incidents).values_list("pk", "token")
+    )
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = escalation.escalations_advance(pairs=pairs, now=due)
+
+    assert outcomes == ["held"] * 3
+    assert Notification.objects.count() == 0
+    table = MaintenanceWindow._meta.db_table
+    assert sum(f'FROM "{table}"' in query["sql"] for query in queries) == 1
