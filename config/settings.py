@@ -219,6 +219,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
+SESSION_ENGINE = "config.sessions"  # the database's, refusing malformed keys
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PAGERLINE_BASE_URL.startswith("https://")

@@ -106,3 +106,20 @@ def test_plotly_js_is_served_locally(client):
     response = client.get("/static/plotly/plotly.min.js")
     assert response.status_code == 200
     assert b"plotly" in b"".join(response.streaming_content)[:2000].lower()
+
+
+@pytest.mark.parametrize(
+    "key", ["abcdefgh\x00ijklmnop", "ünicode-session-key", "../../../etc/passwd"]
+)
+def test_a_malformed_session_cookie_is_treated_as_no_session(client, key):
+    client.cookies["sessionid"] = key
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_real_session_still_works_with_the_stricter_keys(client, users):
+    client.force_login(users["viewer"])
+    key = client.cookies["sessionid"].value
+    assert key.isascii() and key.isalnum()
+    assert client.get("/").status_code == 200
