@@ -52,6 +52,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list:
+    """A comma-separated list of IP networks (`10.0.0.0/8, 192.168.1.7`)."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP network (e.g. 10.0.0.0/8 or 192.168.1.7)"
+            ) from None
+    return networks
+
+
 def green() -> bool:
     """True in a process whose `threading` is gevent's (gunicorn's gevent workers patch the
     standard library before they load the app): there, threads are greenlets of one OS

@@ -19,6 +19,7 @@ from config.env import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_str,
     green,
     redis_location,
@@ -157,6 +158,9 @@ PAGERLINE_NOTIFY_CLAIM_TIMEOUT_SECONDS = env_int(
     "PAGERLINE_NOTIFY_CLAIM_TIMEOUT_SECONDS", 120, minimum=10
 )
 PAGERLINE_WEBHOOK_TIMEOUT_SECONDS = env_int("PAGERLINE_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Webhook contact methods may only reach public addresses, unless their network is listed
+# here (an on-premises chat server, say): no paging the cloud metadata service or Redis.
+PAGERLINE_WEBHOOK_PRIVATE_NETWORKS = env_networks("PAGERLINE_WEBHOOK_PRIVATE_NETWORKS")
 PAGERLINE_BREAKER_THRESHOLD = env_int("PAGERLINE_BREAKER_THRESHOLD", 5, minimum=1)
 PAGERLINE_BREAKER_COOLDOWN_SECONDS = env_int("PAGERLINE_BREAKER_COOLDOWN_SECONDS", 60, minimum=1)
 

@@ -163,3 +163,19 @@ def test_a_gevent_process_gets_a_connection_pool(tmp_path):
         check=True,
     )
     assert result.stdout.split() == ["0", "10"]
+
+
+def test_webhook_private_networks_are_read_and_a_bad_one_is_named(monkeypatch):
+    import ipaddress
+
+    monkeypatch.setenv("PAGERLINE_WEBHOOK_PRIVATE_NETWORKS", "10.0.0.0/8, 192.168.1.7,fd00::/8")
+    assert env.env_networks("PAGERLINE_WEBHOOK_PRIVATE_NETWORKS") == [
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("192.168.1.7/32"),
+        ipaddress.ip_network("fd00::/8"),
+    ]
+    monkeypatch.setenv("PAGERLINE_WEBHOOK_PRIVATE_NETWORKS", "10.0.0.0/8,intranet")
+    with pytest.raises(
+        ImproperlyConfigured, match="PAGERLINE_WEBHOOK_PRIVATE_NETWORKS: 'intranet'"
+    ):
+        env.env_networks("PAGERLINE_WEBHOOK_PRIVATE_NETWORKS")

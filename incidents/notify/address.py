@@ -1,10 +1,20 @@
 """Is this a usable address for a channel? One rule for the model (admin), the contact method
-service (pages and API) and nothing else. No database."""
+service (pages and API) and nothing else. No database.
+
+Webhooks go to public addresses only, unless an admin lists a private network in
+PAGERLINE_WEBHOOK_PRIVATE_NETWORKS: a contact method must not make the worker POST to the
+cloud metadata service, Redis or anything else on the inside. A URL naming a private IP (or
+localhost) is refused when it is saved; a host name is checked where it resolves, when the
+webhook is sent (incidents.notify.webhook).
+"""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
@@ -49,7 +59,40 @@ def _url_problem(address: str) -> str | None:
         _URL(address)
     except ValidationError:
         return "Enter a valid URL."
-    return None
+    return host_problem(parts.hostname, settings.PAGERLINE_WEBHOOK_PRIVATE_NETWORKS)
+
+
+def refused_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allowed: Iterable) -> bool:
+    """True for an address webhooks are not sent to: anything not globally routable
+    (loopback, private, link-local such as 169.254.169.254, shared, reserved) or multicast,
+    unless it is in one of the `allowed` networks."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(network.version == ip.version and ip in network for network in allowed):
+        return False
+    return not ip.is_global or ip.is_multicast
+
+
+def refusal(host: str, ip: object) -> str:
+    where = host if str(ip) == host else f"{host} ({ip})"
+    return (
+        f"{where} is a private address: webhooks only go to public addresses unless an "
+        "administrator allows its network (PAGERLINE_WEBHOOK_PRIVATE_NETWORKS)."
+    )
+
+
+def host_problem(host: str, allowed: Iterable) -> str | None:
+    """What is wrong with a webhook's host as written (an IP or localhost); names that need
+    resolving are checked when the webhook is sent."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        ip = ipaddress.ip_address("127.0.0.1")
+    else:
+        try:
+            ip = ipaddress.ip_address(name)
+        except ValueError:
+            return None
+    return refusal(host, ip) if refused_ip(ip, allowed) else None
 
 
 def redacted(kind: str, address: str) -> str:

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 from urllib.parse import urlsplit
 
-import requests
+import certifi
+import urllib3
 from django.conf import settings
 
-from incidents.notify import TransportError, message
+from incidents.notify import TransportError, address, message
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -37,23 +40,72 @@ class WebhookTransport:
             "X-Pagerline-Signature": signature(method.secret, body),
         }
         timeout = settings.PAGERLINE_WEBHOOK_TIMEOUT_SECONDS
+        parts = urlsplit(method.address)
         try:
-            response = requests.post(
-                method.address, data=body, headers=headers, timeout=timeout, allow_redirects=False
-            )
-        except requests.Timeout as exc:
+            port = parts.port or _DEFAULT_PORTS[parts.scheme.lower()]
+        except (ValueError, KeyError) as exc:
+            raise TransportError(f"invalid URL: {method.address!r}", permanent=True) from exc
+        if not parts.hostname:
+            raise TransportError(f"invalid URL: {method.address!r}", permanent=True)
+        ip = _public_address(parts.hostname, port)
+        try:
+            response = _post(parts, ip, port, body, headers, timeout)
+        except urllib3.exceptions.NewConnectionError as exc:  # first: it is a TimeoutError too
+            reason = str(exc).rpartition(": ")[2]  # e.g. "[Errno 111] Connection refused"
+            detail = f"ConnectionError: could not connect to {parts.netloc} ({reason})"
+            raise TransportError(detail, permanent=False) from exc
+        except urllib3.exceptions.TimeoutError as exc:
             raise TransportError(f"no answer within {timeout} s", permanent=False) from exc
-        except (
-            requests.exceptions.InvalidURL,
-            requests.exceptions.MissingSchema,
-            requests.exceptions.InvalidSchema,
-        ) as exc:
-            raise TransportError(f"invalid URL: {exc}", permanent=True) from exc
-        except requests.RequestException as exc:
+        except urllib3.exceptions.HTTPError as exc:
             raise TransportError(f"{type(exc).__name__}: {exc}", permanent=False) from exc
-        status = response.status_code
+        status = response.status
         if 200 <= status < 300:
             return
-        detail = f"HTTP {status}: {response.text[:200]}"
+        text = response.data[:200].decode("utf-8", errors="replace")
+        detail = f"HTTP {status}: {text}"
         # Overload and rate limits pass; other 4xx (and redirects) will fail the same way again.
         raise TransportError(detail, permanent=not (status >= 500 or status in {408, 429}))
+
+
+def _public_address(host: str, port: int) -> str:
+    """The address to connect to: the host resolved here and checked (every address it has
+    must be public or allowed), then connected to as checked, so a name that resolves again
+    to somewhere else (DNS rebinding) cannot slip in between the check and the request."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise TransportError(f"cannot resolve {host}: {exc}", permanent=False) from exc
+    ips = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in found]
+    allowed = settings.PAGERLINE_WEBHOOK_PRIVATE_NETWORKS
+    for ip in ips:
+        if address.refused_ip(ip, allowed):
+            raise TransportError(address.refusal(host, ip), permanent=True)
+    return str(ips[0])
+
+
+def _post(parts, ip: str, port: int, body: bytes, headers: dict, timeout: float):
+    """POST to `ip`, presenting the URL's host name (Host header, TLS SNI and certificate
+    check); no redirects, no retries (the notification's own retries decide)."""
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    options = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False}
+    if parts.scheme.lower() == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            ip,
+            port,
+            server_hostname=parts.hostname,
+            assert_hostname=parts.hostname,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(),
+            **options,
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(ip, port, **options)
+    with pool:
+        return pool.urlopen(
+            "POST",
+            path,
+            body=body,
+            headers={**headers, "Host": parts.netloc},
+            redirect=False,
+            assert_same_host=False,
+        )

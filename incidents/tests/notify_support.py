@@ -93,8 +93,18 @@ class Receiver:
         self.server.server_close()
 
 
+def allow_loopback(settings, env: dict | None = None) -> None:
+    """Let webhooks reach this machine (the receiver listens on 127.0.0.1): in this process
+    (`settings`) and in worker processes started with `env`."""
+    import ipaddress
+
+    settings.PAGERLINE_WEBHOOK_PRIVATE_NETWORKS = [ipaddress.ip_network("127.0.0.0/8")]
+    if env is not None:
+        env["PAGERLINE_WEBHOOK_PRIVATE_NETWORKS"] = "127.0.0.0/8"
+
+
 def running_receiver():
-    """Generator for a fixture: `yield from running_receiver()`."""
+    """Generator for a fixture: `yield from running_receiver()` (with `allow_loopback`)."""
     server = Receiver().start()
     yield server
     server.stop()

@@ -8,7 +8,7 @@ from django.test import Client
 
 from core.models import AuditEntry
 from incidents.models import ContactMethod, Notification
-from incidents.tests.notify_support import running_receiver, running_smtp_sink
+from incidents.tests.notify_support import allow_loopback, running_receiver, running_smtp_sink
 from oncall.models import UserProfile
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,8 @@ def smtp(settings):
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    allow_loopback(settings)
     yield from running_receiver()
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from incidents.models import ContactMethod, IncidentEscalation, IncidentEvent, Notification
-from incidents.tests.notify_support import running_receiver
+from incidents.tests.notify_support import allow_loopback, running_receiver
 from incidents.tests.paging_support import make_policy, trigger
 from tests.support import wait_for
 
@@ -17,7 +17,8 @@ AUDIT = {"PAGERLINE_ESCALATION_AUDIT_SECONDS": "1", "PAGERLINE_ESCALATION_OVERDU
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings, worker_env):
+    allow_loopback(settings, worker_env)
     yield from running_receiver()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from incidents.models import CircuitBreaker, ContactMethod, Notification
 from incidents.services import notifications
-from incidents.tests.notify_support import free_port, running_receiver
+from incidents.tests.notify_support import allow_loopback, free_port, running_receiver
 from incidents.tests.paging_support import trigger
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,8 @@ T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    allow_loopback(settings)
     yield from running_receiver()
 
 
@@ -99,7 +100,8 @@ def test_a_timeout_is_transient(users, receiver, settings):
     assert Notification.objects.filter(status="pending", attempt=2).exists()
 
 
-def test_a_refused_connection_is_transient(users):
+def test_a_refused_connection_is_transient(users, settings):
+    allow_loopback(settings)
     hook(users["responder"], f"http://127.0.0.1:{free_port()}/hook")
     assert send(queue(users["responder"])) == "failed"
     assert Notification.objects.filter(status="pending", attempt=2).exists()

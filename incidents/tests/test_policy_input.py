@@ -96,7 +96,8 @@ def test_delays_read_as_people_say_them(seconds, label):
         ("email", "a@example.com", True),
         ("email", "a@example.com\n", False),
         ("webhook", "https://example.com/x", True),
-        ("webhook", "http://[::1]:8080/x", True),
+        ("webhook", "http://[2606:4700:4700::1111]:8080/x", True),
+        ("webhook", "http://[::1]:8080/x", False),  # a private address (see PRIVATE_NETWORKS)
         ("webhook", "https://a:b@example.com/x", False),
         ("webhook", "gopher://example.com/", False),
         ("webhook", "https://example.com:0x50/", False),
