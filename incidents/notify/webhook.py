@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import os
 import socket
 from urllib.parse import urlsplit
 
@@ -83,6 +84,14 @@ def _public_address(host: str, port: int) -> str:
     return str(ips[0])
 
 
+def _ca_bundle() -> str:
+    """The certificates webhooks trust: as requests chose them (a corporate CA given in
+    REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE), else certifi's."""
+    return (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+    )
+
+
 def _post(parts, ip: str, port: int, body: bytes, headers: dict, timeout: float):
     """POST to `ip`, presenting the URL's host name (Host header, TLS SNI and certificate
     check); no redirects, no retries (the notification's own retries decide)."""
@@ -95,7 +104,7 @@ def _post(parts, ip: str, port: int, body: bytes, headers: dict, timeout: float)
             server_hostname=parts.hostname,
             assert_hostname=parts.hostname,
             cert_reqs="CERT_REQUIRED",
-            ca_certs=certifi.where(),
+            ca_certs=_ca_bundle(),
             **options,
         )
     else:
