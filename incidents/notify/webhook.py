@@ -40,7 +40,6 @@ class WebhookTransport:
             "User-Agent": "Pagerline",
             "X-Pagerline-Signature": signature(method.secret, body),
         }
-        timeout = settings.PAGERLINE_WEBHOOK_TIMEOUT_SECONDS
         parts = urlsplit(method.address)
         try:
             port = parts.port or _DEFAULT_PORTS[parts.scheme.lower()]
@@ -48,17 +47,8 @@ class WebhookTransport:
             raise TransportError(f"invalid URL: {method.address!r}", permanent=True) from exc
         if not parts.hostname:
             raise TransportError(f"invalid URL: {method.address!r}", permanent=True)
-        ip = _public_address(parts.hostname, port)
-        try:
-            response = _post(parts, ip, port, body, headers, timeout)
-        except urllib3.exceptions.NewConnectionError as exc:  # first: it is a TimeoutError too
-            reason = str(exc).rpartition(": ")[2]  # e.g. "[Errno 111] Connection refused"
-            detail = f"ConnectionError: could not connect to {parts.netloc} ({reason})"
-            raise TransportError(detail, permanent=False) from exc
-        except urllib3.exceptions.TimeoutError as exc:
-            raise TransportError(f"no answer within {timeout} s", permanent=False) from exc
-        except urllib3.exceptions.HTTPError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+        ips = _public_addresses(parts.hostname, port)
+        response = _post_to_one(parts, ips, port, (body, headers))
         status = response.status
         if 200 <= status < 300:
             return
@@ -68,10 +58,35 @@ class WebhookTransport:
         raise TransportError(detail, permanent=not (status >= 500 or status in {408, 429}))
 
 
-def _public_address(host: str, port: int) -> str:
-    """The address to connect to: the host resolved here and checked (every address it has
-    must be public or allowed), then connected to as checked, so a name that resolves again
-    to somewhere else (DNS rebinding) cannot slip in between the check and the request."""
+def _post_to_one(parts, ips: list[str], port: int, request: tuple[bytes, dict]):
+    """POST to the first of the host's addresses that takes a connection (as a browser
+    would, e.g. past a broken IPv6 route); its answer."""
+    timeout = settings.PAGERLINE_WEBHOOK_TIMEOUT_SECONDS
+    body, headers = request
+    for n, ip in enumerate(ips, start=1):
+        try:
+            return _post(parts, ip, port, body, headers, timeout)
+        except urllib3.exceptions.NewConnectionError as exc:  # first: a TimeoutError too
+            if n < len(ips):
+                continue
+            reason = str(exc).rpartition(": ")[2]  # e.g. "[Errno 111] Connection refused"
+            detail = f"ConnectionError: could not connect to {parts.netloc} ({reason})"
+            raise TransportError(detail, permanent=False) from exc
+        except urllib3.exceptions.ConnectTimeoutError as exc:
+            if n < len(ips):
+                continue
+            raise TransportError(f"no answer within {timeout} s", permanent=False) from exc
+        except urllib3.exceptions.TimeoutError as exc:
+            raise TransportError(f"no answer within {timeout} s", permanent=False) from exc
+        except urllib3.exceptions.HTTPError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+    raise TransportError(f"{parts.hostname} has no address", permanent=False)
+
+
+def _public_addresses(host: str, port: int) -> list[str]:
+    """The addresses to connect to: the host resolved here and checked (every address it
+    has must be public or allowed), then connected to as checked, so a name that resolves
+    again to somewhere else (DNS rebinding) cannot slip in between check and request."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -81,7 +96,7 @@ def _public_address(host: str, port: int) -> str:
     for ip in ips:
         if address.refused_ip(ip, allowed):
             raise TransportError(address.refusal(host, ip), permanent=True)
-    return str(ips[0])
+    return list(dict.fromkeys(str(ip) for ip in ips))  # once each, in the resolver's order
 
 
 def _ca_bundle() -> str:

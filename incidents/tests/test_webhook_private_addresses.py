@@ -107,3 +107,24 @@ def test_a_name_that_resolves_inside_is_refused_when_sent_and_not_retried(settin
         assert len(receiver.requests) == 1
     finally:
         serving.close()
+
+
+def test_sending_tries_the_next_address_when_one_refuses_the_connection():
+    """A host with two addresses, the first not listening (a broken IPv6 route, say)."""
+    from urllib.parse import urlsplit
+
+    from incidents.notify import webhook
+
+    serving = running_receiver()
+    receiver = next(serving)
+    try:
+        parts = urlsplit(receiver.url)
+        answer = webhook._post_to_one(
+            parts, ["127.0.0.2", "127.0.0.1"], parts.port, (b"{}", {"X-Test": "1"})
+        )
+        assert answer.status == 200
+        assert len(receiver.requests) == 1
+        with pytest.raises(webhook.TransportError, match="ConnectionError: could not connect"):
+            webhook._post_to_one(parts, ["127.0.0.2", "127.0.0.3"], parts.port, (b"{}", {}))
+    finally:
+        serving.close()
