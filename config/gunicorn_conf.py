@@ -4,6 +4,18 @@ loads it in the arbiter, and the app's settings must first be read in a worker, 
 gevent has patched the standard library (config.env.green decides the connection pool)."""
 
 
+def on_starting(server):
+    """Refuse `--preload` with gevent workers: the app, and its settings, would be loaded
+    before gevent patches the standard library, so the connection pool and the shared
+    webhook commit would silently be off and every request greenlet would hold its own
+    PostgreSQL connection."""
+    if server.cfg.preload_app and "gevent" in server.cfg.worker_class_str:
+        raise SystemExit(
+            "Pagerline: --preload cannot be used with gevent workers (see "
+            "config.launch.web_server_args); start gunicorn without it"
+        )
+
+
 def post_request(worker, req, environ, resp):
     """In a gevent worker, let the other requests of this process run before this
     connection's next one is read.

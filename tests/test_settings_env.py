@@ -179,3 +179,31 @@ def test_webhook_private_networks_are_read_and_a_bad_one_is_named(monkeypatch):
         ImproperlyConfigured, match="PAGERLINE_WEBHOOK_PRIVATE_NETWORKS: 'intranet'"
     ):
         env.env_networks("PAGERLINE_WEBHOOK_PRIVATE_NETWORKS")
+
+
+def test_gunicorn_refuses_preload_with_gevent_workers(tmp_path):
+    """--preload would read the settings before gevent patches threading (no pool, no shared
+    commit): start-up stops with a message instead."""
+    from config.launch import web_server_args
+
+    url = "postgres://pager@db.internal/pagerline"
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            "127.0.0.1:0",
+            *web_server_args(1, url),
+            "--preload",
+        ],
+        cwd=root,
+        env={**os.environ, "DATABASE_URL": url, "PAGERLINE_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "--preload cannot be used with gevent workers" in result.stdout + result.stderr
