@@ -153,3 +153,15 @@ class WsgiClient:
 
     def post(self, path: str, data="", content_type="application/json", **kwargs) -> WsgiResponse:
         return self.generic("POST", path, data, content_type=content_type, **kwargs)
+
+
+def other_connection():
+    """A second PostgreSQL connection to the test database, outside Django (autocommit):
+    to lock a table or terminate a backend while the code under test holds its own."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params, autocommit=True)

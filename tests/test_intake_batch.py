@@ -8,7 +8,6 @@ import logging
 import threading
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 import requests
 from django.db import DatabaseError, connection
@@ -16,7 +15,7 @@ from django.db import DatabaseError, connection
 from incidents import services
 from incidents.models import AlertDelivery, hash_token
 from incidents.services import intake_batch
-from tests.support import am_alert, am_payload
+from tests.support import am_alert, am_payload, other_connection
 
 pytestmark = [
     pytest.mark.skipif(
@@ -35,13 +34,6 @@ def batching(monkeypatch):
     monkeypatch.setattr(intake_batch, "wanted", lambda: True)
     yield
     intake_batch.stop_all()
-
-
-def _other_connection():
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return psycopg.connect(**params, autocommit=True)
 
 
 def _accept_all(calls):
@@ -79,7 +71,7 @@ def test_requests_waiting_together_share_one_commit_and_each_gets_its_own_id(bat
     assert services.delivery_accept(
         source="alertmanager", token=token, body='{"n": -1}', received_at=RECEIVED
     )  # the committer is connected and idle
-    with _other_connection() as locker, locker.transaction():
+    with other_connection() as locker, locker.transaction():
         # Hold the committer's next insert, so that every request below waits for it.
         locker.execute("LOCK TABLE incidents_alertdelivery IN EXCLUSIVE MODE")
         calls = [
@@ -140,7 +132,7 @@ def test_each_row_of_a_statement_gets_the_id_of_its_own_delivery(service, integr
 def test_a_row_that_fails_fails_alone(batching, integration, caplog):
     _, token = integration
     services.delivery_accept(source="alertmanager", token=token, body="{}", received_at=RECEIVED)
-    with _other_connection() as locker, locker.transaction():
+    with other_connection() as locker, locker.transaction():
         locker.execute("LOCK TABLE incidents_alertdelivery IN EXCLUSIVE MODE")
         bodies = ['{"n": 1}', '{"n": 2}', "NUL \x00 cannot be stored", '{"n": 4}', '{"n": 5}']
         calls = [{"source": "alertmanager", "token": token, "body": body} for body in bodies]
@@ -168,7 +160,7 @@ def test_the_committer_reconnects_when_its_connection_was_dropped(batching, inte
         source="alertmanager", token=token, body='{"n": 1}', received_at=RECEIVED
     )
     committer = intake_batch._committers[connection.alias]
-    with _other_connection() as other:
+    with other_connection() as other:
         pid = committer.connection.info.backend_pid
         assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
 

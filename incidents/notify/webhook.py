@@ -26,11 +26,7 @@ class WebhookTransport:
 
     def endpoint(self, contact_method) -> str:
         parts = urlsplit(contact_method.address)
-        try:
-            port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
-        except ValueError:
-            port = 0
-        return f"{parts.hostname or 'invalid'}:{port}"
+        return f"{parts.hostname or 'invalid'}:{_port(parts) or 0}"
 
     def notify(self, notification) -> None:
         method = notification.contact_method
@@ -41,11 +37,8 @@ class WebhookTransport:
             "X-Pagerline-Signature": signature(method.secret, body),
         }
         parts = urlsplit(method.address)
-        try:
-            port = parts.port or _DEFAULT_PORTS[parts.scheme.lower()]
-        except (ValueError, KeyError) as exc:
-            raise TransportError(f"invalid URL: {method.address!r}", permanent=True) from exc
-        if not parts.hostname:
+        port = _port(parts)
+        if port is None or not parts.hostname:
             raise TransportError(f"invalid URL: {method.address!r}", permanent=True)
         ips = _public_addresses(parts.hostname, port)
         response = _post_to_one(parts, ips, port, (body, headers))
@@ -56,6 +49,14 @@ class WebhookTransport:
         detail = f"HTTP {status}: {text}"
         # Overload and rate limits pass; other 4xx (and redirects) will fail the same way again.
         raise TransportError(detail, permanent=not (status >= 500 or status in {408, 429}))
+
+
+def _port(parts) -> int | None:
+    """The URL's port, or its scheme's; None when it has neither or a bad one."""
+    try:
+        return parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return None
 
 
 def _post_to_one(parts, ips: list[str], port: int, request: tuple[bytes, dict]):

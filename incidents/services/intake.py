@@ -149,9 +149,6 @@ def on_live_connection(operation: Callable[[], T]) -> T:
         return operation()
 
 
-_DELIVERY_DEFAULTS = ("status", "attempts", "claim_token", "error", "note")
-
-
 def _insert_for_token(
     *, source: str, token_hash: str, body: str, received_at: datetime
 ) -> int | None:
@@ -203,21 +200,17 @@ def _insert_for_token_sql(alias: str) -> tuple[str, list, bool]:
     connection = connections[alias]
     delivery_meta, integration_meta = AlertDelivery._meta, Integration._meta
     quote = connection.ops.quote_name
-    fields = [delivery_meta.get_field(name) for name in _DELIVERY_DEFAULTS]
-    defaults = [field.get_db_prep_save(field.get_default(), connection) for field in fields]
+    columns, defaults = intake_batch.new_delivery_columns(connection)
+    placeholders = ", ".join(["%s"] * len(defaults))
     enabled = integration_meta.get_field("enabled")
     defaults.append(enabled.get_db_prep_save(True, connection))
-    columns = ", ".join(
-        quote(delivery_meta.get_field(name).column)
-        for name in ("integration", "received_at", "body", *_DELIVERY_DEFAULTS)
-    )
     can_return = connection.features.can_return_columns_from_insert
     integration_column = quote(delivery_meta.get_field("integration").column)
     returning = f" RETURNING {quote(delivery_meta.pk.column)}, {integration_column}"
     # Every identifier comes from the models' metadata, quoted; every value is a parameter.
     sql = (
         f"INSERT INTO {quote(delivery_meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT {quote(integration_meta.pk.column)}, %s, %s, {', '.join(['%s'] * len(fields))} "
+        f"SELECT {quote(integration_meta.pk.column)}, %s, %s, {placeholders} "
         f"FROM {quote(integration_meta.db_table)} "
         f"WHERE {quote(enabled.column)} = %s "
         f"AND {quote(integration_meta.get_field('token_hash').column)} = %s "

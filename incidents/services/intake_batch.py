@@ -199,6 +199,23 @@ def insert(alias: str, row: Row) -> int | None:
     return committer.insert(row)
 
 
+def new_delivery_columns(connection) -> tuple[str, list]:
+    """What every webhook INSERT writes, here and in `intake._insert_for_token`: the quoted
+    columns (integration, received_at, body, then those a new delivery takes the model's
+    defaults for) and the values of those defaults, ready for this database."""
+    delivery = AlertDelivery._meta
+    quote = connection.ops.quote_name
+    fields = [delivery.get_field(name) for name in _NEW_DELIVERY_DEFAULTS]
+    columns = ", ".join(
+        quote(delivery.get_field(name).column)
+        for name in ("integration", "received_at", "body", *_NEW_DELIVERY_DEFAULTS)
+    )
+    return columns, [field.get_db_prep_save(field.get_default(), connection) for field in fields]
+
+
+_NEW_DELIVERY_DEFAULTS = ("status", "attempts", "claim_token", "error", "note")
+
+
 @functools.cache
 def _insert_sql(alias: str) -> tuple[str, list]:
     """One statement for a batch, and the values it stores in every row (a new delivery's
@@ -211,10 +228,7 @@ def _insert_sql(alias: str) -> tuple[str, list]:
     connection = connections[alias]
     quote = connection.ops.quote_name
     delivery, integration = AlertDelivery._meta, Integration._meta
-    fields = [
-        delivery.get_field(name) for name in ("status", "attempts", "claim_token", "error", "note")
-    ]
-    defaults = [field.get_db_prep_save(field.get_default(), connection) for field in fields]
+    columns, defaults = new_delivery_columns(connection)
     names = {
         "table": delivery.db_table,
         "pk": delivery.pk.column,
@@ -225,11 +239,6 @@ def _insert_sql(alias: str) -> tuple[str, list]:
         "enabled": integration.get_field("enabled").column,
     }
     q = {key: quote(name) for key, name in names.items()}
-    columns = ", ".join(
-        quote(field.column)
-        for field in [delivery.get_field(name) for name in ("integration", "received_at", "body")]
-        + fields
-    )
     # Every identifier comes from the models' metadata, quoted; every value is a parameter.
     sql = (
         "WITH given AS (SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[], "  # noqa: S608
@@ -239,7 +248,7 @@ def _insert_sql(alias: str) -> tuple[str, list]:
         f"ON i.{q['token']} = given.token_hash AND i.{q['source']} = given.source "
         f"AND i.{q['enabled']}), "
         f"stored AS (INSERT INTO {q['table']} ({columns}) "
-        f"SELECT integration_id, received_at, body, {', '.join(['%s'] * len(fields))} "
+        f"SELECT integration_id, received_at, body, {', '.join(['%s'] * len(defaults))} "
         f"FROM found ORDER BY position RETURNING {q['pk']}) "
         "SELECT (SELECT array_agg(position ORDER BY position) FROM found), "
         f"(SELECT array_agg({q['pk']} ORDER BY {q['pk']}) FROM stored)"

@@ -5,14 +5,13 @@ import json
 import logging
 import time
 
-import psycopg
 import pytest
 from django.db import OperationalError, close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
 from incidents import services
 from incidents.models import AlertDelivery, DeliveryStatus
-from tests.support import fixture_json
+from tests.support import fixture_json, other_connection
 
 ALERTMANAGER = json.dumps(fixture_json("alertmanager/firing.json"))
 PAGERDUTY = fixture_json("pagerduty/trigger.json")
@@ -89,10 +88,7 @@ def test_it_reconnects_when_the_server_dropped_the_connection(client, service, s
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    with psycopg.connect(**params, autocommit=True) as other:
+    with other_connection() as other:
         assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
     close_old_connections()  # what the server does when the next request starts
 
