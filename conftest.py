@@ -170,9 +170,9 @@ def hook_client(request, client):
 @pytest.fixture
 def integration(service):
     """An Alertmanager integration and its plain token."""
-    from incidents import services
+    from incidents.catalog import changes
 
-    return services.integration_create(service=service, source="alertmanager")
+    return changes.integration_create(service=service, source="alertmanager")
 
 
 @pytest.fixture

@@ -246,7 +246,7 @@ def main() -> int:
     django.setup()
     from django.db import connection
 
-    from incidents import services
+    from incidents.catalog import changes
     from incidents.models import AlertDelivery, Incident, Service
     from oncall.models import Team
 
@@ -255,8 +255,8 @@ def main() -> int:
     if args.policy:
         service.escalation_policy = _policy(team)
         service.save(update_fields=["escalation_policy"])
-    _, am_token = services.integration_create(service=service, source="alertmanager")
-    _, pd_token = services.integration_create(service=service, source="pagerduty")
+    _, am_token = changes.integration_create(service=service, source="alertmanager")
+    _, pd_token = changes.integration_create(service=service, source="pagerduty")
     connection.close()
     env.update(PAGERLINE_AM_TOKEN=am_token, PAGERLINE_PD_TOKEN=pd_token)
 

@@ -67,17 +67,6 @@ def env_networks(name: str) -> list:
     return networks
 
 
-def green() -> bool:
-    """True in a process whose `threading` is gevent's (gunicorn's gevent workers patch the
-    standard library before they load the app): there, threads are greenlets of one OS
-    thread, so many requests are in hand at once and each holds Django's connections."""
-    try:
-        from gevent import monkey
-    except ImportError:
-        return False
-    return monkey.is_module_patched("threading")
-
-
 def database_from_url(url: str, *, name: str = "DATABASE_URL", pooled: bool = False) -> dict:
     """Turn postgres://user:pass@host:port/db?opt=v or sqlite:///path into a DATABASES entry.
 
@@ -190,7 +179,7 @@ def _prepare_threshold(raw: str | None, name: str) -> int | None:
 
     Django turns preparing off for the sake of connection poolers; we turn it on, as only
     server-side binding cursors are ever prepared, and the one that uses it is the webhook
-    INSERT (incidents.services.intake): parsing and planning it took ~0.1-0.15 ms of its
+    INSERT (incidents.intake.drain): parsing and planning it took ~0.1-0.15 ms of its
     ~0.35 ms round trip here. Behind PgBouncer in transaction mode before 1.21, add
     `?prepare_threshold=none` to the URL.
     """

@@ -1,7 +1,7 @@
 """gunicorn settings that are code, not flags (`--config config/gunicorn_conf.py`, passed by
 config.launch.web_server_args). Given as a file and importing nothing of the app: gunicorn
 loads it in the arbiter, and the app's settings must first be read in a worker, after
-gevent has patched the standard library (config.env.green decides the connection pool)."""
+gevent has patched the standard library (core.runtime.green decides the connection pool)."""
 
 
 def on_starting(server):

@@ -22,7 +22,7 @@ def web_server_args(workers: int = 0, database_url: str | None = None) -> list[s
     """gunicorn's worker settings, for `make run`, bench/ingest.py and the tests' servers.
 
     On PostgreSQL: one gevent worker per core. A process answers many requests at once, so
-    the webhooks it is answering share one commit (incidents.services.intake_batch) instead
+    the webhooks it is answering share one commit (incidents.intake.group_commit) instead
     of each paying a round trip and a commit; Django's connections come from a per-process
     pool (config.env.database_from_url); after each request the process lets its other
     requests run (config.gunicorn_conf.post_request). Measured in docs/performance.md.

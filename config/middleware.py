@@ -39,7 +39,7 @@ def pagerline_headers(*, secure: bool) -> list[tuple[str, str]]:
 def response_headers(*, secure: bool) -> list[tuple[str, str]]:
     """Every header the MIDDLEWARE stack adds to a response that sets none of them itself:
     ours, then Django's SecurityMiddleware's and XFrameOptionsMiddleware's (which only add
-    what is still missing). The webhook front (incidents.hooks_wsgi), which answers before
+    what is still missing). The webhook front (config.hook_front), which answers before
     the middleware, sends these; tests/test_hook_front.py checks both ways agree."""
     headers = pagerline_headers(secure=secure)
     if secure and settings.SECURE_HSTS_SECONDS:

@@ -21,10 +21,10 @@ from config.env import (
     env_list,
     env_networks,
     env_str,
-    green,
     redis_location,
     sqlite_database,
 )
+from core.runtime import green
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PAGERLINE_VAR_DIR", str(BASE_DIR / "var"))).resolve()

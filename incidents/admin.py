@@ -2,7 +2,9 @@ from django import forms
 from django.contrib import admin, messages
 
 from core.text import NUL_MESSAGE, has_nul
-from incidents import services
+from incidents import models as paging_models
+from incidents.intake import drain
+from incidents.maintenance import windows as maintenance_services
 from incidents.models import (
     Alert,
     AlertDelivery,
@@ -12,6 +14,8 @@ from incidents.models import (
     Integration,
     Service,
 )
+from incidents.notify import sending as notification_services
+from incidents.notify.address import address_problem
 
 
 @admin.register(Service)
@@ -53,7 +57,7 @@ class AlertDeliveryAdmin(admin.ModelAdmin):
     def retry(self, request, queryset):
         failed = queryset.filter(status=DeliveryStatus.FAILED)
         for delivery in failed:
-            services.delivery_retry(delivery=delivery)
+            drain.delivery_retry(delivery=delivery)
         messages.info(request, f"{failed.count()} failed deliveries queued again")
 
 
@@ -86,10 +90,6 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 # --- paging: escalation policies, contact methods, notifications, maintenance, breakers -----
-
-from incidents import models as paging_models  # noqa: E402 - appended section
-from incidents.services import maintenance as maintenance_services  # noqa: E402
-from incidents.services import notifications as notification_services  # noqa: E402
 
 
 class EscalationTargetInline(admin.TabularInline):
@@ -127,8 +127,23 @@ class IncidentEscalationAdmin(admin.ModelAdmin):
         return False
 
 
+class ContactMethodAdminForm(forms.ModelForm):
+    class Meta:
+        model = paging_models.ContactMethod
+        fields = ["user", "kind", "address", "enabled", "notify_escalations", "notify_handoffs"]
+
+    def clean(self):
+        data = super().clean()
+        # The same rule as the contact method pages and API (incidents.notify.contacts).
+        problem = address_problem(data.get("kind", ""), data.get("address", ""))
+        if problem:
+            self.add_error("address", problem)
+        return data
+
+
 @admin.register(paging_models.ContactMethod)
 class ContactMethodAdmin(admin.ModelAdmin):
+    form = ContactMethodAdminForm
     list_display = ["user", "kind", "address", "enabled", "notify_escalations", "notify_handoffs"]
     list_filter = ["kind", "enabled"]
     readonly_fields = ["secret", "created_at"]

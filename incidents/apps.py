@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class IncidentsConfig(AppConfig):
     name = "incidents"
+
+    def ready(self) -> None:
+        # Lower packages tell higher ones through registries filled here, so imports run
+        # one way (docs/architecture.md): the timeline does not import escalation.
+        from incidents.escalation import runs
+        from incidents.timeline import events
+
+        events.follow(runs.escalation_follow)

@@ -2,63 +2,63 @@
 
 from celery import shared_task
 
-from incidents import services
+from incidents.intake import drain, heartbeats
 
 
 @shared_task(name="incidents.drain_deliveries", ignore_result=True)
 def drain_deliveries() -> int:
-    return services.deliveries_drain()
+    return drain.deliveries_drain()
 
 
 @shared_task(name="incidents.redrive_deliveries", ignore_result=True)
 def redrive_deliveries() -> int:
     """Beat safety net: drain if a delivery waited too long (lost kick, killed worker)."""
-    if services.deliveries_overdue():
-        return services.deliveries_drain()
+    if drain.deliveries_overdue():
+        return drain.deliveries_drain()
     return 0
 
 
 @shared_task(name="incidents.check_heartbeats", ignore_result=True)
 def check_heartbeats() -> int:
     """Open (or resolve) "no heartbeat" incidents for integrations that expect one."""
-    return services.heartbeats_check()
+    return heartbeats.heartbeats_check()
 
 
 @shared_task(name="incidents.escalate", ignore_result=True)
 def escalate(escalation_id: int, token: str) -> str:
     """One scheduled escalation firing (an ETA task); a stale token does nothing."""
-    from incidents.services import escalation
+    from incidents.escalation import runs
 
-    return escalation.escalation_advance(escalation_id=escalation_id, token=token)
+    return runs.escalation_advance(escalation_id=escalation_id, token=token)
 
 
 @shared_task(name="incidents.escalate_many", ignore_result=True)
 def escalate_many(pairs: list[list]) -> list[str]:
     """The firings a batch of alerts made due at once, one after the other (each in its
     own transaction); one that fails is logged and left to the auditor."""
-    from incidents.services import escalation
+    from incidents.escalation import runs
 
-    return escalation.escalations_advance(pairs=[(pk, token) for pk, token in pairs])
+    return runs.escalations_advance(pairs=[(pk, token) for pk, token in pairs])
 
 
 @shared_task(name="incidents.escalation_audit", ignore_result=True)
 def escalation_audit() -> int:
     """Beat safety net: fire escalation steps whose ETA task was lost."""
-    from incidents.services import escalation
+    from incidents.escalation import runs
 
-    return escalation.escalations_audit()
+    return runs.escalations_audit()
 
 
 @shared_task(name="incidents.send_notification", ignore_result=True)
 def send_notification(notification_id: int) -> str:
-    from incidents.services import notifications
+    from incidents.notify import sending
 
-    return notifications.notification_send(notification_id=notification_id)
+    return sending.notification_send(notification_id=notification_id)
 
 
 @shared_task(name="incidents.redrive_notifications", ignore_result=True)
 def redrive_notifications() -> int:
     """Beat safety net: send notifications whose task was lost or whose worker died."""
-    from incidents.services import notifications
+    from incidents.notify import sending
 
-    return notifications.notifications_redrive()
+    return sending.notifications_redrive()

@@ -16,7 +16,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent, Service
-from incidents.services import drills as incident_drills
+from incidents.timeline import drills as incident_drills
 from metrics.drill_math import Window, window_for
 from metrics.models import Drill, DrillAttachCursor, DrillIncident, DrillService
 from oncall.models import Team

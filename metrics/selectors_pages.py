@@ -7,8 +7,8 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from incidents import selectors as incidents
 from incidents.models import OPEN_STATUSES, Incident, IncidentStatus, Service
+from incidents.timeline import selectors as incidents
 from metrics import selectors as mttx
 from metrics.models import MttxWeek
 from metrics.weeks import iso_week_of, shift_week, week_bounds, weeks_between

@@ -21,7 +21,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from oncall import rotation
-from oncall.models import Layer, LayerParticipant, Override, Schedule, Team, UserProfile
+from oncall.models import Layer, LayerParticipant, Override, Role, Schedule, Team, UserProfile
 
 # "Soon" for coverage gaps and upcoming shifts on pages and the dashboard.
 SOON = timedelta(days=14)
@@ -419,3 +419,11 @@ def layer_pieces(
     return [
         (layer.name, rotation.layer_shifts(layer, spec.tz, start, end)) for layer in spec.layers
     ]
+
+
+def managed_teams(user):
+    """Teams whose configuration (maintenance windows) the user may change."""
+    teams = teams_for(user)
+    if user.is_authenticated and user.is_staff:
+        return teams
+    return teams.filter(memberships__user=user, memberships__role=Role.MANAGER)

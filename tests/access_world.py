@@ -24,7 +24,9 @@ from rest_framework.views import APIView
 
 from core import services as core_services
 from core.models import ApiToken
-from incidents import services as incident_services
+from incidents.catalog import changes
+from incidents.intake import drain, store
+from incidents.maintenance import windows
 from incidents.models import (
     AlertDelivery,
     ContactMethod,
@@ -39,7 +41,8 @@ from incidents.models import (
     RoutingRule,
     Service,
 )
-from incidents.services import config, maintenance, notifications
+from incidents.notify import sending
+from incidents.timeline import actions
 from metrics import drills, reports, weeks
 from metrics.models import Drill, WeeklyReport
 from oncall import services as oncall_services
@@ -127,25 +130,25 @@ def build_world(now: datetime | None = None) -> World:
     manager, responder = world.users["manager"], world.users["responder"]
 
     # Configuration: services, an escalation policy, an integration with a routing rule.
-    world.service = config.service_create(
+    world.service = changes.service_create(
         actor=manager, team=team, slug=f"{MARKER}-checkout", name="ALPHA7 Checkout"
     )
-    extra = config.service_create(
+    extra = changes.service_create(
         actor=manager, team=team, slug=f"{MARKER}-ledger", name="ALPHA7 Ledger"
     )
-    world.other_service = config.service_create(
+    world.other_service = changes.service_create(
         actor=outsider, team=other_team, slug="bravo-web", name="Bravo web"
     )
     world.policy = EscalationPolicy.objects.create(team=team, name="ALPHA7 primary")
     step = EscalationStep.objects.create(policy=world.policy, position=0, delay_seconds=0)
     EscalationTarget.objects.create(step=step, user=responder)
-    config.service_update(
+    changes.service_update(
         actor=manager, service=world.service, escalation_policy_id=world.policy.pk
     )
-    world.integration, world.integration_token = config.integration_add(
+    world.integration, world.integration_token = changes.integration_add(
         actor=manager, service=world.service, source="alertmanager", name="ALPHA7 alerts"
     )
-    world.routing_rule = config.routing_rule_create(
+    world.routing_rule = changes.routing_rule_create(
         actor=manager,
         integration=world.integration,
         matchers=[{"label": "team", "op": "=", "value": "ledger"}],
@@ -153,20 +156,20 @@ def build_world(now: datetime | None = None) -> World:
     )
 
     # Intake: one alert that opened an incident, one body the parser refused.
-    incident_services.delivery_accept(
+    store.delivery_accept(
         integration=world.integration, body=_alert_body(now), received_at=now - timedelta(hours=1)
     )
-    incident_services.delivery_accept(
+    store.delivery_accept(
         integration=world.integration,
         body='{"alerts": "ALPHA7 not a list"}',
         received_at=now - timedelta(minutes=50),
     )
-    token, batch = incident_services.deliveries_claim(limit=10, now=now)
+    token, batch = drain.deliveries_claim(limit=10, now=now)
     for delivery in batch:
-        incident_services.delivery_process(delivery=delivery, token=token)
+        drain.delivery_process(delivery=delivery, token=token)
     world.failed_delivery = AlertDelivery.objects.get(status="failed")
     world.incident = Incident.objects.get(service=world.service)
-    incident_services.incident_add_note(
+    actions.incident_add_note(
         incident_id=world.incident.pk, user=responder, text="ALPHA7 looking", at=now
     )
 
@@ -177,7 +180,7 @@ def build_world(now: datetime | None = None) -> World:
     world.own_contact_method = ContactMethod.objects.create(
         user=manager, kind="email", address="manager@alpha7.example"
     )
-    (world.notification,) = notifications.users_notify(
+    (world.notification,) = sending.users_notify(
         users=[responder],
         reason=NotificationReason.ESCALATION,
         subject="ALPHA7 checkout is down",
@@ -185,7 +188,7 @@ def build_world(now: datetime | None = None) -> World:
         at=now,
         incident=world.incident,
     )[responder.pk]
-    world.window = maintenance.maintenance_create(
+    world.window = windows.maintenance_create(
         team=team,
         services=[world.service],
         starts_at=now + timedelta(days=1),

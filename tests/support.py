@@ -87,7 +87,7 @@ class WsgiResponse:
 
 class WsgiClient:
     """Requests made to config.wsgi.application as gunicorn makes them, so the webhook paths
-    are answered by incidents.hooks_wsgi.HookFront (the Django test client calls the views).
+    are answered by config.hook_front.HookFront (the Django test client calls the views).
     Like the test client, it keeps Django from closing the test's database connection."""
 
     def __init__(self, host: str = "127.0.0.1", application=None):

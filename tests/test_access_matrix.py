@@ -26,8 +26,8 @@ from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.views import APIView
 
-from incidents import api as incidents_api
-from incidents import views as incidents_views
+from incidents.timeline import api as incidents_api
+from incidents.timeline import views as incidents_views
 from tests.access_world import BODIES, KWARGS, MARKER, QUERIES, ROLES, World, module_world
 
 # --- what is left out, and why ------------------------------------------------------------------

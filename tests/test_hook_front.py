@@ -1,5 +1,5 @@
 """config.wsgi.application answers the webhook paths in front of Django's request handling
-(incidents.hooks_wsgi.HookFront). What it answers must not depend on which way a request
+(config.hook_front.HookFront). What it answers must not depend on which way a request
 came in; whatever it does not handle itself must reach Django as before."""
 
 import json
@@ -8,8 +8,8 @@ import logging
 import pytest
 from django.core.wsgi import get_wsgi_application
 
-from incidents import hooks
-from incidents.hooks_wsgi import HookFront
+from config.hook_front import HookFront
+from incidents.intake import webhooks
 from incidents.models import AlertDelivery
 from tests.support import WsgiClient, fixture_json
 
@@ -120,7 +120,7 @@ def test_a_crash_answers_500_in_json_and_is_logged(integration, monkeypatch, cap
     def crash(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(hooks, "alert_hook", crash)
+    monkeypatch.setattr(webhooks, "alert_hook", crash)
     _, token = integration
     with caplog.at_level(logging.ERROR, logger="django.request"):
         response = WsgiClient().post(f"/hooks/alertmanager/{token}", GOOD)

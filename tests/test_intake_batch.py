@@ -1,4 +1,4 @@
-"""Group commit of webhook inserts (incidents.services.intake_batch), as gevent web workers
+"""Group commit of webhook inserts (incidents.intake.group_commit), as gevent web workers
 use it: requests answered at the same moment share one transaction, each still gets its
 own delivery id only after the commit, and one bad row or a dropped connection loses
 nothing else."""
@@ -12,9 +12,9 @@ import pytest
 import requests
 from django.db import DatabaseError, connection
 
-from incidents import services
+from incidents.catalog import changes
+from incidents.intake import group_commit, store
 from incidents.models import AlertDelivery, hash_token
-from incidents.services import intake_batch
 from tests.support import am_alert, am_payload, other_connection
 
 pytestmark = [
@@ -31,9 +31,9 @@ RECEIVED = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)
 def batching(monkeypatch):
     """delivery_accept goes through the committer, as in a gevent worker (here the
     requests are real threads)."""
-    monkeypatch.setattr(intake_batch, "wanted", lambda: True)
+    monkeypatch.setattr(group_commit, "wanted", lambda: True)
     yield
-    intake_batch.stop_all()
+    group_commit.stop_all()
 
 
 def _accept_all(calls):
@@ -44,7 +44,7 @@ def _accept_all(calls):
     def run(index, kwargs):
         barrier.wait()
         try:
-            outcomes[index] = services.delivery_accept(received_at=RECEIVED, **kwargs)
+            outcomes[index] = store.delivery_accept(received_at=RECEIVED, **kwargs)
         except Exception as exc:
             outcomes[index] = exc
         finally:
@@ -68,7 +68,7 @@ def _commits_of(ids):
 
 def test_requests_waiting_together_share_one_commit_and_each_gets_its_own_id(batching, integration):
     _, token = integration
-    assert services.delivery_accept(
+    assert store.delivery_accept(
         source="alertmanager", token=token, body='{"n": -1}', received_at=RECEIVED
     )  # the committer is connected and idle
     with other_connection() as locker, locker.transaction():
@@ -100,7 +100,7 @@ def test_requests_waiting_together_share_one_commit_and_each_gets_its_own_id(bat
 
 def test_each_row_of_a_statement_gets_the_id_of_its_own_delivery(service, integration):
     _, am_token = integration
-    _, pd_token = services.integration_create(service=service, source="pagerduty")
+    _, pd_token = changes.integration_create(service=service, source="pagerduty")
     given = [
         ("alertmanager", am_token, "first"),
         ("alertmanager", "unknown", "no such token"),
@@ -109,9 +109,9 @@ def test_each_row_of_a_statement_gets_the_id_of_its_own_delivery(service, integr
         ("alertmanager", am_token, "third"),
     ]
     rows = [
-        intake_batch.Row(hash_token(token), source, RECEIVED, body) for source, token, body in given
+        group_commit.Row(hash_token(token), source, RECEIVED, body) for source, token, body in given
     ]
-    committer = intake_batch.Committer(connection.alias)
+    committer = group_commit.Committer(connection.alias)
     try:
         ids = committer._insert_together(rows)
     finally:
@@ -131,12 +131,12 @@ def test_each_row_of_a_statement_gets_the_id_of_its_own_delivery(service, integr
 
 def test_a_row_that_fails_fails_alone(batching, integration, caplog):
     _, token = integration
-    services.delivery_accept(source="alertmanager", token=token, body="{}", received_at=RECEIVED)
+    store.delivery_accept(source="alertmanager", token=token, body="{}", received_at=RECEIVED)
     with other_connection() as locker, locker.transaction():
         locker.execute("LOCK TABLE incidents_alertdelivery IN EXCLUSIVE MODE")
         bodies = ['{"n": 1}', '{"n": 2}', "NUL \x00 cannot be stored", '{"n": 4}', '{"n": 5}']
         calls = [{"source": "alertmanager", "token": token, "body": body} for body in bodies]
-        with caplog.at_level(logging.ERROR, logger="incidents.services.intake_batch"):
+        with caplog.at_level(logging.ERROR, logger="incidents.intake.group_commit"):
             threads, outcomes = _accept_all(calls)
             threads[0].join(timeout=0.5)
     for thread in threads:
@@ -156,16 +156,16 @@ def test_a_row_that_fails_fails_alone(batching, integration, caplog):
 
 def test_the_committer_reconnects_when_its_connection_was_dropped(batching, integration, caplog):
     _, token = integration
-    first = services.delivery_accept(
+    first = store.delivery_accept(
         source="alertmanager", token=token, body='{"n": 1}', received_at=RECEIVED
     )
-    committer = intake_batch._committers[connection.alias]
+    committer = group_commit._committers[connection.alias]
     with other_connection() as other:
         pid = committer.connection.info.backend_pid
         assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
 
-    with caplog.at_level(logging.WARNING, logger="incidents.services.intake_batch"):
-        second = services.delivery_accept(
+    with caplog.at_level(logging.WARNING, logger="incidents.intake.group_commit"):
+        second = store.delivery_accept(
             source="alertmanager", token=token, body='{"n": 2}', received_at=RECEIVED
         )
     assert "reconnecting" in caplog.text
@@ -206,8 +206,8 @@ def test_a_gevent_web_process_answers_concurrent_webhooks_with_shared_commits(
 
     # The other webhook paths of the same server: PagerDuty's, generic JSON (its integration
     # is read through Django's pooled connection first), a heartbeat, an unknown token.
-    _, pd_token = services.integration_create(service=integration[0].service, source="pagerduty")
-    _, generic_token = services.integration_create(service=integration[0].service, source="generic")
+    _, pd_token = changes.integration_create(service=integration[0].service, source="pagerduty")
+    _, generic_token = changes.integration_create(service=integration[0].service, source="generic")
     event = {"routing_key": pd_token, "event_action": "trigger", "dedup_key": "pd-1"}
     event["payload"] = {"summary": "Disk full", "source": "db-1", "severity": "critical"}
     enqueued = requests.post(f"{server.url}/v2/enqueue", json=event, timeout=10)

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 
-from incidents.api import ACTIONS
-from incidents.serializers import ActionBodyDoc
+from incidents.timeline.api import ACTIONS
+from incidents.timeline.serializers import ActionBodyDoc
 
 JSON = "application/json"
 

@@ -35,7 +35,7 @@ from schemathesis.checks import (
 )
 
 from config.wsgi import application
-from incidents import api as incidents_api
+from incidents.timeline import api as incidents_api
 from tests.access_world import BODIES, KWARGS, QUERIES, World, module_world
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from incidents import services
+from incidents.intake import drain, store
 from incidents.models import Incident, IncidentStatus
+from incidents.timeline import actions
 from tests.support import am_alert, am_payload
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +18,10 @@ T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 def open_incidents(integration, count, *, start=0):
     for n in range(start, start + count):
         payload = am_payload(am_alert(f"Alert{n}"), group_key=f"group-{n}")
-        services.delivery_accept(
+        store.delivery_accept(
             integration=integration, body=json.dumps(payload), received_at=T0 + timedelta(minutes=n)
         )
-    services.deliveries_drain()
+    drain.deliveries_drain()
 
 
 def test_pages_need_a_login(client, integration):
@@ -90,7 +91,7 @@ def test_the_feed_lists_open_and_resolved(client, users, integration):
     record, _ = integration
     open_incidents(record, 2)
     first = Incident.objects.order_by("pk").first()
-    services.incident_resolve(incident_id=first.pk, user=users["responder"])
+    actions.incident_resolve(incident_id=first.pk, user=users["responder"])
     client.force_login(users["viewer"])
     feed = client.get("/incidents/feed.json").json()
     assert [row["title"] for row in feed["open"]] == ["Alert1 on checkout"]

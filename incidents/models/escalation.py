@@ -91,7 +91,7 @@ class IncidentEscalation(models.Model):
     policy = models.ForeignKey(
         EscalationPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The policy as it was when the incident triggered (incidents.escalation_plan.Plan).
+    # The policy as it was when the incident triggered (incidents.escalation.plan.Plan).
     snapshot = models.JSONField()
     state = models.CharField(max_length=16, choices=EscalationState.choices)
     step_index = models.PositiveSmallIntegerField(default=0)

@@ -18,7 +18,8 @@ OPEN_STATUSES = (IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED)
 
 
 class Incident(models.Model):
-    """A projection of the incident's events (see incidents.projection); never edited directly."""
+    """A projection of the incident's events (incidents.timeline.projection); never edited
+    directly."""
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="incidents")
     dedup_key = models.CharField(max_length=1000)

@@ -6,11 +6,8 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-
-from incidents.notify.address import address_problem
 
 
 class Channel(models.TextChoices):
@@ -41,12 +38,6 @@ class ContactMethod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.address}"
-
-    def clean(self) -> None:
-        # The same rule as the contact method pages and API (incidents.services.contacts).
-        problem = address_problem(self.kind, self.address)
-        if problem:
-            raise ValidationError({"address": problem})
 
 
 class NotificationStatus(models.TextChoices):

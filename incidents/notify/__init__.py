@@ -1,37 +1,4 @@
-"""Notification transports, one module per channel. Each transport has
-`endpoint(contact_method) -> str` (the circuit breaker's key) and
-`notify(notification) -> None`, raising TransportError on failure."""
-
-from __future__ import annotations
-
-from typing import Protocol
-
-
-class TransportError(Exception):
-    """Sending failed. `permanent` errors (bad address, 4xx) are never retried."""
-
-    def __init__(self, message: str, *, permanent: bool):
-        super().__init__(message)
-        self.permanent = permanent
-
-
-class Transport(Protocol):
-    channel: str
-
-    def endpoint(self, contact_method) -> str: ...
-
-    def notify(self, notification) -> None: ...
-
-
-def get(channel: str) -> Transport:
-    from incidents.notify.email import EmailTransport
-    from incidents.notify.webhook import WebhookTransport
-
-    transports: dict[str, Transport] = {
-        EmailTransport.channel: EmailTransport(),
-        WebhookTransport.channel: WebhookTransport(),
-    }
-    try:
-        return transports[channel]
-    except KeyError:
-        raise TransportError(f"no transport for channel {channel!r}", permanent=True) from None
+"""Reaching people: contact methods (`contacts`), sending notifications with retries and a
+circuit breaker per endpoint (`sending`, `breaker`), address checks for outbound requests
+(`address`), message text (`message`), and one transport module per channel
+(`transports/`)."""

@@ -5,7 +5,7 @@ Webhooks go to public addresses only, unless an admin lists a private network in
 PAGERLINE_WEBHOOK_PRIVATE_NETWORKS: a contact method must not make the worker POST to the
 cloud metadata service, Redis or anything else on the inside. A URL naming a private IP (or
 localhost) is refused when it is saved; a host name is checked where it resolves, when the
-webhook is sent (incidents.notify.webhook).
+webhook is sent (incidents.notify.transports.webhook).
 """
 
 from __future__ import annotations

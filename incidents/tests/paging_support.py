@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from incidents import events
+from incidents.escalation import runs
 from incidents.models import (
     ContactMethod,
     EscalationPolicy,
@@ -12,7 +12,7 @@ from incidents.models import (
     EscalationTarget,
     IncidentEscalation,
 )
-from incidents.services import escalation
+from incidents.timeline import events
 
 
 def make_policy(team, *steps, repeat=0, fallback=None, name="Primary"):
@@ -45,7 +45,7 @@ def trigger(service, at: datetime, key="k1", title="Checkout is down"):
 def fire(incident, now: datetime) -> str:
     """What the ETA task does at `now`: advance with the escalation's current token."""
     current = IncidentEscalation.objects.get(incident=incident)
-    return escalation.escalation_advance(escalation_id=current.pk, token=current.token, now=now)
+    return runs.escalation_advance(escalation_id=current.pk, token=current.token, now=now)
 
 
 def timeline(incident, *kinds: str) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from incidents import services as incident_services
 from incidents.models import Incident, Service
+from incidents.timeline import actions as incident_services
 from metrics import drills
 from oncall.models import Team
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from incidents import services as incident_services
 from incidents.models import Incident, Service
-from incidents.services.drills import incident_drill_attached
+from incidents.timeline import actions as incident_services
+from incidents.timeline.drills import incident_drill_attached
 from metrics.models import Drill, DrillIncident, DrillService
 from oncall.models import Team
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from incidents import services as incident_services
+from incidents.catalog import changes
+from incidents.intake import drain, store
 from incidents.models import Channel, Notification, NotificationReason, NotificationStatus
 from metrics import drills
 from metrics.tests.drill_helpers import make_drill, make_incident, make_service, utc
@@ -95,16 +96,16 @@ def build_w43(team, users) -> dict:
         resolved=utc(2026, 10, 1, 11, 55),
     )
     # W43 on payments-api, from Alertmanager (two alerts): MTTD 120, open, unacknowledged
-    integration, _ = incident_services.integration_create(service=api, source="alertmanager")
+    integration, _ = changes.integration_create(service=api, source="alertmanager")
     payload = am_payload(
         am_alert("HighErrorRate", starts_at="2026-10-21T09:58:00Z", fingerprint="fp-1"),
         am_alert("HighLatency", starts_at="2026-10-21T09:59:00Z", fingerprint="fp-2"),
         group_key="api-errors",
     )
-    incident_services.delivery_accept(
+    store.delivery_accept(
         integration=integration, body=json.dumps(payload), received_at=utc(2026, 10, 21, 10, 0)
     )
-    incident_services.deliveries_drain()
+    drain.deliveries_drain()
     made["e"] = api.incidents.get()
     # Pages: Wednesday 12:01 in Berlin (working hours), 06:01 in New York (off hours).
     page(manager, made["e"], utc(2026, 10, 21, 10, 1))

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from incidents import services as incident_services
 from incidents.models import EventKind, Incident, IncidentEvent, IncidentStatus
+from incidents.timeline import actions as incident_services
 from metrics.models import DrillIncident, DrillService
 from tests.support import am_alert, am_payload, wait_for
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from incidents import services as incident_services
+from incidents.catalog import changes as incident_services
 from incidents.models import AlertDelivery, DeliveryStatus, Service
 from metrics.exposition import Family, collect, render
 from metrics.tests.mttx_support import attach_to_drill, make_incident

@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents import services as incident_services
 from incidents.models import IncidentEvent
+from incidents.timeline import actions as incident_services
 from metrics import rollup, selectors
 from metrics.models import MttxRollupState, MttxWeek
 from metrics.stats import Summary, summarize_us

@@ -185,7 +185,7 @@ def test_an_override_added_on_the_schedule_page_changes_who_is_on_call(
 def drill_and_report(team, service, users):
     """A finished drill on checkout, and the team's report of last week (two incidents on
     checkout: MTTR 600 s and 1800 s, both acknowledged by the responder)."""
-    from incidents import services as incident_services
+    from incidents.timeline import actions as incident_services
     from metrics import drills, reports
     from metrics.weeks import week_bounds
 

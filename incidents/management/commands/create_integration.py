@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents import services, sources
+from incidents.catalog import changes
+from incidents.intake import sources
 from incidents.models import Service
 
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
             target = Service.objects.get(slug=service)
         except Service.DoesNotExist:
             raise CommandError(f"no service with slug {service!r}") from None
-        integration, token = services.integration_create(service=target, source=source, name=name)
+        integration, token = changes.integration_create(service=target, source=source, name=name)
         self.stdout.write(f"Created integration {integration.pk} ({integration.name}).")
         self.stdout.write("The token is shown only now; keep the URL secret.")
-        self.stdout.write(services.webhook_url(integration=integration, token=token))
+        self.stdout.write(changes.webhook_url(integration=integration, token=token))

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
-from incidents import projection
 from incidents.models import Incident, IncidentEvent
+from incidents.timeline import projection
 
 
 def differences(

@@ -11,9 +11,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import services
 from incidents.alerts import AlertEvent, AlertStatus, Severity
+from incidents.catalog import changes
+from incidents.intake import apply
 from incidents.models import Incident, Integration, Service
+from incidents.timeline import actions
 from oncall.models import Membership, Role, Team
 
 DEMO_USER = "demo"
@@ -43,12 +45,12 @@ class Command(BaseCommand):
             fresh = not Team.objects.filter(slug="payments").exists()
             checkout = self._teams_and_services(user)
             integration = checkout.integrations.get(source="alertmanager")
-            services.integration_set_token(integration=integration, token=DEMO_TOKEN)
+            changes.integration_set_token(integration=integration, token=DEMO_TOKEN)
             if fresh:
                 self._history(user)
         self.stdout.write(f"demo login: {DEMO_USER} / {DEMO_PASSWORD}")
         self.stdout.write(
-            "demo webhook: " + services.webhook_url(integration=integration, token=DEMO_TOKEN)
+            "demo webhook: " + changes.webhook_url(integration=integration, token=DEMO_TOKEN)
         )
 
     def _demo_user(self):
@@ -72,7 +74,7 @@ class Command(BaseCommand):
                     defaults={"team": team, "name": service_slug.replace("-", " ").title()},
                 )
                 if not Integration.objects.filter(service=service, source="alertmanager").exists():
-                    services.integration_create(service=service, source="alertmanager")
+                    changes.integration_create(service=service, source="alertmanager")
         return Service.objects.get(slug="checkout")
 
     def _history(self, user) -> None:
@@ -111,14 +113,14 @@ class Command(BaseCommand):
             labels={"alertname": name, "service": integration.service.slug},
             starts_at=started,
         )
-        services.alerts_apply(integration=integration, alert_events=[firing], received_at=detected)
+        apply.alerts_apply(integration=integration, alert_events=[firing], received_at=detected)
         incident = Incident.objects.get(service=integration.service, dedup_key=key)
         acked = detected + timedelta(seconds=rng.randint(40, 900))
         if acknowledge:
-            services.incident_acknowledge(incident_id=incident.pk, user=user, at=acked)
+            actions.incident_acknowledge(incident_id=incident.pk, user=user, at=acked)
         if resolve:
             resolved = AlertEvent(**{**firing.__dict__, "status": AlertStatus.RESOLVED})
-            services.alerts_apply(
+            apply.alerts_apply(
                 integration=integration,
                 alert_events=[resolved],
                 received_at=acked + timedelta(seconds=rng.randint(300, 5400)),

@@ -1,0 +1,248 @@
+"""Configuration writes for managers: services, integrations, routing rules. Each change is
+validated here (one rule for the API, the admin and commands) and audited."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import (
+    transaction,
+)
+
+from core.audit import audit_record, diff
+from core.text import NUL_MESSAGE, has_nul
+from incidents.intake import routing, sources
+from incidents.models import (
+    Integration,
+    RoutingRule,
+    Service,
+    hash_token,
+)
+
+
+class ConfigError(ValueError):
+    """Bad configuration input; `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors
+
+
+def _snapshot(obj, fields) -> dict:
+    return {field: getattr(obj, field) for field in fields}
+
+
+# --- services ---------------------------------------------------------------------------------
+
+SERVICE_FIELDS = ("name", "description", "escalation_policy_id")
+
+
+@transaction.atomic
+def service_create(*, actor, team, slug: str, name: str, description: str = "") -> Service:
+    if Service.objects.filter(slug=slug).exists():
+        raise ConfigError({"slug": f"a service with slug {slug!r} already exists"})
+    service = Service.objects.create(team=team, slug=slug, name=name, description=description)
+    audit_record(
+        actor=actor,
+        action="service.created",
+        obj=service,
+        team_id=team.pk,
+        summary=f"service {name!r} created",
+    )
+    return service
+
+
+@transaction.atomic
+def service_update(*, actor, service: Service, **fields) -> Service:
+    unknown = set(fields) - set(SERVICE_FIELDS)
+    if unknown:
+        raise ConfigError({name: "cannot be changed" for name in sorted(unknown)})
+    policy_id = fields.get("escalation_policy_id")
+    if policy_id is not None:
+        from incidents.models import EscalationPolicy
+
+        # Locked, so the policy cannot be deleted while it is being assigned
+        # (policies.policy_delete locks it too before checking who uses it).
+        assigned = (
+            EscalationPolicy.objects.select_for_update()
+            .filter(pk=policy_id, team_id=service.team_id)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        if not list(assigned):
+            raise ConfigError({"escalation_policy": "no such policy in the service's team"})
+    before = _snapshot(service, fields)
+    for name, value in fields.items():
+        setattr(service, name, value)
+    service.save(update_fields=list(fields))
+    changes = diff(before, _snapshot(service, fields))
+    if changes:
+        audit_record(
+            actor=actor,
+            action="service.updated",
+            obj=service,
+            team_id=service.team_id,
+            summary=f"service {service.name!r} updated",
+            changes=changes,
+        )
+    return service
+
+
+# --- integrations -----------------------------------------------------------------------------
+
+INTEGRATION_FIELDS = (
+    "name",
+    "enabled",
+    "reopen_window_seconds",
+    "heartbeat_interval_seconds",
+    "options",
+)
+
+
+@transaction.atomic
+def integration_add(
+    *, actor, service: Service, source: str, name: str = ""
+) -> tuple[Integration, str]:
+    if source not in sources.REGISTRY:
+        raise ConfigError({"source": f"must be one of {', '.join(sorted(sources.REGISTRY))}"})
+    integration, token = integration_create(service=service, source=source, name=name)
+    audit_record(
+        actor=actor,
+        action="integration.created",
+        obj=integration,
+        team_id=service.team_id,
+        summary=f"integration {integration.name!r} ({source}) created on {service.name}",
+    )
+    return integration, token
+
+
+@transaction.atomic
+def integration_update(*, actor, integration: Integration, **fields) -> Integration:
+    errors = {name: "cannot be changed" for name in sorted(set(fields) - set(INTEGRATION_FIELDS))}
+    if "options" in fields and not isinstance(fields["options"], dict):
+        errors["options"] = "expected an object"
+    elif has_nul(fields.get("options")):  # jsonb cannot store it
+        errors["options"] = NUL_MESSAGE
+    interval = fields.get("heartbeat_interval_seconds")
+    if interval is not None and (not isinstance(interval, int) or interval < 60):
+        errors["heartbeat_interval_seconds"] = "expected at least 60 seconds, or null"
+    window = fields.get("reopen_window_seconds")
+    if window is not None and (not isinstance(window, int) or not 0 <= window <= 7 * 86400):
+        errors["reopen_window_seconds"] = "expected 0 to 604800 seconds"
+    if errors:
+        raise ConfigError(errors)
+    before = _snapshot(integration, fields)
+    for name, value in fields.items():
+        setattr(integration, name, value)
+    integration.save(update_fields=list(fields))
+    changes = diff(before, _snapshot(integration, fields))
+    if changes:
+        audit_record(
+            actor=actor,
+            action="integration.updated",
+            obj=integration,
+            team_id=integration.service.team_id,
+            summary=f"integration {integration.name!r} updated",
+            changes=changes,
+        )
+    return integration
+
+
+@transaction.atomic
+def integration_rotate(*, actor, integration: Integration) -> str:
+    """A new token (returned once); the old webhook URL stops working at once."""
+    token = secrets.token_urlsafe(32)
+    integration.token_hash = hash_token(token)
+    integration.token_prefix = token[:6]
+    integration.save(update_fields=["token_hash", "token_prefix"])
+    audit_record(
+        actor=actor,
+        action="integration.token_rotated",
+        obj=integration,
+        team_id=integration.service.team_id,
+        summary=f"integration {integration.name!r}: token rotated",
+    )
+    return token
+
+
+@transaction.atomic
+def integration_delete(*, actor, integration: Integration) -> None:
+    audit_record(
+        actor=actor,
+        action="integration.deleted",
+        obj=integration,
+        team_id=integration.service.team_id,
+        summary=f"integration {integration.name!r} deleted",
+    )
+    integration.delete()
+
+
+# --- routing rules ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def routing_rule_create(
+    *, actor, integration: Integration, matchers: object, service: Service, position: int = 0
+) -> RoutingRule:
+    errors = {}
+    problems = routing.validate_matchers(matchers)
+    if problems:
+        errors["matchers"] = "; ".join(problems)
+    if service.team_id != integration.service.team_id:
+        errors["service"] = "must belong to the integration's team"
+    if errors:
+        raise ConfigError(errors)
+    rule = RoutingRule.objects.create(
+        integration=integration, matchers=matchers, service=service, position=position
+    )
+    audit_record(
+        actor=actor,
+        action="routing_rule.created",
+        obj=rule,
+        team_id=service.team_id,
+        summary=f"routing rule on {integration.name!r} -> {service.name}",
+        changes={"matchers": matchers, "position": position},
+    )
+    return rule
+
+
+@transaction.atomic
+def routing_rule_delete(*, actor, rule: RoutingRule) -> None:
+    audit_record(
+        actor=actor,
+        action="routing_rule.deleted",
+        obj=rule,
+        team_id=rule.integration.service.team_id,
+        summary=f"routing rule on {rule.integration.name!r} -> {rule.service.name} deleted",
+        changes={"matchers": rule.matchers},
+    )
+    rule.delete()
+
+
+# --- integrations ---------------------------------------------------------------------------
+
+
+def integration_create(*, service: Service, source: str, name: str = "") -> tuple[Integration, str]:
+    """Create an integration; the plain token is returned once and only its hash is kept."""
+    if source not in sources.REGISTRY:
+        raise ValueError(f"unknown source {source!r}; known: {', '.join(sorted(sources.REGISTRY))}")
+    token = secrets.token_urlsafe(32)
+    integration = Integration.objects.create(
+        service=service,
+        source=source,
+        name=name or f"{sources.REGISTRY[source].name} for {service.name}",
+        token_hash=hash_token(token),
+        token_prefix=token[:6],
+    )
+    return integration, token
+
+
+def integration_set_token(*, integration: Integration, token: str) -> None:
+    integration.token_hash = hash_token(token)
+    integration.token_prefix = token[:6]
+    integration.save(update_fields=["token_hash", "token_prefix"])
+
+
+def webhook_url(*, integration: Integration, token: str) -> str:
+    return f"{settings.PAGERLINE_BASE_URL}/hooks/{integration.source}/{token}"

@@ -1,0 +1,270 @@
+"""Draining stored deliveries in a Celery worker: claim a batch (SKIP LOCKED), parse each
+body with its source's parser, apply the alert events (incidents.intake.apply) in one
+transaction, and mark the deliveries processed or failed. Safe to run twice and in any
+number of workers; a claim of a dead worker expires (PAGERLINE_CLAIM_TIMEOUT_SECONDS)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    transaction,
+)
+from django.db.models import F, Q
+from django.utils import timezone
+
+from incidents.alerts import AlertEvent, PayloadError
+from incidents.intake import apply, sources
+from incidents.intake.kick import _KICK_KEY, DRAIN_TASK, deliveries_kick
+from incidents.models import (
+    AlertDelivery,
+    DeliveryStatus,
+)
+
+log = logging.getLogger(__name__)
+_FANOUT_KEY = "intake:drain-fanout"
+
+
+# --- intake: claim and process ----------------------------------------------------------------
+
+
+def deliveries_claim(*, limit: int, now: datetime | None = None) -> tuple[str, list[AlertDelivery]]:
+    """Claim up to `limit` unfinished deliveries for this worker (oldest first).
+
+    A claim older than PAGERLINE_CLAIM_TIMEOUT_SECONDS belonged to a worker that died and
+    is taken over. SKIP LOCKED lets several workers claim side by side on PostgreSQL;
+    SQLite serialises writers instead.
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.PAGERLINE_CLAIM_TIMEOUT_SECONDS)
+    token = uuid.uuid4().hex
+    claimable = Q(status=DeliveryStatus.PENDING) | Q(
+        status=DeliveryStatus.PROCESSING, claimed_at__lt=stale
+    )
+    with transaction.atomic():
+        ids = list(
+            AlertDelivery.objects.filter(claimable)
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            return token, []
+        AlertDelivery.objects.filter(Q(id__in=ids) & claimable).update(
+            status=DeliveryStatus.PROCESSING,
+            claim_token=token,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+        )
+    batch = list(
+        AlertDelivery.objects.filter(claim_token=token, status=DeliveryStatus.PROCESSING)
+        .select_related("integration__service")
+        .order_by("id")
+    )
+    return token, batch
+
+
+def delivery_process(*, delivery: AlertDelivery, token: str) -> str:
+    """Apply one claimed delivery exactly once, in its own transaction; returns its status."""
+    return deliveries_process(batch=[delivery], token=token)[0]
+
+
+def deliveries_process(*, batch: list[AlertDelivery], token: str) -> list[str]:
+    """Apply a claimed batch in ONE transaction (one commit, one fsync per batch): every
+    delivery is parsed, then applied in order in memory, then written with a few bulk
+    statements (`apply.batch`).
+
+    Marking a delivery processed happens in the same transaction as its effects, only for
+    deliveries still claimed by us: a worker killed half-way leaves nothing behind, and a
+    worker whose claim was taken over does nothing. If applying raises something
+    unexpected (a bug), the batch is rolled back and redone one delivery at a time, each
+    in its own savepoint, so that a bad delivery fails alone. If the database fails the
+    batch (a deadlock, a failover), every delivery is handed back for the next drain.
+    """
+    try:
+        for _ in range(2):
+            try:
+                with transaction.atomic():
+                    return _process_together(batch=batch, token=token)
+            except IntegrityError:
+                # Another worker opened one of our keys a moment ago; a retry joins it.
+                continue
+            except DatabaseError:
+                raise
+            except Exception:
+                log.exception("a batch of %s deliveries failed; retrying one by one", len(batch))
+                break
+        else:
+            log.warning(
+                "a batch of %s deliveries kept conflicting; retrying one by one", len(batch)
+            )
+        with transaction.atomic():
+            return [_process_one(delivery=delivery, token=token) for delivery in batch]
+    except DatabaseError:
+        _deliveries_release(ids=[delivery.pk for delivery in batch], token=token)
+        raise
+
+
+def _parse(delivery: AlertDelivery) -> list[AlertEvent]:
+    source = sources.get(delivery.integration.source)
+    return source.parse(json.loads(delivery.body), delivery.integration.options)
+
+
+def _process_together(*, batch: list[AlertDelivery], token: str) -> list[str]:
+    mine = set(
+        AlertDelivery.objects.select_for_update()
+        .filter(
+            pk__in=[delivery.pk for delivery in batch],
+            claim_token=token,
+            status=DeliveryStatus.PROCESSING,
+        )
+        .values_list("pk", flat=True)
+    )
+    statuses = {delivery.pk: "lost" for delivery in batch if delivery.pk not in mine}
+    failed: dict[int, str] = {}
+    parsed = []
+    for delivery in batch:
+        if delivery.pk not in mine:
+            continue
+        try:
+            parsed.append((delivery, _parse(delivery)))
+        except PayloadError as exc:
+            failed[delivery.pk] = f"invalid payload: {exc}"
+        except Exception as exc:
+            log.exception("delivery %s failed", delivery.pk)
+            failed[delivery.pk] = f"{type(exc).__name__}: {exc}"
+    notes: dict[int, list] = {}
+    with apply.batch() as unit:
+        routed = [
+            (
+                delivery,
+                unit.route(
+                    integration=delivery.integration,
+                    alert_events=alert_events,
+                    received_at=delivery.received_at,
+                ),
+            )
+            for delivery, alert_events in parsed
+        ]
+        unit.load({key for _, plan in routed for key in plan.groups})
+        for delivery, plan in routed:
+            notes[delivery.pk] = unit.apply(plan)
+    now = timezone.now()
+    AlertDelivery.objects.filter(pk__in=[delivery.pk for delivery, _ in parsed]).update(
+        status=DeliveryStatus.PROCESSED, processed_at=now, error=""
+    )
+    for pk, lines in notes.items():
+        if lines:
+            AlertDelivery.objects.filter(pk=pk).update(note="\n".join(map(str, lines)))
+    for pk, error in failed.items():
+        AlertDelivery.objects.filter(pk=pk).update(
+            status=DeliveryStatus.FAILED, processed_at=now, error=error[:5000]
+        )
+        statuses[pk] = DeliveryStatus.FAILED
+    for delivery, _ in parsed:
+        statuses[delivery.pk] = DeliveryStatus.PROCESSED
+    return [statuses[delivery.pk] for delivery in batch]
+
+
+def _process_one(*, delivery: AlertDelivery, token: str) -> str:
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                mine = AlertDelivery.objects.filter(
+                    pk=delivery.pk, claim_token=token, status=DeliveryStatus.PROCESSING
+                ).update(status=DeliveryStatus.PROCESSED, processed_at=timezone.now(), error="")
+                if not mine:
+                    return "lost"
+                notes = apply.alerts_apply(
+                    integration=delivery.integration,
+                    alert_events=_parse(delivery),
+                    received_at=delivery.received_at,
+                )
+                if notes:
+                    AlertDelivery.objects.filter(pk=delivery.pk).update(note="\n".join(notes))
+            return DeliveryStatus.PROCESSED
+        except IntegrityError:
+            # Another worker opened the same incident a moment ago; the savepoint rolled
+            # back, so retrying sees its incident and joins it.
+            if attempt == 2:
+                raise
+        except DatabaseError:
+            raise
+        except PayloadError as exc:
+            return _delivery_fail(delivery=delivery, token=token, error=f"invalid payload: {exc}")
+        except Exception as exc:
+            log.exception("delivery %s failed", delivery.pk)
+            return _delivery_fail(
+                delivery=delivery, token=token, error=f"{type(exc).__name__}: {exc}"
+            )
+    raise AssertionError("unreachable")
+
+
+def _deliveries_release(*, ids: list[int], token: str) -> None:
+    """Hand claimed deliveries back, so the next drain retries them without waiting for the
+    claim to expire. Best effort: if the database is still down, the claim expires."""
+    try:
+        AlertDelivery.objects.filter(
+            pk__in=ids, claim_token=token, status=DeliveryStatus.PROCESSING
+        ).update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
+    except DatabaseError:
+        log.warning("could not release %s deliveries; their claims will expire", len(ids))
+
+
+def _delivery_fail(*, delivery: AlertDelivery, token: str, error: str) -> str:
+    AlertDelivery.objects.filter(
+        pk=delivery.pk, claim_token=token, status=DeliveryStatus.PROCESSING
+    ).update(status=DeliveryStatus.FAILED, processed_at=timezone.now(), error=error[:5000])
+    return DeliveryStatus.FAILED
+
+
+def deliveries_drain(*, max_seconds: float = 20.0) -> int:
+    """Process deliveries until none are left or time runs out; returns how many."""
+    limit = settings.PAGERLINE_DRAIN_BATCH
+    deadline = time.monotonic() + max_seconds
+    done = 0
+    while time.monotonic() < deadline:
+        token, batch = deliveries_claim(limit=limit)
+        if not batch:
+            # Clear the kick flag, then look once more: a delivery committed before the
+            # clear is seen by this look; one committed after it sets the flag and kicks.
+            # While we keep finding work the flag stays set, so webhooks send no messages.
+            cache.delete(_KICK_KEY)
+            token, batch = deliveries_claim(limit=limit)
+            if not batch:
+                return done
+        if len(batch) == limit and cache.add(_FANOUT_KEY, 1, timeout=1):
+            # A full batch means a backlog: let another worker process share it.
+            current_app.send_task(DRAIN_TASK)
+        deliveries_process(batch=batch, token=token)
+        done += len(batch)
+    current_app.send_task(DRAIN_TASK)
+    return done
+
+
+def deliveries_overdue(*, now: datetime | None = None) -> bool:
+    """True when some delivery waited longer than it should have (its kick was lost)."""
+    now = now or timezone.now()
+    redrive_before = now - timedelta(seconds=settings.PAGERLINE_REDRIVE_AFTER_SECONDS)
+    stale_claim = now - timedelta(seconds=settings.PAGERLINE_CLAIM_TIMEOUT_SECONDS)
+    return AlertDelivery.objects.filter(
+        Q(status=DeliveryStatus.PENDING, received_at__lt=redrive_before)
+        | Q(status=DeliveryStatus.PROCESSING, claimed_at__lt=stale_claim)
+    ).exists()
+
+
+def delivery_retry(*, delivery: AlertDelivery) -> None:
+    """Put a failed delivery back in the queue (after the bug that failed it is fixed)."""
+    AlertDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
+        status=DeliveryStatus.PENDING, claim_token="", claimed_at=None, error=""
+    )
+    transaction.on_commit(deliveries_kick)

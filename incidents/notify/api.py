@@ -1,0 +1,150 @@
+"""API for the user's OWN contact methods: /api/v1/contact-methods/. Anyone else's method is
+404, whoever asks (staff too: where someone is paged is theirs). A webhook's signing secret
+is in the answer to its creation only. The rules are in incidents.notify.contacts."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.catalog.changes import ConfigError
+from incidents.models import Channel, ContactMethod, Notification
+from incidents.notify import contacts
+from incidents.notify.address import MAX_LENGTH
+from incidents.notify.selectors import contact_methods_of
+
+
+class ContactMethodOut(serializers.ModelSerializer):
+    class Meta:
+        model = ContactMethod
+        fields = [
+            "id",
+            "kind",
+            "address",
+            "enabled",
+            "notify_escalations",
+            "notify_handoffs",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ContactMethodCreated(ContactMethodOut):
+    secret = serializers.SerializerMethodField(
+        help_text="Webhooks only: the HMAC-SHA256 key of X-Pagerline-Signature. Shown once."
+    )
+
+    class Meta(ContactMethodOut.Meta):
+        fields = [*ContactMethodOut.Meta.fields, "secret"]
+        read_only_fields = fields
+
+    def get_secret(self, method) -> str | None:
+        return method.secret if method.kind == Channel.WEBHOOK else None
+
+
+class ContactMethodIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Channel.values)
+    address = serializers.CharField(
+        max_length=MAX_LENGTH, trim_whitespace=False, help_text="an email address or http(s) URL"
+    )
+    enabled = serializers.BooleanField(default=True)
+    notify_escalations = serializers.BooleanField(default=True)
+    notify_handoffs = serializers.BooleanField(default=False)
+
+
+class ContactMethodPatch(serializers.Serializer):
+    enabled = serializers.BooleanField(required=False)
+    notify_escalations = serializers.BooleanField(required=False)
+    notify_handoffs = serializers.BooleanField(required=False)
+
+
+class TestResult(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "channel", "status", "error", "duration_ms", "created_at", "finished_at"]
+        read_only_fields = fields
+
+
+def _call(function, **kwargs):
+    try:
+        return function(**kwargs)
+    except ConfigError as exc:
+        raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
+
+
+def _mine(request, method_id: int) -> ContactMethod:
+    method = contact_methods_of(request.user).filter(pk=method_id).first()
+    if method is None:
+        raise NotFound("no such contact method")
+    return method
+
+
+class ContactMethodList(APIView):
+    @extend_schema(responses=ContactMethodOut(many=True))
+    def get(self, request):
+        return Response(ContactMethodOut(contact_methods_of(request.user), many=True).data)
+
+    @extend_schema(request=ContactMethodIn, responses={201: ContactMethodCreated})
+    def post(self, request):
+        incoming = ContactMethodIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        method = _call(contacts.contact_method_create, user=request.user, **incoming.validated_data)
+        return Response(ContactMethodCreated(method).data, status=status.HTTP_201_CREATED)
+
+
+class ContactMethodDetail(APIView):
+    @extend_schema(responses=ContactMethodOut)
+    def get(self, request, method_id: int):
+        return Response(ContactMethodOut(_mine(request, method_id)).data)
+
+    @extend_schema(request=ContactMethodPatch, responses=ContactMethodOut)
+    def patch(self, request, method_id: int):
+        method = _mine(request, method_id)
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        fixed = sorted({"kind", "address", "secret"} & set(request.data))
+        if fixed:
+            raise ValidationError(
+                {name: ["Cannot be changed; add a new contact method instead."] for name in fixed}
+            )
+        incoming = ContactMethodPatch(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        _call(
+            contacts.contact_method_update,
+            actor=request.user,
+            method=method,
+            **incoming.validated_data,
+        )
+        return Response(ContactMethodOut(method).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, method_id: int):
+        method = _mine(request, method_id)
+        contacts.contact_method_delete(actor=request.user, method=method)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ContactMethodTest(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: TestResult,
+            429: inline_serializer("TestTooSoon", fields={"detail": serializers.CharField()}),
+        },
+    )
+    def post(self, request, method_id: int):
+        """Send a test through the method's transport now; the answer says how it went
+        (status sent or failed, with the endpoint's error)."""
+        method = _mine(request, method_id)
+        try:
+            row = contacts.contact_method_test(method=method)
+        except contacts.TestTooSoon as exc:
+            return Response(
+                {"detail": str(exc)},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(exc.retry_after)},
+            )
+        return Response(TestResult(row).data)

@@ -1,0 +1,267 @@
+"""Paging people: create notification rows, send them (one attempt per row), retry with
+backoff, and keep each endpoint's circuit breaker. Sending runs in the
+`incidents.send_notification` task; everything here is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.models import (
+    CircuitBreaker,
+    ContactMethod,
+    Incident,
+    IncidentStatus,
+    Notification,
+    NotificationReason,
+    NotificationStatus,
+)
+from incidents.notify import breaker, transports
+from incidents.notify.transports import TransportError
+
+log = logging.getLogger(__name__)
+
+SEND_TASK = "incidents.send_notification"
+# A task may run a moment before its row is due (clock skew between hosts).
+_EARLY = timedelta(seconds=1)
+
+
+def _enqueue(notification_id: int, *, eta: datetime | None = None) -> None:
+    try:
+        current_app.send_task(SEND_TASK, args=[notification_id], eta=eta, retry=False)
+    except Exception:
+        # The row is committed; the beat re-drive sends it once the broker is back.
+        log.warning("could not enqueue notification %s; the re-drive will", notification_id)
+
+
+def _enqueue_on_commit(notification_id: int, *, eta: datetime | None = None) -> None:
+    transaction.on_commit(lambda: _enqueue(notification_id, eta=eta))
+
+
+# --- creating ---------------------------------------------------------------------------------
+
+
+def users_notify(
+    *,
+    users: list,
+    reason: str,
+    subject: str,
+    text: str,
+    at: datetime,
+    incident: Incident | None = None,
+) -> dict[int, list[Notification]]:
+    """Queue one notification per enabled contact method of each user that wants `reason`.
+
+    Returns {user id: rows}; a user with no row could not be reached. Sending starts after
+    the caller's transaction commits.
+    """
+    preference = "notify_handoffs" if reason == NotificationReason.HANDOFF else "notify_escalations"
+    methods = ContactMethod.objects.filter(
+        user__in=[u.pk for u in users], enabled=True, **{preference: True}
+    ).order_by("user_id", "id")
+    rows = [
+        Notification(
+            incident=incident,
+            user_id=method.user_id,
+            contact_method=method,
+            channel=method.kind,
+            endpoint=transports.get(method.kind).endpoint(method),
+            reason=reason,
+            subject=subject[:300],
+            text=text,
+            created_at=at,
+            next_attempt_at=at,
+        )
+        for method in methods
+    ]
+    created = Notification.objects.bulk_create(rows)
+    by_user: dict[int, list[Notification]] = defaultdict(list)
+    for row in created:
+        by_user[row.user_id].append(row)
+        # bulk_create returns primary keys on PostgreSQL and SQLite >= 3.35.
+        _enqueue_on_commit(row.pk)
+    return dict(by_user)
+
+
+def _retry(*, row: Notification, at: datetime, attempt: int, now: datetime) -> Notification:
+    retry = Notification.objects.create(
+        incident_id=row.incident_id,
+        user_id=row.user_id,
+        contact_method_id=row.contact_method_id,
+        channel=row.channel,
+        endpoint=row.endpoint,
+        reason=row.reason,
+        subject=row.subject,
+        text=row.text,
+        attempt=attempt,
+        retry_of_id=row.retry_of_id or row.pk,
+        created_at=now,
+        next_attempt_at=at,
+    )
+    _enqueue_on_commit(retry.pk, eta=at)
+    return retry
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def notification_send(*, notification_id: int, now: datetime | None = None) -> str:
+    """Make this row's one attempt; returns its final status (or "not_claimed")."""
+    now = now or timezone.now()
+    claimed = Notification.objects.filter(
+        pk=notification_id, status=NotificationStatus.PENDING, next_attempt_at__lte=now + _EARLY
+    ).update(status=NotificationStatus.SENDING, claimed_at=now)
+    if not claimed:
+        return "not_claimed"
+    row = Notification.objects.select_related("contact_method", "incident__service").get(
+        pk=notification_id
+    )
+    method = row.contact_method
+    incident = row.incident
+    paging = row.reason != NotificationReason.HANDOFF
+    if paging and incident is not None and incident.status != IncidentStatus.TRIGGERED:
+        # Someone acknowledged (or it resolved) while this page waited: it is noise now.
+        with transaction.atomic():
+            _finish(row, NotificationStatus.SKIPPED, now, error=f"incident is {incident.status}")
+        return NotificationStatus.SKIPPED
+    if method is None or not method.enabled:
+        with transaction.atomic():
+            _finish(
+                row, NotificationStatus.SKIPPED, now, error="contact method removed or disabled"
+            )
+        return NotificationStatus.SKIPPED
+    decision = breaker_allow(endpoint=row.endpoint, now=now)
+    if not decision.allowed:
+        with transaction.atomic():
+            _finish(
+                row,
+                NotificationStatus.SKIPPED,
+                now,
+                error=f"circuit open for {row.endpoint}; retrying at {decision.retry_at:%H:%M:%S}",
+            )
+            # Not an attempt at the endpoint, so it does not use up the retry budget.
+            _retry(row=row, at=decision.retry_at, attempt=row.attempt, now=now)
+        return NotificationStatus.SKIPPED
+    started = time.monotonic()
+    try:
+        transports.get(row.channel).notify(row)
+    except Exception as exc:
+        duration_ms = int((time.monotonic() - started) * 1000)
+        if not isinstance(exc, TransportError):
+            log.exception("notification %s failed unexpectedly", row.pk)
+            exc = TransportError(f"{type(exc).__name__}: {exc}", permanent=False)
+        # A permanent error (4xx, bad address) means the endpoint itself answered.
+        breaker_record(endpoint=row.endpoint, ok=exc.permanent, now=now, error=str(exc))
+        with transaction.atomic():
+            _finish(row, NotificationStatus.FAILED, now, error=str(exc), duration_ms=duration_ms)
+            if not exc.permanent and row.attempt < settings.PAGERLINE_NOTIFY_MAX_ATTEMPTS:
+                wait = breaker.backoff(
+                    row.attempt, base_seconds=settings.PAGERLINE_NOTIFY_BACKOFF_SECONDS
+                )
+                _retry(row=row, at=now + wait, attempt=row.attempt + 1, now=now)
+        return NotificationStatus.FAILED
+    duration_ms = int((time.monotonic() - started) * 1000)
+    breaker_record(endpoint=row.endpoint, ok=True, now=now)
+    _finish(row, NotificationStatus.SENT, now, duration_ms=duration_ms)
+    return NotificationStatus.SENT
+
+
+def _finish(
+    row: Notification, status: str, now: datetime, *, error: str = "", duration_ms=None
+) -> None:
+    Notification.objects.filter(pk=row.pk, status=NotificationStatus.SENDING).update(
+        status=status, finished_at=now, error=error[:2000], duration_ms=duration_ms
+    )
+    row.status, row.error, row.duration_ms = status, error[:2000], duration_ms
+
+
+def notifications_redrive(*, now: datetime | None = None) -> int:
+    """Beat safety net: send rows whose task was lost, and fail-and-retry rows whose worker
+    died mid-send (they may have gone out: paging twice beats never paging)."""
+    now = now or timezone.now()
+    stuck_before = now - timedelta(seconds=settings.PAGERLINE_NOTIFY_CLAIM_TIMEOUT_SECONDS)
+    for row in Notification.objects.filter(
+        status=NotificationStatus.SENDING, claimed_at__lt=stuck_before
+    ):
+        with transaction.atomic():
+            lost = Notification.objects.filter(
+                pk=row.pk, status=NotificationStatus.SENDING, claimed_at__lt=stuck_before
+            ).update(status=NotificationStatus.FAILED, finished_at=now, error="worker lost")
+            if lost and row.attempt < settings.PAGERLINE_NOTIFY_MAX_ATTEMPTS:
+                _retry(row=row, at=now, attempt=row.attempt + 1, now=now)
+    overdue = now - timedelta(seconds=settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS)
+    ids = list(
+        Notification.objects.filter(
+            status=NotificationStatus.PENDING, next_attempt_at__lte=overdue
+        ).values_list("pk", flat=True)[:500]
+    )
+    for notification_id in ids:
+        _enqueue(notification_id)
+    return len(ids)
+
+
+# --- circuit breakers -------------------------------------------------------------------------
+
+
+def _state(row: CircuitBreaker) -> breaker.BreakerState:
+    return breaker.BreakerState(
+        state=row.state, failures=row.failures, opened_at=row.opened_at, probe_at=row.probe_at
+    )
+
+
+def _store(row: CircuitBreaker, state: breaker.BreakerState, **extra) -> None:
+    row.state, row.failures = state.state, state.failures
+    row.opened_at, row.probe_at = state.opened_at, state.probe_at
+    for name, value in extra.items():
+        setattr(row, name, value)
+    row.save()
+
+
+def breaker_allow(*, endpoint: str, now: datetime) -> breaker.Decision:
+    cooldown = timedelta(seconds=settings.PAGERLINE_BREAKER_COOLDOWN_SECONDS)
+    with transaction.atomic():
+        row, _ = CircuitBreaker.objects.select_for_update().get_or_create(endpoint=endpoint)
+        before = _state(row)
+        decision, after = breaker.allow(before, now=now, cooldown=cooldown)
+        if after != before:
+            _store(row, after)
+    return decision
+
+
+def breaker_record(*, endpoint: str, ok: bool, now: datetime, error: str = "") -> None:
+    with transaction.atomic():
+        row, _ = CircuitBreaker.objects.select_for_update().get_or_create(endpoint=endpoint)
+        before = _state(row)
+        if ok:
+            after = breaker.record_success(before)
+        else:
+            after = breaker.record_failure(
+                before, now=now, threshold=settings.PAGERLINE_BREAKER_THRESHOLD
+            )
+        if after != before or error:
+            _store(row, after, **({"last_error": error[:2000]} if error else {}))
+        if before.state != breaker.CLOSED and after.state == breaker.CLOSED:
+            _release_waiting(endpoint=endpoint, now=now)
+
+
+def _release_waiting(*, endpoint: str, now: datetime) -> None:
+    """The circuit closed: send what was held back for it now, not at its retry time."""
+    waiting = Notification.objects.filter(
+        endpoint=endpoint, status=NotificationStatus.PENDING, next_attempt_at__gt=now
+    )
+    ids = list(waiting.values_list("pk", flat=True))
+    waiting.update(next_attempt_at=now)
+    for notification_id in ids:
+        _enqueue_on_commit(notification_id)
+
+
+def breaker_reset(*, endpoint: str, now: datetime | None = None) -> None:
+    """Close a breaker by hand (admin action), e.g. after the endpoint was fixed."""
+    breaker_record(endpoint=endpoint, ok=True, now=now or timezone.now())
