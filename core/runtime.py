@@ -1,7 +1,6 @@
-"""Read settings from the environment, failing loudly at start-up on bad values.
-
-Each helper raises ImproperlyConfigured naming the variable, so a typo in a
-deployment shows up as one clear line instead of a surprise at 3 a.m.
+"""What kind of process this is, for code that behaves differently under gevent (the
+connection pool in config/settings.py, the shared webhook commit in
+incidents.intake.group_commit). Kept in core so apps need not import config.
 """
 
 from __future__ import annotations
