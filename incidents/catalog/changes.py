@@ -152,9 +152,7 @@ def integration_update(*, actor, integration: Integration, **fields) -> Integrat
 @transaction.atomic
 def integration_rotate(*, actor, integration: Integration) -> str:
     """A new token (returned once); the old webhook URL stops working at once."""
-    token = secrets.token_urlsafe(32)
-    integration.token_hash = hash_token(token)
-    integration.token_prefix = token[:6]
+    token = _token_mint(integration)
     integration.save(update_fields=["token_hash", "token_prefix"])
     audit_record(
         actor=actor,
@@ -227,21 +225,29 @@ def integration_create(*, service: Service, source: str, name: str = "") -> tupl
     """Create an integration; the plain token is returned once and only its hash is kept."""
     if source not in sources.REGISTRY:
         raise ValueError(f"unknown source {source!r}; known: {', '.join(sorted(sources.REGISTRY))}")
-    token = secrets.token_urlsafe(32)
-    integration = Integration.objects.create(
+    integration = Integration(
         service=service,
         source=source,
         name=name or f"{sources.REGISTRY[source].name} for {service.name}",
-        token_hash=hash_token(token),
-        token_prefix=token[:6],
     )
+    token = _token_mint(integration)
+    integration.save()
     return integration, token
 
 
 def integration_set_token(*, integration: Integration, token: str) -> None:
+    """Give the integration a known token (the demo's fixed webhook URLs)."""
+    _token_mint(integration, token)
+    integration.save(update_fields=["token_hash", "token_prefix"])
+
+
+def _token_mint(integration: Integration, token: str | None = None) -> str:
+    """The one place an integration's token is made: only its hash (and a prefix to
+    recognise it by) is kept; the plain token is returned once."""
+    token = token or secrets.token_urlsafe(32)
     integration.token_hash = hash_token(token)
     integration.token_prefix = token[:6]
-    integration.save(update_fields=["token_hash", "token_prefix"])
+    return token
 
 
 def webhook_url(*, integration: Integration, token: str) -> str:
