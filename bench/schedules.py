@@ -101,6 +101,7 @@ def build(schedule_count: int):
 
     from oncall import rotation
     from oncall.models import LayerParticipant, Membership, Override, Schedule, Team
+    from oncall.rotation.effective import final_shifts, oncall_at
 
     rng = random.Random(42)
     user_model = get_user_model()
@@ -164,11 +165,11 @@ def build(schedule_count: int):
         )
     expected = {}
     for schedule, (layers, _, zone) in zip(schedules[:-1], cases[:-1], strict=True):
-        shift = rotation.oncall_at(layers, stored.get(schedule.pk, []), ZoneInfo(zone), at)
+        shift = oncall_at(layers, stored.get(schedule.pk, []), ZoneInfo(zone), at)
         expected[schedule.pk] = shift.user if shift else None
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # fresh planner statistics, as autovacuum would keep them
-    year_expected = rotation.final_shifts(
+    year_expected = final_shifts(
         year_layers, stored[year.pk], year_zone, pure.YEAR_START, pure.YEAR_END
     )
     return viewer, at, expected, year.pk, year_expected
@@ -224,7 +225,8 @@ def main() -> int:
         import schedules_pure as pure
         from django.db import connection
 
-        from oncall import rotation, selectors
+        from oncall import selectors
+        from oncall.rotation.effective import oncall_at
 
         old_name = _create_test_database(tmp)
         try:
@@ -246,7 +248,7 @@ def main() -> int:
             ).values()
             oncall_maths = best_of(
                 repeats,
-                lambda: [rotation.oncall_at(s.layers, s.overrides, s.tz, at) for s in specs],
+                lambda: [oncall_at(s.layers, s.overrides, s.tz, at) for s in specs],
             )
 
             year = best_of(

@@ -20,14 +20,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from oncall.rotation import (
-    Layer,
-    Override,
-    Restriction,
-    Rotation,
-    final_shifts,
-    oncall_at,
-)
+from oncall.rotation import Layer, Override, Restriction, Rotation
+from oncall.rotation.effective import final_shifts, oncall_at
 
 ONCALL_AT_TARGET_MS = 100.0
 FINAL_SHIFTS_TARGET_MS = 50.0

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django import forms
 
 from core.instants import EARLIEST, LATEST
-from oncall.rotation import to_utc
+from oncall.rotation.wallclock import to_utc
 
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

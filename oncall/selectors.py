@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from oncall import rotation
 from oncall.models import Layer, LayerParticipant, Override, Role, Schedule, Team, UserProfile
+from oncall.rotation.effective import final_shifts, gaps, oncall_at
+from oncall.rotation.layers import layer_shifts
 
 # "Soon" for coverage gaps and upcoming shifts on pages and the dashboard.
 SOON = timedelta(days=14)
@@ -227,7 +229,7 @@ def _aware(value: datetime, what: str) -> datetime:
 
 
 def final_shifts_of(spec: ScheduleSpec, start: datetime, end: datetime) -> list[rotation.Shift]:
-    return rotation.final_shifts(spec.layers, spec.overrides, spec.tz, start, end)
+    return final_shifts(spec.layers, spec.overrides, spec.tz, start, end)
 
 
 def unclipped_shifts_of(spec: ScheduleSpec, start: datetime, end: datetime) -> list[rotation.Shift]:
@@ -271,7 +273,7 @@ def schedule_gaps(
 ) -> list[rotation.Gap]:
     start, end = _aware(start, "start"), _aware(end, "end")
     spec = spec_for(schedule, start=start, end=end)
-    return rotation.gaps(spec.layers, spec.overrides, spec.tz, start, end)
+    return gaps(spec.layers, spec.overrides, spec.tz, start, end)
 
 
 def schedule_oncall(schedule: Schedule | int, *, at: datetime) -> rotation.Shift | None:
@@ -284,7 +286,7 @@ def schedule_oncall(schedule: Schedule | int, *, at: datetime) -> rotation.Shift
 def oncall_at_many(schedules: QuerySet[Schedule] | list[int], at: datetime) -> dict:
     """``{schedule_id: Shift | None}`` at ``at`` for many schedules, in four queries.
 
-    Each shift is the responsible piece from ``rotation.oncall_at`` trimmed to
+    Each shift is the responsible piece from ``oncall_at`` trimmed to
     ``at ± ONCALL_HORIZON``: it may end earlier than the merged shift on the schedule page,
     never later than the truth.
     """
@@ -292,7 +294,7 @@ def oncall_at_many(schedules: QuerySet[Schedule] | list[int], at: datetime) -> d
     low, high = at - ONCALL_HORIZON, at + ONCALL_HORIZON
     result: dict[int, rotation.Shift | None] = {}
     for schedule_id, spec in specs_for(schedules, overrides_start=low, overrides_end=high).items():
-        shift = rotation.oncall_at(spec.layers, spec.overrides, spec.tz, at)
+        shift = oncall_at(spec.layers, spec.overrides, spec.tz, at)
         if shift is not None and (shift.start < low or shift.end > high):
             shift = rotation.Shift(
                 shift.user, max(shift.start, low), min(shift.end, high), shift.source
@@ -326,7 +328,7 @@ def oncall_users(*, schedule_id: int, at: datetime) -> list:
     spec = specs.get(schedule_id)
     if spec is None:
         return []
-    shift = rotation.oncall_at(spec.layers, spec.overrides, spec.tz, at)
+    shift = oncall_at(spec.layers, spec.overrides, spec.tz, at)
     if shift is None:
         return []
     return list(get_user_model().objects.filter(username=shift.user))
@@ -346,7 +348,7 @@ def gaps_soon(
         spec = specs.get(schedule.pk)
         if spec is None:
             continue  # created between the two queries
-        holes = rotation.gaps(spec.layers, spec.overrides, spec.tz, now, end)
+        holes = gaps(spec.layers, spec.overrides, spec.tz, now, end)
         if holes:
             flagged.append((schedule, holes))
     return flagged
@@ -416,9 +418,7 @@ def layer_pieces(
     spec: ScheduleSpec, start: datetime, end: datetime
 ) -> list[tuple[str, list[rotation.Shift]]]:
     """Each layer's own shifts in [start, end), highest priority first (for the timeline)."""
-    return [
-        (layer.name, rotation.layer_shifts(layer, spec.tz, start, end)) for layer in spec.layers
-    ]
+    return [(layer.name, layer_shifts(layer, spec.tz, start, end)) for layer in spec.layers]
 
 
 def managed_teams(user):

@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from oncall import charts, ical, permissions, rotation, selectors, services
+from oncall import charts, ical, permissions, selectors, services
 from oncall.forms import OverrideForm, ProfileForm
 from oncall.models import Membership, Override, Schedule, UserProfile
+from oncall.rotation import effective
 
 
 def _visible(request, schedule_id: int) -> Schedule:
@@ -44,7 +45,7 @@ def _timeline(schedule: Schedule, now: datetime) -> tuple[dict, list]:
     """The 14-day timeline figure and the coverage gaps in it."""
     end = now + selectors.SOON
     spec = selectors.spec_for(schedule, start=now, end=end)
-    gaps = rotation.gaps(spec.layers, spec.overrides, spec.tz, now, end)
+    gaps = effective.gaps(spec.layers, spec.overrides, spec.tz, now, end)
     figure = charts.timeline_figure(
         tz_name=schedule.time_zone,
         start=now,

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 from icalendar import Calendar
 
-from oncall import ical, rotation, selectors, services
+from oncall import ical, selectors, services
+from oncall.rotation.effective import final_shifts
 from oncall.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +67,7 @@ def test_it_writes_each_final_shift_as_a_utc_event_across_dst(schedule):
         ("On call: Primary (responder)", utc(2026, 3, 30, 7), utc(2026, 3, 31, 7)),
         ("On call: Primary (manager)", utc(2026, 3, 31, 7), utc(2026, 4, 1, 7)),
     ]
-    expected = rotation.final_shifts(
+    expected = final_shifts(
         selectors.spec_for(schedule, start=utc(2026, 1, 1), end=utc(2027, 1, 1)).layers,
         [],
         selectors.spec_for(schedule, start=now, end=now + timedelta(1)).tz,
@@ -149,7 +150,7 @@ def test_it_serves_the_schedule_feed_until_the_url_is_rotated(client, schedule, 
     parsed = events(response.content)
     # Every shift overlapping the feed window is there, each with its real bounds.
     spec = selectors.spec_for(schedule, start=before, end=after)
-    truth = rotation.final_shifts(
+    truth = final_shifts(
         spec.layers, [], spec.tz, before - timedelta(days=30), after + timedelta(days=90)
     )
     must = [

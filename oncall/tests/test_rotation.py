@@ -25,19 +25,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oncall.rotation import (
-    Gap,
-    Layer,
-    Override,
-    Restriction,
-    Rotation,
-    Shift,
-    final_shifts,
-    gaps,
-    layer_shifts,
-    oncall_at,
-    to_utc,
-)
+from oncall.rotation import Gap, Layer, Override, Restriction, Rotation, Shift
+from oncall.rotation.effective import final_shifts, gaps, oncall_at
+from oncall.rotation.layers import layer_shifts
+from oncall.rotation.wallclock import to_utc
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
