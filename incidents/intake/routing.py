@@ -22,7 +22,10 @@ def _regex(pattern: str) -> re.Pattern:
 
 
 def validate_matchers(matchers: object) -> list[str]:
-    """Field errors for a rule's matchers (used by forms and the API)."""
+    """Field errors for a rule's matchers (used by forms and the API).
+
+    Takes any JSON value and never raises: a label, op or value of the wrong type (a number,
+    an object, a list...) is named like any other bad matcher, so the API answers 400."""
     if not isinstance(matchers, list) or not matchers:
         return ["matchers: expected a non-empty list"]
     errors = []
@@ -33,16 +36,19 @@ def validate_matchers(matchers: object) -> list[str]:
             continue
         if has_nul(matcher):  # no database stores it in text or JSON
             errors.append(f"{where}: {NUL_MESSAGE}")
-        if not isinstance(matcher.get("label"), str) or not matcher["label"]:
+        label, op, value = matcher.get("label"), matcher.get("op", "="), matcher.get("value")
+        if not isinstance(label, str) or not label:
             errors.append(f"{where}.label: expected a label name")
-        if matcher.get("op", "=") not in OPERATORS:
+        # Only a string is compared with the operators: an object or a list is unhashable.
+        if not isinstance(op, str) or op not in OPERATORS:
             errors.append(f"{where}.op: expected one of {', '.join(OPERATORS)}")
-        if not isinstance(matcher.get("value"), str):
+        if not isinstance(value, str):
             errors.append(f"{where}.value: expected a string")
-        elif matcher.get("op") in {"=~", "!~"}:
+        elif op in ("=~", "!~"):
             try:
-                _regex(matcher["value"])
-            except re.error as exc:
+                _regex(value)
+            except (re.error, OverflowError, RecursionError) as exc:
+                # OverflowError: a repeat count too large; RecursionError: nesting too deep.
                 errors.append(f"{where}.value: invalid regular expression ({exc})")
     return errors
 

@@ -112,6 +112,32 @@ def test_routing_rules_are_validated(client, users, integration, team):
     }
 
 
+@pytest.mark.parametrize(
+    ("matcher", "field"),
+    [
+        ({"label": "", "op": {}, "value": ""}, "matchers[0].op"),  # found by schemathesis: a 500
+        ({"label": "a", "op": ["=~"], "value": "x"}, "matchers[0].op"),
+        ({"label": {}, "value": "x"}, "matchers[0].label"),
+        ({"label": "a", "value": []}, "matchers[0].value"),
+        ({"label": "a", "op": "=~", "value": "a{99999999999}"}, "matchers[0].value"),
+        ({"label": "a", "op": "=~", "value": "(" * 2000 + ")" * 2000}, "matchers[0].value"),
+    ],
+)
+def test_a_routing_rule_of_the_wrong_types_is_a_400_naming_the_field(
+    client, users, integration, matcher, field
+):
+    record, _ = integration
+    client.force_login(users["manager"])
+    response = client.post(
+        f"/api/v1/integrations/{record.pk}/routing-rules/",
+        {"service": record.service.slug, "matchers": [matcher]},
+        content_type=JSON,
+    )
+    assert response.status_code == 400
+    assert field in str(response.json()["matchers"])
+    assert not RoutingRule.objects.exists()
+
+
 def test_a_routing_rule_cannot_target_another_teams_service(client, users, integration):
     from incidents.models import Service
     from oncall.models import Team

@@ -45,6 +45,12 @@ def test_the_first_matching_rule_wins_and_none_means_default():
         ([{"label": "a", "op": "~", "value": "x"}], "matchers[0].op"),
         ([{"label": "a", "value": 3}], "matchers[0].value"),
         ([{"label": "a", "op": "=~", "value": "("}], "matchers[0].value: invalid regular"),
+        ([{"label": "", "op": {}, "value": ""}], "matchers[0].op"),
+        ([{"label": "a", "op": ["="], "value": "x"}], "matchers[0].op"),
+        ([{"label": ["a"], "value": "x"}], "matchers[0].label"),
+        ([{"label": "a", "value": {"x": 1}}], "matchers[0].value"),
+        ([{"label": "a", "op": "=~", "value": "a{99999999999}"}], "matchers[0].value: invalid"),
+        ([{"label": "a", "op": "!~", "value": "(" * 2000 + ")" * 2000}], "matchers[0].value"),
     ],
 )
 def test_it_names_bad_matchers(matchers, error):
