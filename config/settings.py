@@ -244,6 +244,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A service's FieldErrors answers 400 {"field": ["message"]}, like a serializer's errors.
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     # Throttling protects the API (never alert intake, which is not DRF); counters live in
     # the shared cache, so the limit holds across web processes. 429 carries Retry-After.
     "DEFAULT_THROTTLE_CLASSES": [
