@@ -246,6 +246,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # OPTIONS answers every view, also a paginated one that declares no serializer_class.
     "DEFAULT_METADATA_CLASS": "core.metadata.ApiMetadata",
+    # A service's FieldErrors answers 400 {"field": ["message"]}, like a serializer's errors.
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     # Throttling protects the API (never alert intake, which is not DRF); counters live in
     # the shared cache, so the limit holds across web processes. 429 carries Retry-After.
     "DEFAULT_THROTTLE_CLASSES": [

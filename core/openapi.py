@@ -30,12 +30,27 @@ _DETAIL = {
     "properties": {"detail": {"type": "string"}},
     "required": ["detail"],
 }
-# 400 bodies name the refused fields: {"field": ["message", ...]} (nested for nested input),
-# or {"detail": "..."} when no single field is at fault.
-_FIELDS = {"type": "object", "additionalProperties": True}
+# Every 400 has one shape, whichever app refused the input (a serializer, or a service's
+# core.errors.FieldErrors through core.api_errors): DRF's own.
+FIELD_ERRORS = {
+    "type": "object",
+    "description": (
+        'Each refused field with its messages: {"field": ["message", ...]}. Nested input nests '
+        '({"layers": {"1": {"participants": ["..."]}}}, a list of objects answers a list); '
+        'errors about the input as a whole are under "non_field_errors". A body that cannot '
+        'be read at all answers {"detail": "..."}.'
+    ),
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
+            {"type": "object", "description": "the nested fields' (or items') errors"},
+        ]
+    },
+}
 
 ERRORS = {
-    "400": ("Invalid input; the body names each refused field.", "ValidationErrors", _FIELDS),
+    "400": ("Invalid input; the body names each refused field.", "FieldErrors", FIELD_ERRORS),
     "401": ("No valid session or API token.", "Error", _DETAIL),
     "403": ("Your role in the team does not allow this.", "Error", _DETAIL),
     "404": ("No such object among your teams' (or no such page).", "Error", _DETAIL),

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 
+from core.errors import FieldErrors
 from core.text import NUL_MESSAGE, has_nul
 from incidents import models as paging_models
 from incidents.intake import drain
@@ -186,7 +187,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
             try:
                 maintenance_services.maintenance_end(window_id=window.pk, user=request.user)
                 ended += 1
-            except maintenance_services.MaintenanceError:
+            except FieldErrors:
                 pass
         messages.info(request, f"{ended} maintenance windows ended")
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from incidents.catalog import api as catalog_api
+from incidents.catalog import views as catalog_views
 from incidents.escalation import api as escalation_api
 from incidents.escalation import views as escalation_views
 from incidents.intake import views
@@ -33,7 +34,7 @@ _policy_urls = [
     ),
     path(
         "escalation-policies/<int:policy_id>/services",
-        escalation_views.policy_services,
+        catalog_views.policy_services,
         name="escalation-policy-services",
     ),
     path(

@@ -52,10 +52,6 @@ def _detail(schedule_id: int) -> dict:
     return schedule_json(schedule)
 
 
-def _invalid(exc: services.InvalidInput) -> ValidationError:
-    return ValidationError(exc.errors)
-
-
 def _instant(request, name: str, default: datetime | None = None) -> datetime:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -148,16 +144,13 @@ class ScheduleList(GenericAPIView):
         options = {}
         if "handoff_notice_seconds" in data:
             options["handoff_notice_seconds"] = data["handoff_notice_seconds"]
-        try:
-            schedule = services.schedule_create(
-                team=team,
-                name=data["name"],
-                time_zone=data["time_zone"],
-                layers=data["layer_specs"],
-                **options,
-            )
-        except services.InvalidInput as exc:
-            raise _invalid(exc) from None
+        schedule = services.schedule_create(
+            team=team,
+            name=data["name"],
+            time_zone=data["time_zone"],
+            layers=data["layer_specs"],
+            **options,
+        )
         return Response(_detail(schedule.pk), status=status.HTTP_201_CREATED)
 
 
@@ -194,19 +187,16 @@ class ScheduleDetail(APIView):
         data = body.validated_data
         if data.get("team", schedule.team.slug) != schedule.team.slug:
             raise ValidationError({"team": ["A schedule cannot move to another team."]})
-        try:
-            services.schedule_update(
-                schedule=schedule,
-                name=data.get("name"),
-                time_zone=data.get("time_zone"),
-                handoff_notice_seconds=data.get(
-                    "handoff_notice_seconds",
-                    None if partial else services.DEFAULT_HANDOFF_NOTICE_SECONDS,
-                ),
-                layers=data.get("layer_specs"),
-            )
-        except services.InvalidInput as exc:
-            raise _invalid(exc) from None
+        services.schedule_update(
+            schedule=schedule,
+            name=data.get("name"),
+            time_zone=data.get("time_zone"),
+            handoff_notice_seconds=data.get(
+                "handoff_notice_seconds",
+                None if partial else services.DEFAULT_HANDOFF_NOTICE_SECONDS,
+            ),
+            layers=data.get("layer_specs"),
+        )
         return Response(_detail(schedule.pk))
 
 
@@ -285,17 +275,14 @@ class OverrideList(GenericAPIView):
             raise PermissionDenied(
                 "Responders may add overrides for themselves only; managers for anyone."
             )
-        try:
-            override = services.override_create(
-                schedule=schedule,
-                user=user,
-                start=data["start"],
-                end=data["end"],
-                replaces=data.get("replaces"),
-                created_by=request.user,
-            )
-        except services.InvalidInput as exc:
-            raise _invalid(exc) from None
+        override = services.override_create(
+            schedule=schedule,
+            user=user,
+            start=data["start"],
+            end=data["end"],
+            replaces=data.get("replaces"),
+            created_by=request.user,
+        )
         override = Override.objects.select_related("user", "replaces", "created_by").get(
             pk=override.pk
         )

@@ -1,7 +1,9 @@
 """Writes for the oncall app: schedules with their layers, overrides, feed secrets, profiles.
 
 Every rule about what makes a schedule valid lives here, once; the API and the HTML forms only
-parse input into the values below and turn ``InvalidInput.errors`` into 400s / form errors.
+parse input into the values below; a refusal is ``core.errors.FieldErrors`` (keyed like DRF
+serializer errors, layers by their index in the input: ``{"layers": {1: {...}}}``), which the
+API answers as a 400 and the HTML forms show on their fields.
 Handoff notices are in ``oncall.handoff``.
 """
 
@@ -16,6 +18,7 @@ from zoneinfo import available_timezones
 
 from django.db import transaction
 
+from core.errors import FieldErrors
 from oncall import rotation
 from oncall.models import (
     Layer,
@@ -29,26 +32,6 @@ from oncall.models import (
 
 DEFAULT_HANDOFF_NOTICE_SECONDS = 30 * 60
 MAX_HANDOFF_NOTICE_SECONDS = 7 * 24 * 3600
-
-
-class InvalidInput(ValueError):
-    """Bad input, with messages keyed like DRF serializer errors: ``{"field": ["message"]}``,
-    layers by their index in the input (``{"layers": {1: {"participants": [...]}}}``)."""
-
-    def __init__(self, errors: dict):
-        self.errors = errors
-        super().__init__(_flatten(errors))
-
-
-def _flatten(errors: dict, prefix: str = "") -> str:
-    parts = []
-    for key, value in errors.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            parts.append(_flatten(value, f"{name}."))
-        else:
-            parts.append(f"{name}: {' '.join(map(str, value))}")
-    return "; ".join(part for part in parts if part)
 
 
 @lru_cache(maxsize=1)
@@ -170,7 +153,7 @@ def _check_schedule(
         if any(layer_errors):
             errors["layers"] = {index: found for index, found in enumerate(layer_errors) if found}
     if errors:
-        raise InvalidInput(errors)
+        raise FieldErrors(errors)
 
 
 def _restriction_json(restriction: RestrictionSpec) -> dict:
@@ -315,7 +298,7 @@ def override_create(
                 f"{replaces.get_username()} is not a member of this schedule's team."
             ]
     if errors:
-        raise InvalidInput(errors)
+        raise FieldErrors(errors)
     return Override.objects.create(
         schedule=schedule,
         user=user,
@@ -341,7 +324,7 @@ def profile_for(*, user) -> UserProfile:
 
 def profile_update(*, user, time_zone: str) -> UserProfile:
     if not is_time_zone(time_zone):
-        raise InvalidInput({"time_zone": [f"Unknown IANA time zone {time_zone!r}."]})
+        raise FieldErrors({"time_zone": [f"Unknown IANA time zone {time_zone!r}."]})
     profile = profile_for(user=user)
     profile.time_zone = time_zone
     profile.save(update_fields=["time_zone"])

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import FieldErrors
 from oncall import charts, ical, permissions, selectors, services
 from oncall.forms import OverrideForm, ProfileForm
 from oncall.models import Membership, Override, Schedule, UserProfile
@@ -174,9 +175,8 @@ def override_add(request, schedule_id: int):
             replaces=data["replaces"],
             created_by=request.user,
         )
-    except services.InvalidInput as exc:
-        for key, problems in exc.errors.items():
-            form.add_error(key if key in form.fields else None, " ".join(problems))
+    except FieldErrors as exc:
+        exc.add_to_form(form)
         return _detail_page(request, schedule, form=form, status=400)
     messages.success(request, f"Override added for {data['user'].get_username()}.")
     return redirect("schedule-detail", schedule_id=schedule.pk)

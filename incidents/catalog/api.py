@@ -26,13 +26,6 @@ def _require_manager(user, team_id: int) -> None:
         raise PermissionDenied("only the team's managers can change its configuration")
 
 
-def _config_call(function, **kwargs):
-    try:
-        return function(**kwargs)
-    except changes.ConfigError as exc:
-        raise ValidationError(exc.errors) from None
-
-
 class ServiceSerializer(serializers.ModelSerializer):
     team = SlugLookupField(slug_field="slug", queryset=Team.objects.all())
     escalation_policy = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
@@ -148,10 +141,9 @@ class ServiceList(APIView):
         serializer.is_valid(raise_exception=True)
         team = serializer.validated_data["team"]
         if not teams_for(request.user).filter(pk=team.pk).exists():
-            raise ValidationError({"team": "no such team"})
+            raise ValidationError({"team": ["no such team"]})
         _require_manager(request.user, team.pk)
-        service = _config_call(
-            changes.service_create,
+        service = changes.service_create(
             actor=request.user,
             team=team,
             slug=serializer.validated_data["slug"],
@@ -182,7 +174,7 @@ class ServiceDetail(APIView):
         fields = dict(serializer.validated_data)
         if "escalation_policy" in fields:
             fields["escalation_policy_id"] = fields.pop("escalation_policy")
-        _config_call(changes.service_update, actor=request.user, service=service, **fields)
+        changes.service_update(actor=request.user, service=service, **fields)
         return Response(ServiceSerializer(service).data)
 
 
@@ -216,10 +208,9 @@ class IntegrationList(APIView):
             services_for(request.user).filter(slug=serializer.validated_data["service"]).first()
         )
         if service is None:
-            raise ValidationError({"service": "no such service"})
+            raise ValidationError({"service": ["no such service"]})
         _require_manager(request.user, service.team_id)
-        integration, token = _config_call(
-            changes.integration_add,
+        integration, token = changes.integration_add(
             actor=request.user,
             service=service,
             source=serializer.validated_data["source"],
@@ -239,8 +230,7 @@ class IntegrationDetail(APIView):
         _require_manager(request.user, integration.service.team_id)
         serializer = IntegrationUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _config_call(
-            changes.integration_update,
+        changes.integration_update(
             actor=request.user,
             integration=integration,
             **serializer.validated_data,
@@ -279,9 +269,8 @@ class RoutingRuleList(APIView):
         serializer.is_valid(raise_exception=True)
         target = serializer.validated_data["service"]
         if not services_for(request.user).filter(pk=target.pk).exists():
-            raise ValidationError({"service": "no such service"})
-        rule = _config_call(
-            changes.routing_rule_create,
+            raise ValidationError({"service": ["no such service"]})
+        rule = changes.routing_rule_create(
             actor=request.user,
             integration=integration,
             matchers=serializer.validated_data["matchers"],

@@ -11,6 +11,7 @@ from django.db import (
 )
 
 from core.audit import audit_record, diff
+from core.errors import FieldErrors
 from core.text import NUL_MESSAGE, has_nul
 from incidents.intake import routing, sources
 from incidents.models import (
@@ -19,14 +20,6 @@ from incidents.models import (
     Service,
     hash_token,
 )
-
-
-class ConfigError(ValueError):
-    """Bad configuration input; `errors` maps each field to what is wrong with it."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
-        self.errors = errors
 
 
 def _snapshot(obj, fields) -> dict:
@@ -41,7 +34,7 @@ SERVICE_FIELDS = ("name", "description", "escalation_policy_id")
 @transaction.atomic
 def service_create(*, actor, team, slug: str, name: str, description: str = "") -> Service:
     if Service.objects.filter(slug=slug).exists():
-        raise ConfigError({"slug": f"a service with slug {slug!r} already exists"})
+        raise FieldErrors({"slug": f"a service with slug {slug!r} already exists"})
     service = Service.objects.create(team=team, slug=slug, name=name, description=description)
     audit_record(
         actor=actor,
@@ -57,7 +50,7 @@ def service_create(*, actor, team, slug: str, name: str, description: str = "") 
 def service_update(*, actor, service: Service, **fields) -> Service:
     unknown = set(fields) - set(SERVICE_FIELDS)
     if unknown:
-        raise ConfigError({name: "cannot be changed" for name in sorted(unknown)})
+        raise FieldErrors({name: "cannot be changed" for name in sorted(unknown)})
     policy_id = fields.get("escalation_policy_id")
     if policy_id is not None:
         from incidents.models import EscalationPolicy
@@ -71,7 +64,7 @@ def service_update(*, actor, service: Service, **fields) -> Service:
             .values_list("pk", flat=True)
         )
         if not list(assigned):
-            raise ConfigError({"escalation_policy": "no such policy in the service's team"})
+            raise FieldErrors({"escalation_policy": "no such policy in the service's team"})
     before = _snapshot(service, fields)
     for name, value in fields.items():
         setattr(service, name, value)
@@ -105,7 +98,7 @@ def integration_add(
     *, actor, service: Service, source: str, name: str = ""
 ) -> tuple[Integration, str]:
     if source not in sources.REGISTRY:
-        raise ConfigError({"source": f"must be one of {', '.join(sorted(sources.REGISTRY))}"})
+        raise FieldErrors({"source": f"must be one of {', '.join(sorted(sources.REGISTRY))}"})
     integration, token = integration_create(service=service, source=source, name=name)
     audit_record(
         actor=actor,
@@ -131,7 +124,7 @@ def integration_update(*, actor, integration: Integration, **fields) -> Integrat
     if window is not None and (not isinstance(window, int) or not 0 <= window <= 7 * 86400):
         errors["reopen_window_seconds"] = "expected 0 to 604800 seconds"
     if errors:
-        raise ConfigError(errors)
+        raise FieldErrors(errors)
     before = _snapshot(integration, fields)
     for name, value in fields.items():
         setattr(integration, name, value)
@@ -190,7 +183,7 @@ def routing_rule_create(
     if service.team_id != integration.service.team_id:
         errors["service"] = "must belong to the integration's team"
     if errors:
-        raise ConfigError(errors)
+        raise FieldErrors(errors)
     rule = RoutingRule.objects.create(
         integration=integration, matchers=matchers, service=service, position=position
     )

@@ -17,7 +17,6 @@ from rest_framework.views import APIView
 from core.fields import query_text
 from core.openapi import CONFLICT
 from core.text import NUL_MESSAGE, has_nul
-from incidents.catalog.changes import ConfigError
 from incidents.escalation import policies, policy_input
 from incidents.escalation.selectors import policies_for, schedule_names
 from incidents.models import EscalationPolicy
@@ -133,13 +132,6 @@ def _body(request) -> dict:
     return request.data
 
 
-def _call(function, **kwargs):
-    try:
-        return function(**kwargs)
-    except ConfigError as exc:
-        raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
-
-
 def _policy(request, policy_id: int) -> EscalationPolicy:
     policy = policies_for(request.user).filter(pk=policy_id).first()
     if policy is None:
@@ -191,8 +183,7 @@ class EscalationPolicyList(APIView):
             raise ValidationError({"team": [f"No team {slug!r} among yours."]})
         if not can_manage(request.user, team):
             raise PermissionDenied("only the team's managers can create escalation policies")
-        policy = _call(
-            policies.policy_create,
+        policy = policies.policy_create(
             actor=request.user,
             team=team,
             name=body.get("name"),
@@ -228,7 +219,7 @@ class EscalationPolicyDetail(APIView):
             }
         else:
             fields = {field: body[field] for field in policy_input.FIELDS if field in body}
-        _call(policies.policy_update, actor=request.user, policy=policy, **fields)
+        policies.policy_update(actor=request.user, policy=policy, **fields)
         return Response(_one(request, policy_id))
 
     @extend_schema(request=PolicyReplace, responses=PolicyOut)

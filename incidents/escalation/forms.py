@@ -103,11 +103,12 @@ def steps_from(formset) -> tuple[list[dict], list[int]]:
     return steps, rows
 
 
-def apply_errors(errors: dict[str, str], *, form, formset, rows: list[int]) -> list[str]:
-    """Put the service's errors on the fields they name; returns those about the steps as a
-    whole (shown above the rows)."""
+def apply_errors(errors: dict[str, list[str]], *, form, formset, rows: list[int]) -> list[str]:
+    """Put the service's errors (FieldErrors.errors) on the fields they name; returns those
+    about the steps as a whole (shown above the rows)."""
     general = []
-    for field, message in errors.items():
+    for field, messages in errors.items():
+        message = " ".join(messages)
         match = _STEP_FIELD.match(field)
         if match:
             row = formset.forms[rows[int(match.group(1))]]

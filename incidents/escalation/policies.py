@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from core.audit import audit_record, diff
-from incidents.catalog.changes import ConfigError
+from core.errors import FieldErrors
 from incidents.escalation import policy_input
 from incidents.escalation.policy_input import StepInput
 from incidents.models import EscalationPolicy, EscalationStep, EscalationTarget, Service
@@ -34,16 +34,9 @@ class PolicyInUse(Exception):
         )
 
 
-def _parse(values: dict[str, object]) -> dict[str, object]:
-    try:
-        return policy_input.parse(values)
-    except policy_input.PolicyInputError as exc:
-        raise ConfigError(exc.errors) from None
-
-
 def _resolve(*, team: Team, parsed: dict[str, object]) -> dict[str, object]:
     """The users the parsed input names, by username (two queries at most); raises
-    ConfigError naming every target that is not in the team."""
+    FieldErrors naming every target that is not in the team."""
     steps: tuple[StepInput, ...] = parsed.get("steps", ())
     names = {t.user for step in steps for t in step.targets if t.user is not None}
     if parsed.get("fallback_user"):
@@ -91,7 +84,7 @@ def _resolve(*, team: Team, parsed: dict[str, object]) -> dict[str, object]:
         if problem:
             errors["fallback_user"] = problem
     if errors:
-        raise ConfigError(errors)
+        raise FieldErrors(errors)
     return {name: membership.user for name, membership in members.items()}
 
 
@@ -100,7 +93,7 @@ def _check_name(*, team: Team, name: str, policy: EscalationPolicy | None = None
     if policy is not None:
         same = same.exclude(pk=policy.pk)
     if same.exists():
-        raise ConfigError({"name": f"Team {team.name} already has a policy named {name!r}."})
+        raise FieldErrors({"name": f"Team {team.name} already has a policy named {name!r}."})
 
 
 def _write_steps(policy: EscalationPolicy, steps: tuple[StepInput, ...], users: dict) -> None:
@@ -150,7 +143,7 @@ def policy_create(
     repeat: object = 0,
     fallback_user: object = None,
 ) -> EscalationPolicy:
-    parsed = _parse(
+    parsed = policy_input.parse(
         {"name": name, "repeat": repeat, "fallback_user": fallback_user, "steps": steps}
     )
     users = _resolve(team=team, parsed=parsed)
@@ -180,8 +173,8 @@ def policy_update(*, actor, policy: EscalationPolicy, **fields: object) -> Escal
     every step. Incidents already escalating keep their frozen copy."""
     unknown = sorted(set(fields) - set(policy_input.FIELDS))
     if unknown:
-        raise ConfigError({field: "Cannot be changed." for field in unknown})
-    parsed = _parse(fields)
+        raise FieldErrors({field: "Cannot be changed." for field in unknown})
+    parsed = policy_input.parse(fields)
     # One change at a time: two managers saving at once must not interleave their steps.
     policy = (
         EscalationPolicy.objects.select_for_update(of=("self",))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import FieldErrors
 from core.text import NUL_MESSAGE, has_nul
 
 MAX_NAME_LENGTH = 200
@@ -35,20 +36,12 @@ class StepInput:
     targets: tuple[TargetInput, ...]
 
 
-class PolicyInputError(ValueError):
-    """`errors` maps each refused field to what is wrong with it."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
-        self.errors = errors
-
-
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def parse(values: dict[str, object]) -> dict[str, object]:
-    """Typed copies of the given fields (any of FIELDS); raises PolicyInputError naming every
+    """Typed copies of the given fields (any of FIELDS); raises FieldErrors naming every
     refused field. `fallback_user` may be None; the others may not."""
     errors: dict[str, str] = {}
     parsed: dict[str, object] = {}
@@ -83,7 +76,7 @@ def parse(values: dict[str, object]) -> dict[str, object]:
         else:
             errors[field] = "Unknown field."
     if errors:
-        raise PolicyInputError(errors)
+        raise FieldErrors(errors)
     return parsed
 
 

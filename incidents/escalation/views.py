@@ -1,6 +1,7 @@
-"""HTML pages for escalation policies: the list (members read), a policy's steps in order,
-the form to create or edit one and the services it pages for (managers). The rules are in
-incidents.escalation.policies, shared with the API."""
+"""HTML pages for escalation policies: the list (members read), a policy's steps in order and
+the form to create or edit one (managers). The rules are in incidents.escalation.policies,
+shared with the API. Choosing the services a policy pages for changes those services: that
+page's action is in incidents.catalog.views."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import FieldErrors
 from core.fields import form_text
-from incidents.catalog import changes
 from incidents.escalation import policies, policy_input
 from incidents.escalation import selectors as escalation_selectors
 from incidents.escalation.forms import (
@@ -39,7 +40,7 @@ def _policy(request, policy_id: int) -> EscalationPolicy:
     return policy
 
 
-def _manageable(request, policy_id: int) -> EscalationPolicy:
+def managed_policy(request, policy_id: int) -> EscalationPolicy:
     policy = _policy(request, policy_id)
     if not can_manage(request.user, policy.team_id):
         raise PermissionDenied("only the team's managers change its escalation policies")
@@ -123,7 +124,7 @@ def _form_page(request, *, team, policy: EscalationPolicy | None, other_teams=()
                     policy = policies.policy_create(actor=request.user, team=team, **values)
                 else:
                     policies.policy_update(actor=request.user, policy=policy, **values)
-            except changes.ConfigError as exc:
+            except FieldErrors as exc:
                 general = apply_errors(exc.errors, form=form, formset=formset, rows=rows)
             else:
                 messages.success(request, f"Escalation policy {values['name'].strip()} saved.")
@@ -173,14 +174,14 @@ def policy_new(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def policy_edit(request, policy_id: int):
-    policy = _manageable(request, policy_id)
+    policy = managed_policy(request, policy_id)
     return _form_page(request, team=policy.team, policy=policy)
 
 
 @login_required
 @require_POST
 def policy_delete(request, policy_id: int):
-    policy = _manageable(request, policy_id)
+    policy = managed_policy(request, policy_id)
     try:
         policies.policy_delete(actor=request.user, policy=policy)
     except policies.PolicyInUse as exc:
@@ -188,33 +189,3 @@ def policy_delete(request, policy_id: int):
         return redirect("escalation-policy-detail", policy_id=policy.pk)
     messages.success(request, f"Escalation policy {policy.name} deleted.")
     return redirect("escalation-policy-list")
-
-
-@login_required
-@require_POST
-def policy_services(request, policy_id: int):
-    """Make the policy page for a service of its team (use=1), or stop (use=0: the service
-    then pages nobody until it gets another policy)."""
-    policy = _manageable(request, policy_id)
-    service = Service.objects.filter(
-        team_id=policy.team_id, slug=form_text(request.POST, "service")
-    ).first()
-    if service is None:
-        messages.error(request, "Choose one of the team's services.")
-        return redirect("escalation-policy-detail", policy_id=policy.pk)
-    use = request.POST.get("use") == "1"
-    if not use and service.escalation_policy_id != policy.pk:
-        messages.error(request, f"{service.name} does not use this policy.")
-        return redirect("escalation-policy-detail", policy_id=policy.pk)
-    try:
-        changes.service_update(
-            actor=request.user, service=service, escalation_policy_id=policy.pk if use else None
-        )
-    except changes.ConfigError as exc:
-        messages.error(request, str(exc))
-    else:
-        if use:
-            messages.success(request, f"{service.name} now pages through {policy.name}.")
-        else:
-            messages.success(request, f"{service.name} has no escalation policy: nobody is paged.")
-    return redirect("escalation-policy-detail", policy_id=policy.pk)

@@ -95,17 +95,14 @@ class MaintenanceWindowList(APIView):
                 {"services": [f"unknown service ids: {missing}"]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        try:
-            window = maintenance_windows.maintenance_create(
-                team=team,
-                services=services,
-                starts_at=data["starts_at"],
-                ends_at=data["ends_at"],
-                reason=data["reason"],
-                created_by=request.user,
-            )
-        except maintenance_windows.MaintenanceError as exc:
-            return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+        window = maintenance_windows.maintenance_create(
+            team=team,
+            services=services,
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            reason=data["reason"],
+            created_by=request.user,
+        )
         return Response(WindowOut(_window(request, window.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -121,8 +118,5 @@ class MaintenanceWindowEnd(APIView):
         window = _window(request, window_id)
         if not can_manage(request.user, window.team_id):
             raise PermissionDenied("only team managers end maintenance")
-        try:
-            maintenance_windows.maintenance_end(window_id=window.pk, user=request.user)
-        except maintenance_windows.MaintenanceError as exc:
-            return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+        maintenance_windows.maintenance_end(window_id=window.pk, user=request.user)
         return Response(WindowOut(_window(request, window_id)).data)

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import FieldErrors
 from incidents.maintenance import selectors as maintenance_selectors
 from incidents.maintenance import windows as maintenance_windows
 from incidents.maintenance.forms import MaintenanceForm, _initial
@@ -32,8 +33,8 @@ def maintenance_list(request):
         if form.is_valid():
             try:
                 maintenance_windows.maintenance_create(created_by=request.user, **form.cleaned_data)
-            except maintenance_windows.MaintenanceError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            except FieldErrors as exc:
+                exc.add_to_form(form)
             else:
                 messages.success(request, "Maintenance window planned.")
                 return redirect("maintenance-list")
@@ -70,8 +71,9 @@ def maintenance_end(request, window_id: int):
         raise PermissionDenied("only team managers end maintenance")
     try:
         maintenance_windows.maintenance_end(window_id=window.pk, user=request.user)
-    except maintenance_windows.MaintenanceError as exc:
-        messages.error(request, f"Maintenance window {exc.message}.")
+    except FieldErrors as exc:
+        # The one refusal: {"window": ["has already ended"]}.
+        messages.error(request, f"Maintenance window {' '.join(t for _, t in exc.flat())}.")
     else:
         messages.success(request, "Maintenance ended: paging resumes now.")
     return redirect("maintenance-list")

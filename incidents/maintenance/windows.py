@@ -8,19 +8,11 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import FieldErrors
 from core.instants import utc_instant
 from incidents.escalation import runs
 from incidents.models import MaintenanceWindow, Service
 from oncall.models import Team
-
-
-class MaintenanceError(ValueError):
-    """Bad input; `field` names what to fix."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def maintenance_create(
@@ -36,23 +28,23 @@ def maintenance_create(
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
-        raise MaintenanceError("reason", "say why (it is shown on every incident it covers)")
+        raise FieldErrors({"reason": "say why (it is shown on every incident it covers)"})
     if len(reason) > 500:
-        raise MaintenanceError("reason", "at most 500 characters")
+        raise FieldErrors({"reason": "at most 500 characters"})
     if not services:
-        raise MaintenanceError("services", "choose at least one service")
+        raise FieldErrors({"services": "choose at least one service"})
     foreign = [s.name for s in services if s.team_id != team.pk]
     if foreign:
-        raise MaintenanceError("services", f"not services of {team.name}: {', '.join(foreign)}")
+        raise FieldErrors({"services": f"not services of {team.name}: {', '.join(foreign)}"})
     for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if timezone.is_naive(value):
-            raise MaintenanceError(field, "needs a time zone")
+            raise FieldErrors({field: "needs a time zone"})
         if utc_instant(value) is None:
-            raise MaintenanceError(field, "must be between 1970 and 2999")
+            raise FieldErrors({field: "must be between 1970 and 2999"})
     if ends_at <= starts_at:
-        raise MaintenanceError("ends_at", "must be after starts_at")
+        raise FieldErrors({"ends_at": "must be after starts_at"})
     if ends_at <= now:
-        raise MaintenanceError("ends_at", "is in the past")
+        raise FieldErrors({"ends_at": "is in the past"})
     with transaction.atomic():
         window = MaintenanceWindow.objects.create(
             team=team, starts_at=starts_at, ends_at=ends_at, reason=reason, created_by=created_by
@@ -68,7 +60,7 @@ def maintenance_end(*, window_id: int, user, now: datetime | None = None) -> Mai
     with transaction.atomic():
         window = MaintenanceWindow.objects.select_for_update().get(pk=window_id)
         if window.cancelled_at is not None or window.ends_at <= now:
-            raise MaintenanceError("window", "has already ended")
+            raise FieldErrors({"window": "has already ended"})
         window.ends_at = max(window.starts_at, now)
         window.cancelled_at = now
         window.save(update_fields=["ends_at", "cancelled_at"])

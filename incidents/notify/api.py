@@ -10,7 +10,6 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.catalog.changes import ConfigError
 from incidents.models import Channel, ContactMethod, Notification
 from incidents.notify import contacts
 from incidents.notify.address import MAX_LENGTH
@@ -68,13 +67,6 @@ class TestResult(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _call(function, **kwargs):
-    try:
-        return function(**kwargs)
-    except ConfigError as exc:
-        raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
-
-
 def _mine(request, method_id: int) -> ContactMethod:
     method = contact_methods_of(request.user).filter(pk=method_id).first()
     if method is None:
@@ -91,7 +83,7 @@ class ContactMethodList(APIView):
     def post(self, request):
         incoming = ContactMethodIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        method = _call(contacts.contact_method_create, user=request.user, **incoming.validated_data)
+        method = contacts.contact_method_create(user=request.user, **incoming.validated_data)
         return Response(ContactMethodCreated(method).data, status=status.HTTP_201_CREATED)
 
 
@@ -112,8 +104,7 @@ class ContactMethodDetail(APIView):
             )
         incoming = ContactMethodPatch(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(
-            contacts.contact_method_update,
+        contacts.contact_method_update(
             actor=request.user,
             method=method,
             **incoming.validated_data,

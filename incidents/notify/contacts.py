@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_record, diff
-from incidents.catalog.changes import ConfigError
+from core.errors import FieldErrors
 from incidents.models import (
     Channel,
     ContactMethod,
@@ -54,7 +54,7 @@ def _check_preferences(fields: dict[str, object]) -> None:
     }
     errors.update({name: "Cannot be changed." for name in sorted(set(fields) - set(PREFERENCES))})
     if errors:
-        raise ConfigError(errors)
+        raise FieldErrors(errors)
 
 
 @transaction.atomic
@@ -70,10 +70,10 @@ def contact_method_create(
     """A new contact method; a webhook's signing secret is generated here and is readable
     on the returned object only (show it once)."""
     if kind not in Channel.values:
-        raise ConfigError({"kind": f"Expected one of {', '.join(Channel.values)}."})
+        raise FieldErrors({"kind": f"Expected one of {', '.join(Channel.values)}."})
     problem = address_problem(kind, address)
     if problem:
-        raise ConfigError({"address": problem})
+        raise FieldErrors({"address": problem})
     preferences = {
         "enabled": enabled,
         "notify_escalations": notify_escalations,
@@ -84,9 +84,9 @@ def contact_method_create(
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     mine = ContactMethod.objects.filter(user=user)
     if mine.filter(kind=kind, address=address).exists():
-        raise ConfigError({"address": "You already have this contact method."})
+        raise FieldErrors({"address": "You already have this contact method."})
     if mine.count() >= MAX_METHODS_PER_USER:
-        raise ConfigError({"address": f"At most {MAX_METHODS_PER_USER} contact methods each."})
+        raise FieldErrors({"address": f"At most {MAX_METHODS_PER_USER} contact methods each."})
     method = ContactMethod.objects.create(user=user, kind=kind, address=address, **preferences)
     audit_record(
         actor=user,

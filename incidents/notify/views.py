@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents.catalog import changes
+from core.errors import FieldErrors
 from incidents.models import Channel, ContactMethod
 from incidents.notify import contacts
 from incidents.notify import selectors as notify_selectors
@@ -67,9 +67,8 @@ def contact_methods(request):
     if form.is_valid():
         try:
             method = contacts.contact_method_create(user=request.user, **form.cleaned_data)
-        except changes.ConfigError as exc:
-            for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+        except FieldErrors as exc:
+            exc.add_to_form(form)
         else:
             return _page(request, created=method)
     return _page(request, form=form, status=400)
@@ -122,7 +121,7 @@ def time_zone(request):
         return _page(request, zone_form=form, status=400)
     try:
         oncall_services.profile_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
-    except oncall_services.InvalidInput as exc:
+    except FieldErrors as exc:
         form.add_error("time_zone", str(exc))
         return _page(request, zone_form=form, status=400)
     messages.success(request, f"Time zone set to {form.cleaned_data['time_zone']}.")

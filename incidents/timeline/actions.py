@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import FieldErrors
 from incidents.alerts import Severity
 from incidents.models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus, Service
 from incidents.timeline import events
@@ -37,15 +38,6 @@ MAX_TITLE = 1_000
 
 class InvalidTransition(Exception):
     """The action does not apply to the incident in its current state."""
-
-
-class InvalidInput(ValueError):
-    """A value given to an action is not acceptable; `field` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def _who(user, actor_label: str) -> dict:
@@ -72,23 +64,23 @@ def _acting(*, incident_id: int | None, incident: Incident | None, user) -> Iter
 def _text(field: str, value: str, *, required: str, limit: int) -> str:
     value = (value or "").strip()
     if not value:
-        raise InvalidInput(field, required)
+        raise FieldErrors({field: required})
     if len(value) > limit:
-        raise InvalidInput(field, f"at most {limit} characters")
+        raise FieldErrors({field: f"at most {limit} characters"})
     return value
 
 
 def _instant(field: str, value: datetime, *, now: datetime) -> datetime:
     if timezone.is_naive(value):
-        raise InvalidInput(field, "must include a time zone (e.g. 2026-11-26T10:00:00Z)")
+        raise FieldErrors({field: "must include a time zone (e.g. 2026-11-26T10:00:00Z)"})
     if value > now:
-        raise InvalidInput(field, "cannot be in the future")
+        raise FieldErrors({field: "cannot be in the future"})
     return value.astimezone(UTC)
 
 
 def _severity(value: str) -> str:
     if value not in set(Severity):
-        raise InvalidInput("severity", f"must be one of {', '.join(Severity)}")
+        raise FieldErrors({"severity": f"must be one of {', '.join(Severity)}"})
     return value
 
 
@@ -272,7 +264,7 @@ def incident_assign(
                 .first()
             )
             if member is None:
-                raise InvalidInput("assignee", f"must be a responder or manager of {team.name}")
+                raise FieldErrors({"assignee": f"must be a responder or manager of {team.name}"})
             name = member.user.get_username()
         if locked.assignee_id == assignee_id:
             already = f"assigned to {name}" if name else "unassigned"
@@ -337,7 +329,7 @@ def incident_create(
     severity = _severity(severity)
     description = (description or "").strip()
     if len(description) > MAX_TEXT:
-        raise InvalidInput("description", f"at most {MAX_TEXT} characters")
+        raise FieldErrors({"description": f"at most {MAX_TEXT} characters"})
     if impact_started_at is not None:
         impact_started_at = _instant("impact_started_at", impact_started_at, now=at)
     _require_responder(user, service.team_id)

@@ -1,7 +1,8 @@
 """The incidents API (`/api/v1/incidents/...`). Serializers parse; selectors read, scoped
 to the user's teams (outsiders get 404); actions go through the same service functions
 as the HTML pages, so the rules are the same: a wrong transition is 409 with `detail`, a
-value the service refuses is 400 naming the field, a viewer acting is 403."""
+value the service refuses (core.errors.FieldErrors) is 400 naming the field, a viewer acting
+is 403."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import FieldErrors
 from core.openapi import CONFLICT
 from incidents.models import Incident
 from incidents.timeline import actions, describe, selectors
@@ -48,8 +50,6 @@ class IncidentAPIView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, actions.InvalidTransition):
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        if isinstance(exc, actions.InvalidInput):
-            return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
         if isinstance(exc, Incident.DoesNotExist):
             exc = NotFound("no such incident")
         return super().handle_exception(exc)
@@ -88,7 +88,7 @@ class IncidentListCreate(IncidentAPIView):
         data = _parsed(s.ManualIncidentSerializer, request.data)
         service = selectors.services_for(request.user).filter(slug=data.pop("service")).first()
         if service is None:
-            raise actions.InvalidInput("service", "no such service")
+            raise FieldErrors({"service": "no such service"})
         incident = actions.incident_create(service=service, user=request.user, **data)
         incident = self.visible(incident.pk)
         return Response(s.incident_json(incident), status=status.HTTP_201_CREATED)

@@ -1,6 +1,6 @@
 """Incident pages. Thin: parse with a form, call a selector or an action service, render.
 A broken rule comes back from the service as InvalidTransition (a message on the page) or
-InvalidInput (an error naming the field); PermissionDenied becomes a 403."""
+FieldErrors (errors naming the fields); PermissionDenied becomes a 403."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from django.template.loader import get_template
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import FieldErrors
 from incidents.models import Incident, IncidentStatus
 from incidents.timeline import actions, describe, forms, markdown, selectors
 from oncall.permissions import can_respond
@@ -90,8 +91,8 @@ def incident_new(request):
                 impact_started_at=data["impact_started_at"],
                 user=request.user,
             )
-        except actions.InvalidInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except FieldErrors as exc:
+            exc.add_to_form(form)
         else:
             messages.success(request, f"Incident #{incident.pk} opened.")
             return redirect("incident-detail", incident_id=incident.pk)
@@ -207,7 +208,7 @@ def _parsed(request, form_class) -> dict:
     form = form_class(request.POST)
     if not form.is_valid():
         field, errors = next(iter(form.errors.items()))
-        raise actions.InvalidInput(field, " ".join(errors))
+        raise FieldErrors({field: " ".join(errors)})
     return form.cleaned_data
 
 
@@ -222,8 +223,10 @@ def incident_action(request, incident_id: int, action: str):
         messages.success(request, handler(request, incident))
     except actions.InvalidTransition as exc:
         messages.error(request, str(exc))
-    except actions.InvalidInput as exc:
-        messages.error(request, f"{exc.field.replace('_', ' ')}: {exc.message}")
+    except FieldErrors as exc:
+        messages.error(
+            request, "; ".join(f"{field.replace('_', ' ')}: {text}" for field, text in exc.flat())
+        )
     return redirect("incident-detail", incident_id=incident.pk)
 
 

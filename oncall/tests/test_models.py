@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 from django.db import IntegrityError
 
+from core.errors import FieldErrors
 from oncall import services
 from oncall.models import Layer, Override, UserProfile
 from oncall.tests import factories
@@ -64,7 +65,7 @@ def test_it_creates_a_profile_once_on_first_use(users):
 
 
 def test_it_refuses_an_unknown_profile_time_zone(users):
-    with pytest.raises(services.InvalidInput) as caught:
+    with pytest.raises(FieldErrors) as caught:
         services.profile_update(user=users["viewer"], time_zone="Europe/Atlantis")
     assert "time_zone" in caught.value.errors
     services.profile_update(user=users["viewer"], time_zone="Asia/Kolkata")

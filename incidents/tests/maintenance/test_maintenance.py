@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.errors import FieldErrors
 from incidents.intake.drain import deliveries_drain
 from incidents.intake.store import delivery_accept
 from incidents.maintenance import selectors, windows
@@ -130,9 +131,9 @@ def test_bad_windows_are_refused_naming_the_field(service, users, change, field)
         "now": T0 - timedelta(minutes=1),
         **change,
     }
-    with pytest.raises(windows.MaintenanceError) as raised:
+    with pytest.raises(FieldErrors) as raised:
         windows.maintenance_create(**values)
-    assert raised.value.field == field
+    assert list(raised.value.errors) == [field]
 
 
 def test_services_of_another_team_are_refused(service, users):
@@ -141,7 +142,7 @@ def test_services_of_another_team_are_refused(service, users):
     elsewhere = Service.objects.create(
         team=Team.objects.get(slug="other"), slug="billing", name="Billing"
     )
-    with pytest.raises(windows.MaintenanceError, match="Billing"):
+    with pytest.raises(FieldErrors, match="Billing"):
         windows.maintenance_create(
             team=service.team,
             services=[service, elsewhere],

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from core.errors import FieldErrors
 from incidents.alerts import AlertEvent, AlertStatus
 from incidents.intake import apply
 from incidents.models import EventKind, Incident, IncidentStatus
@@ -124,10 +125,10 @@ def test_a_note_keeps_its_markdown_source_in_any_state(incident, users):
     text = "Root cause: **bad deploy**\n\n<script>alert(1)</script>"
     event = actions.incident_add_note(incident_id=incident.pk, user=users["responder"], text=text)
     assert (event.kind, event.data["text"], event.actor) == ("note", text, users["responder"])
-    with pytest.raises(actions.InvalidInput) as empty:
+    with pytest.raises(FieldErrors) as empty:
         actions.incident_add_note(incident_id=incident.pk, user=users["responder"], text="  \n")
-    assert empty.value.field == "text"
-    with pytest.raises(actions.InvalidInput, match="at most 20000"):
+    assert list(empty.value.errors) == ["text"]
+    with pytest.raises(FieldErrors, match="at most 20000"):
         actions.incident_add_note(
             incident_id=incident.pk, user=users["responder"], text="x" * 20_001
         )
@@ -144,12 +145,12 @@ def test_it_changes_severity(incident, users):
         actions.incident_set_severity(
             incident_id=incident.pk, user=users["responder"], severity="warning"
         )
-    with pytest.raises(actions.InvalidInput) as bad:
+    with pytest.raises(FieldErrors) as bad:
         actions.incident_set_severity(
             incident_id=incident.pk, user=users["responder"], severity="apocalyptic"
         )
-    assert bad.value.field == "severity"
-    assert "critical, error, warning, info" in bad.value.message
+    assert list(bad.value.errors) == ["severity"]
+    assert "critical, error, warning, info" in bad.value.errors["severity"][0]
     assert_row_matches_events(incident)
 
 
@@ -166,11 +167,11 @@ def test_it_assigns_only_responders_of_the_team(incident, users):
     incident.refresh_from_db()
     assert incident.assignee == users["manager"]
     for not_allowed in (users["viewer"].pk, users["outsider"].pk, 999_999):
-        with pytest.raises(actions.InvalidInput, match="responder or manager of Payments") as e:
+        with pytest.raises(FieldErrors, match="responder or manager of Payments") as e:
             actions.incident_assign(
                 incident_id=incident.pk, user=users["manager"], assignee_id=not_allowed
             )
-        assert e.value.field == "assignee"
+        assert list(e.value.errors) == ["assignee"]
     with pytest.raises(actions.InvalidTransition, match="already assigned to manager"):
         actions.incident_assign(
             incident_id=incident.pk, user=users["manager"], assignee_id=users["manager"].pk
@@ -217,7 +218,7 @@ def test_the_impact_start_may_follow_detection_but_not_now(incident, users):
     )
     incident.refresh_from_db()
     assert incident.impact_started_at == minutes(3)
-    with pytest.raises(actions.InvalidInput, match="cannot be in the future") as future:
+    with pytest.raises(FieldErrors, match="cannot be in the future") as future:
         actions.incident_correct_impact_start(
             incident_id=incident.pk,
             user=users["responder"],
@@ -225,13 +226,13 @@ def test_the_impact_start_may_follow_detection_but_not_now(incident, users):
             reason="typo",
             at=minutes(20),
         )
-    assert future.value.field == "impact_started_at"
-    with pytest.raises(actions.InvalidInput) as no_reason:
+    assert list(future.value.errors) == ["impact_started_at"]
+    with pytest.raises(FieldErrors) as no_reason:
         actions.incident_correct_impact_start(
             incident_id=incident.pk, user=users["responder"], impact_started_at=T0, reason=" "
         )
-    assert no_reason.value.field == "reason"
-    with pytest.raises(actions.InvalidInput, match="time zone"):
+    assert list(no_reason.value.errors) == ["reason"]
+    with pytest.raises(FieldErrors, match="time zone"):
         actions.incident_correct_impact_start(
             incident_id=incident.pk,
             user=users["responder"],
@@ -277,9 +278,9 @@ def test_it_opens_an_incident_by_hand(service, users):
 )
 def test_a_manual_incident_names_the_bad_field(service, users, changes, field):
     values = {"title": "Checkout slow", "severity": "warning", **changes}
-    with pytest.raises(actions.InvalidInput) as error:
+    with pytest.raises(FieldErrors) as error:
         actions.incident_create(service=service, user=users["responder"], at=T0, **values)
-    assert error.value.field == field
+    assert list(error.value.errors) == [field]
     assert not Incident.objects.exists()
 
 
