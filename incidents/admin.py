@@ -82,6 +82,11 @@ class IncidentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Its timeline cannot be deleted (the database refuses outside timeline_removal()),
+        # so offering the button would only end in an error.
+        return False
+
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):

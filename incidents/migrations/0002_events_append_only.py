@@ -1,7 +1,8 @@
 from django.db import migrations
 
 # On PostgreSQL the database itself refuses to change the timeline, whatever code runs.
-# TRUNCATE (test flushes, deliberate purges) is not affected.
+# 0011 replaces the function: it lets DELETE through inside timeline_removal() and refuses
+# TRUNCATE outside it, and adds the same rules on SQLite.
 FORBID = """
 CREATE OR REPLACE FUNCTION incidents_event_append_only() RETURNS trigger AS $$
 BEGIN
