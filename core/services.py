@@ -3,6 +3,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -59,3 +61,42 @@ def api_token_authenticate(plain: str, *, now: datetime | None = None) -> ApiTok
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def user_deletion_refusal(*, user) -> str | None:
+    """Why `user` cannot be deleted, or None if they can.
+
+    What keeps a user is declared once, where the history is kept: a foreign key to them
+    with on_delete PROTECT (e.g. the incident timelines). This reads those declarations, so
+    core needs to know no other app, and a message names what is kept.
+    """
+    kept = [
+        str(relation.related_model._meta.verbose_name_plural)
+        for relation in user._meta.related_objects
+        if relation.on_delete in (models.PROTECT, models.RESTRICT)
+        and relation.related_model._base_manager.filter(**{relation.field.name: user}).exists()
+    ]
+    if not kept:
+        return None
+    return (
+        f"{user.get_username()} has {' and '.join(kept)}, so the account cannot be deleted; "
+        "deactivate it instead (a deactivated user cannot sign in or use API tokens, "
+        "and stays named where they acted)."
+    )
+
+
+@transaction.atomic
+def user_deactivate(*, user, by=None) -> bool:
+    """A user who leaves: no more sign-in, sessions or API tokens; their history stays theirs.
+
+    True if this call deactivated them, False if they already were."""
+    changed = get_user_model().objects.filter(pk=user.pk, is_active=True).update(is_active=False)
+    user.is_active = False
+    if changed:
+        audit_record(
+            actor=by,
+            action="user.deactivated",
+            obj=user,
+            summary=f"User {user.get_username()!r} deactivated",
+        )
+    return bool(changed)

@@ -150,8 +150,10 @@ class IncidentEvent(models.Model):
     # When it happened (for alert events: when Pagerline received the delivery).
     at = models.DateTimeField()
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # PROTECT: a user named in a timeline is deactivated, never deleted (the database would
+    # refuse the UPDATE that SET_NULL needs; core.services.user_deletion_refusal says why).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     # Who or what acted when no user did: "alertmanager", "system", ...
     actor_label = models.CharField(max_length=64, blank=True)
@@ -161,6 +163,8 @@ class IncidentEvent(models.Model):
 
     class Meta:
         ordering = ["incident_id", "seq"]
+        verbose_name = "incident timeline entry"
+        verbose_name_plural = "incident timeline entries"
         constraints = [
             models.UniqueConstraint(fields=["incident", "seq"], name="event_incident_seq_unique")
         ]
