@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from core import services
 from core.models import ApiToken
+from core.pagination import PaginatedList
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -43,11 +44,12 @@ class MeSerializer(serializers.Serializer):
     teams = MyTeamSerializer(many=True)
 
 
-class ApiTokenList(APIView):
+class ApiTokenList(PaginatedList, APIView):
     @extend_schema(responses=ApiTokenSerializer(many=True))
     def get(self, request):
-        tokens = ApiToken.objects.filter(user=request.user)
-        return Response(ApiTokenSerializer(tokens, many=True).data)
+        tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-pk")
+        page = self.paginate_queryset(tokens)
+        return self.get_paginated_response(ApiTokenSerializer(page, many=True).data)
 
     @extend_schema(request=ApiTokenCreateSerializer, responses={201: ApiTokenCreatedSerializer})
     def post(self, request):

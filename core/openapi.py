@@ -1,10 +1,10 @@
 """What the OpenAPI schema says that no single view should repeat: the personal API token as a
 bearer scheme, and the error answers any operation may give.
 
-A paged list documents its page (the envelope, and the `page` / `page_size` query parameters)
-through its view's `pagination_class` and a `many=True` response: drf-spectacular asks the
-pagination class for both, so a view that builds its paginator by hand, or describes the
-envelope itself, shows no parameters."""
+Every list is paged alike (core.pagination) and documents its page (the envelope, and the
+`page` / `page_size` query parameters) through its view's `pagination_class` and a
+`many=True` response: drf-spectacular asks the pagination class for both, so a view that
+builds its paginator by hand, or describes the envelope itself, shows no parameters."""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,6 +25,7 @@ from core.fields import (
     whole_number,
 )
 from core.openapi import CONFLICT
+from core.pagination import PaginatedList
 from incidents.models import Service
 from metrics import definitions, drills, selectors_drills
 from metrics.models import Drill, DrillService, WeeklyReport
@@ -188,10 +188,8 @@ class _DrillAPIBase(APIView):
             raise Http404("no such drill") from None
 
 
-class DrillListAPI(_DrillAPIBase):
+class DrillListAPI(PaginatedList, _DrillAPIBase):
     """GET: the drills of the user's teams (?team=slug); POST: create one (managers)."""
-
-    pagination_class = PageNumberPagination  # the schema documents its envelope and parameters
 
     @extend_schema(
         parameters=[OpenApiParameter("team", str, description="team slug")],
@@ -203,11 +201,8 @@ class DrillListAPI(_DrillAPIBase):
         team = query_text(request, "team")
         if team:
             drills_qs = drills_qs.filter(team__slug=team)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            drills_qs.order_by("-created_at", "-pk"), request, view=self
-        )
-        return paginator.get_paginated_response([drill_json(d) for d in page])
+        page = self.paginate_queryset(drills_qs.order_by("-created_at", "-pk"))
+        return self.get_paginated_response([drill_json(d) for d in page])
 
     @extend_schema(request=DrillCreateIn, responses={201: DrillOut, **CONFLICT})
     def post(self, request):

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.instants import utc_instant
+from core.pagination import PaginatedList
 from oncall import permissions, selectors, services
 from oncall.models import Override, Schedule
 from oncall.serializers import (
@@ -200,30 +201,33 @@ class ScheduleDetail(APIView):
         return Response(_detail(schedule.pk))
 
 
-class ScheduleShifts(APIView):
-    """Final shifts in [start, end) (default: the next 14 days), cut at the range."""
+class ScheduleShifts(PaginatedList, APIView):
+    """Final shifts in [start, end) (default: the next 14 days), cut at the range, in order."""
 
     @extend_schema(parameters=_instants("start", "end"), responses=_SHIFTS)
     def get(self, request, schedule_id: int):
         schedule = _visible(request, schedule_id)
         start, end = _range(request)
-        shifts = selectors.schedule_shifts(schedule, start=start, end=end)
-        return Response([shift_json(shift) for shift in shifts])
+        page = self.paginate_queryset(selectors.schedule_shifts(schedule, start=start, end=end))
+        return self.get_paginated_response([shift_json(shift) for shift in page])
 
 
-class ScheduleGaps(APIView):
+class ScheduleGaps(PaginatedList, APIView):
+    """Stretches of [start, end) (default: the next 14 days) with nobody on call, in order."""
+
     @extend_schema(parameters=_instants("start", "end"), responses=_GAPS)
     def get(self, request, schedule_id: int):
         schedule = _visible(request, schedule_id)
         start, end = _range(request)
-        return Response(
+        page = self.paginate_queryset(selectors.schedule_gaps(schedule, start=start, end=end))
+        return self.get_paginated_response(
             [
                 {
                     "start": utc_iso(gap.start),
                     "end": utc_iso(gap.end),
                     "duration_seconds": (gap.end - gap.start).total_seconds(),
                 }
-                for gap in selectors.schedule_gaps(schedule, start=start, end=end)
+                for gap in page
             ]
         )
 

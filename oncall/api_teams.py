@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.pagination import PaginatedList
 from oncall.models import Membership, Team
 from oncall.selectors import teams_for
 
@@ -34,10 +35,11 @@ class TeamDetailSerializer(TeamSerializer):
         fields = [*TeamSerializer.Meta.fields, "members"]
 
 
-class TeamList(APIView):
+class TeamList(PaginatedList, APIView):
     @extend_schema(responses=TeamSerializer(many=True))
     def get(self, request):
-        return Response(TeamSerializer(teams_for(request.user).distinct(), many=True).data)
+        page = self.paginate_queryset(teams_for(request.user).distinct().order_by("name", "pk"))
+        return self.get_paginated_response(TeamSerializer(page, many=True).data)
 
 
 class TeamDetail(APIView):

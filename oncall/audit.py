@@ -10,10 +10,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import APIView
 
 from core.models import AuditEntry
+from core.pagination import PaginatedList
 from oncall.models import Membership, Role
 
 
@@ -55,11 +55,8 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditList(APIView):
-    pagination_class = PageNumberPagination  # the schema documents its envelope and parameters
-
+class AuditList(PaginatedList, APIView):
     @extend_schema(responses=AuditEntrySerializer(many=True))
     def get(self, request):
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(audit_for(request.user), request, view=self)
-        return paginator.get_paginated_response(AuditEntrySerializer(page, many=True).data)
+        page = self.paginate_queryset(audit_for(request.user))
+        return self.get_paginated_response(AuditEntrySerializer(page, many=True).data)

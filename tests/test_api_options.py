@@ -1,45 +1,19 @@
 """Every API view answers OPTIONS: 200 to a manager of the team, never a 5xx to anyone.
 
-The URLs are every pattern under /api/v1/ that Django's resolver knows (not a hand list), so
-a new endpoint is covered the day it is added. Path parameters name the objects of one
-populated world (tests/access_world.py; an incident action takes each of its actions). The
-OpenAPI schema lists no OPTIONS operations, so the schema fuzzing (test_schemathesis.py)
-does not send them from the schema; this test does, for each view.
+The URLs are every pattern under /api/v1/ that Django's resolver knows (tests/api_routes.py,
+not a hand list), so a new endpoint is covered the day it is added. Path parameters name the
+objects of one populated world (tests/access_world.py; an incident action takes each of its
+actions). The OpenAPI schema lists no OPTIONS operations, so the schema fuzzing
+(test_schemathesis.py) does not send them from the schema; this test does, for each view.
 """
 
 from __future__ import annotations
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.metadata import ApiMetadata
-from incidents.timeline import api as incidents_api
-from tests.access_world import KWARGS, World, module_world
-
-PREFIX = "api/v1/"
-# Path parameters with more than one value worth trying.
-CHOICES = {"action": sorted(incidents_api.ACTIONS)}
-
-
-def _walk(resolver, prefix: str = "", names: tuple = ()):
-    for pattern in resolver.url_patterns:
-        route = prefix + str(pattern.pattern)
-        groups = names + tuple(pattern.pattern.regex.groupindex)
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern, route, groups)
-        elif isinstance(pattern, URLPattern):
-            yield route, pattern, groups
-
-
-def _api_patterns() -> list:
-    """(route, url name, path parameter names) of every URL pattern under /api/v1/."""
-    found = [
-        pytest.param(route, pattern.name, names, id=route)
-        for route, pattern, names in _walk(get_resolver())
-        if route.startswith(PREFIX)
-    ]
-    assert len(found) > 20, "the resolver lists the API's URLs"
-    return found
+from tests.access_world import module_world
+from tests.api_routes import api_paths, api_patterns
 
 
 @pytest.fixture(scope="module")
@@ -48,30 +22,19 @@ def world(django_db_setup, django_db_blocker):
         yield built
 
 
-def _paths(world: World, route: str, name: str, names: tuple) -> list[str]:
-    assert name, f"{route}: name the URL pattern, so it can be reversed"
-    unknown = [n for n in names if n not in KWARGS and n not in CHOICES]
-    assert not unknown, f"{route}: map {unknown} to the world's objects in KWARGS"
-    variants = [{}]
-    for n in names:
-        values = CHOICES.get(n) or [KWARGS[n](world)]
-        variants = [{**variant, n: value} for variant in variants for value in values]
-    return [reverse(name, kwargs=variant) for variant in variants]
-
-
 def test_the_api_uses_the_metadata_that_never_fails():
     from rest_framework.settings import api_settings
 
     assert api_settings.DEFAULT_METADATA_CLASS is ApiMetadata
 
 
-@pytest.mark.parametrize(("route", "name", "names"), _api_patterns())
+@pytest.mark.parametrize(("route", "name", "names"), api_patterns())
 def test_every_api_view_answers_options(client, db, world, route, name, names):
     for role in ("manager", "viewer", "outsider", "anonymous"):
         client.logout()
         if role != "anonymous":
             client.force_login(world.users[role])
-        for path in _paths(world, route, name, names):
+        for path in api_paths(world, route, name, names):
             response = client.options(path)
             assert response.status_code < 500, f"OPTIONS {path} as {role}: {response.content}"
             if role == "manager":

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.fields import MAX_STORED_INT, ObjectIdField, SlugLookupField, query_text
+from core.pagination import PaginatedList
 from incidents.catalog import changes
 from incidents.intake import routing, sources
 from incidents.models import Integration, RoutingRule, Service
@@ -130,10 +132,11 @@ def _with_token(integration: Integration, token: str) -> dict:
     return IntegrationTokenSerializer(integration).data
 
 
-class ServiceList(APIView):
+class ServiceList(PaginatedList, APIView):
     @extend_schema(responses=ServiceSerializer(many=True))
     def get(self, request):
-        return Response(ServiceSerializer(services_for(request.user), many=True).data)
+        page = self.paginate_queryset(services_for(request.user).order_by("name", "pk"))
+        return self.get_paginated_response(ServiceSerializer(page, many=True).data)
 
     @extend_schema(request=ServiceSerializer, responses={201: ServiceSerializer})
     def post(self, request):
@@ -191,14 +194,18 @@ def _integration(request, integration_id: int) -> Integration:
     return integration
 
 
-class IntegrationList(APIView):
-    @extend_schema(responses=IntegrationSerializer(many=True))
+_SERVICE = OpenApiParameter("service", OpenApiTypes.STR, description="only this service's (slug)")
+
+
+class IntegrationList(PaginatedList, APIView):
+    @extend_schema(parameters=[_SERVICE], responses=IntegrationSerializer(many=True))
     def get(self, request):
         integrations = _integrations(request)
         service = query_text(request, "service")
         if service:
             integrations = integrations.filter(service__slug=service)
-        return Response(IntegrationSerializer(integrations, many=True).data)
+        page = self.paginate_queryset(integrations.order_by("service__name", "name", "pk"))
+        return self.get_paginated_response(IntegrationSerializer(page, many=True).data)
 
     @extend_schema(request=IntegrationCreateSerializer, responses={201: IntegrationTokenSerializer})
     def post(self, request):
@@ -254,12 +261,12 @@ class IntegrationRotate(APIView):
         return Response(_with_token(integration, token))
 
 
-class RoutingRuleList(APIView):
+class RoutingRuleList(PaginatedList, APIView):
     @extend_schema(responses=RoutingRuleSerializer(many=True))
     def get(self, request, integration_id: int):
         integration = _integration(request, integration_id)
-        rules = integration.routing_rules.select_related("service")
-        return Response(RoutingRuleSerializer(rules, many=True).data)
+        page = self.paginate_queryset(integration.routing_rules.select_related("service"))
+        return self.get_paginated_response(RoutingRuleSerializer(page, many=True).data)
 
     @extend_schema(request=RoutingRuleSerializer, responses={201: RoutingRuleSerializer})
     def post(self, request, integration_id: int):

@@ -10,12 +10,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.fields import query_text
 from core.openapi import CONFLICT
+from core.pagination import PaginatedList
 from core.text import NUL_MESSAGE, has_nul
 from incidents.escalation import policies, policy_input
 from incidents.escalation.selectors import policies_for, schedule_names
@@ -152,9 +152,7 @@ def _one(request, policy_id: int) -> dict:
 _TEAM = OpenApiParameter("team", OpenApiTypes.STR, description="only this team's (slug)")
 
 
-class EscalationPolicyList(APIView):
-    pagination_class = PageNumberPagination  # the schema documents its envelope and parameters
-
+class EscalationPolicyList(PaginatedList, APIView):
     @extend_schema(
         parameters=[_TEAM],
         responses=PolicyOut(many=True),
@@ -165,10 +163,9 @@ class EscalationPolicyList(APIView):
         team = query_text(request, "team")
         if team:
             found = found.filter(team__slug=team)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(found, request, view=self)
+        page = self.paginate_queryset(found)
         names = schedule_names(page)
-        return paginator.get_paginated_response([policy_json(p, names) for p in page])
+        return self.get_paginated_response([policy_json(p, names) for p in page])
 
     @extend_schema(request=PolicyIn, responses={201: PolicyOut})
     def post(self, request):

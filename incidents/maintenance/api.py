@@ -7,11 +7,11 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.fields import ObjectIdField
+from core.pagination import PaginatedList
 from incidents.maintenance import selectors
 from incidents.maintenance import windows as maintenance_windows
 from incidents.models import MaintenanceWindow, Service
@@ -64,19 +64,16 @@ def _window(request, window_id: int) -> MaintenanceWindow:
     return window
 
 
-class MaintenanceWindowList(APIView):
-    pagination_class = PageNumberPagination  # the schema documents its envelope and parameters
-
+class MaintenanceWindowList(PaginatedList, APIView):
     @extend_schema(
         responses=WindowOut(many=True),
         operation_id="v1_maintenance_windows_list",
     )
     def get(self, request):
         windows = selectors.maintenance_windows_for(request.user).order_by("-starts_at", "-id")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(windows, request, view=self)
+        page = self.paginate_queryset(windows)
         data = WindowOut(page, many=True, context={"now": timezone.now()}).data
-        return paginator.get_paginated_response(data)
+        return self.get_paginated_response(data)
 
     @extend_schema(request=WindowIn, responses={201: WindowOut})
     def post(self, request):

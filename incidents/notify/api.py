@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.pagination import PaginatedList
 from incidents.models import Channel, ContactMethod, Notification
 from incidents.notify import contacts
 from incidents.notify.address import MAX_LENGTH
@@ -74,10 +75,11 @@ def _mine(request, method_id: int) -> ContactMethod:
     return method
 
 
-class ContactMethodList(APIView):
+class ContactMethodList(PaginatedList, APIView):
     @extend_schema(responses=ContactMethodOut(many=True))
     def get(self, request):
-        return Response(ContactMethodOut(contact_methods_of(request.user), many=True).data)
+        page = self.paginate_queryset(contact_methods_of(request.user))
+        return self.get_paginated_response(ContactMethodOut(page, many=True).data)
 
     @extend_schema(request=ContactMethodIn, responses={201: ContactMethodCreated})
     def post(self, request):

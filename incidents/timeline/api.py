@@ -15,29 +15,15 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import FieldErrors
 from core.openapi import CONFLICT
+from core.pagination import PaginatedList
 from incidents.models import Incident
 from incidents.timeline import actions, describe, selectors
 from incidents.timeline import serializers as s
-
-
-class IncidentPagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-    page_size_query_description = "results per page (default 50, at most 200)"
-
-
-class TimelinePagination(PageNumberPagination):
-    page_size = 200
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-    page_size_query_description = "entries per page (default 200, at most 1000)"
 
 
 def _parsed(serializer_class: type[drf.Serializer], data) -> dict:
@@ -65,11 +51,9 @@ _AT = OpenApiParameter(
 )
 
 
-class IncidentListCreate(IncidentAPIView):
+class IncidentListCreate(PaginatedList, IncidentAPIView):
     """GET: incidents, filtered (status, service, severity, since, until), ordered, paged.
     POST: open an incident by hand."""
-
-    pagination_class = IncidentPagination  # the schema documents its envelope and parameters
 
     @extend_schema(
         parameters=[s.IncidentFilterSerializer],
@@ -79,9 +63,8 @@ class IncidentListCreate(IncidentAPIView):
     def get(self, request):
         filters = _parsed(s.IncidentFilterSerializer, request.query_params)
         incidents = selectors.incident_list(request.user, **filters)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(incidents, request, view=self)
-        return paginator.get_paginated_response([s.incident_json(i) for i in page])
+        page = self.paginate_queryset(incidents)
+        return self.get_paginated_response([s.incident_json(i) for i in page])
 
     @extend_schema(request=s.ManualIncidentSerializer, responses={201: s.IncidentOut})
     def post(self, request):
@@ -112,20 +95,15 @@ class IncidentDetail(IncidentAPIView):
         return Response(s.incident_json(incident, state, assignee=assignee, as_of=at))
 
 
-class IncidentTimeline(IncidentAPIView):
+class IncidentTimeline(PaginatedList, IncidentAPIView):
     """GET the timeline in order; `?after=<seq>` for only what is new."""
-
-    pagination_class = TimelinePagination
 
     @extend_schema(parameters=[s.AfterSerializer], responses=s.TimelineEntryOut(many=True))
     def get(self, request, incident_id: int):
         incident = self.visible(incident_id)
         after = _parsed(s.AfterSerializer, request.query_params)["after"]
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            selectors.incident_events(incident, after_seq=after), request, view=self
-        )
-        return paginator.get_paginated_response([describe.entry(e) for e in page])
+        page = self.paginate_queryset(selectors.incident_events(incident, after_seq=after))
+        return self.get_paginated_response([describe.entry(e) for e in page])
 
 
 @dataclass(frozen=True)

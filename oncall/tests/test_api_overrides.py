@@ -70,7 +70,7 @@ def test_it_lets_the_latest_created_override_win_where_they_overlap(client, user
     shifts = client.get(
         f"/api/v1/schedules/{schedule.pk}/shifts",
         {"start": "2026-03-29T08:00:00Z", "end": "2026-03-29T12:00:00Z"},
-    ).json()
+    ).json()["results"]
     assert [(s["user"], s["start"], s["end"]) for s in shifts] == [
         ("viewer", "2026-03-29T08:00:00Z", "2026-03-29T10:00:00Z"),
         ("manager", "2026-03-29T10:00:00Z", "2026-03-29T11:00:00Z"),

@@ -89,7 +89,7 @@ def test_it_returns_exact_utc_shifts_across_the_spring_change(manager_client):
         {"start": "2026-03-28T00:00:00Z", "end": "2026-03-31T00:00:00Z"},
     )
     assert response.status_code == 200
-    assert response.json() == [
+    assert response.json()["results"] == [
         {
             "user": "manager",
             "start": "2026-03-28T00:00:00Z",
@@ -125,7 +125,7 @@ def test_it_returns_exact_utc_shifts_across_the_autumn_change(manager_client):
         f"{URL}{schedule['id']}/shifts",
         {"start": "2026-10-24T07:00:00Z", "end": "2026-10-26T08:00:00Z"},
     )
-    assert [(s["user"], s["start"], s["end"]) for s in response.json()] == [
+    assert [(s["user"], s["start"], s["end"]) for s in response.json()["results"]] == [
         ("manager", "2026-10-24T07:00:00Z", "2026-10-25T08:00:00Z"),  # 25 hours
         ("responder", "2026-10-25T08:00:00Z", "2026-10-26T08:00:00Z"),
     ]
@@ -137,7 +137,8 @@ def test_it_lets_the_higher_layer_win_and_merges_one_persons_pieces(created, man
         f"{URL}{created['id']}/shifts",
         {"start": "2026-03-30T00:00:00+02:00", "end": "2026-03-31T00:00:00+02:00"},
     )
-    assert [(s["user"], s["start"], s["end"], s["source"]) for s in response.json()] == [
+    shifts = response.json()["results"]
+    assert [(s["user"], s["start"], s["end"], s["source"]) for s in shifts] == [
         ("manager", "2026-03-29T22:00:00Z", "2026-03-30T07:00:00Z", "primary"),
         ("viewer", "2026-03-30T07:00:00Z", "2026-03-30T15:00:00Z", "business hours"),
         ("responder", "2026-03-30T15:00:00Z", "2026-03-30T22:00:00Z", "primary"),
@@ -195,7 +196,7 @@ def test_it_lists_coverage_gaps(created, manager_client):
     )
     # Thu 26 business hours (viewer), then nobody until the first primary handoff on Fri
     # 09:00 CET; from then on primary covers everything.
-    assert response.json() == [
+    assert response.json()["results"] == [
         {
             "start": "2026-03-26T00:00:00Z",
             "end": "2026-03-26T08:00:00Z",

@@ -5,9 +5,9 @@ pytestmark = pytest.mark.django_db
 
 def test_it_lists_only_the_users_teams(client, users):
     client.force_login(users["viewer"])
-    assert [t["slug"] for t in client.get("/api/v1/teams/").json()] == ["payments"]
+    assert [t["slug"] for t in client.get("/api/v1/teams/").json()["results"]] == ["payments"]
     client.force_login(users["outsider"])
-    assert [t["slug"] for t in client.get("/api/v1/teams/").json()] == ["other"]
+    assert [t["slug"] for t in client.get("/api/v1/teams/").json()["results"]] == ["other"]
 
 
 def test_it_shows_members_and_roles(client, users):

@@ -20,7 +20,7 @@ def test_managers_create_an_integration_and_see_its_token_once(client, users, se
     integration = Integration.objects.get(pk=body["id"])
     assert integration.token_hash == hash_token(body["token"])
     assert body["webhook_url"].endswith(f"/hooks/pagerduty/{body['token']}")
-    listed = client.get("/api/v1/integrations/").json()
+    listed = client.get("/api/v1/integrations/").json()["results"]
     assert "token" not in listed[0] and body["token"] not in str(listed)
     entry = AuditEntry.objects.get(action="integration.created")
     assert entry.actor == users["manager"] and entry.team_id == service.team_id
@@ -61,7 +61,7 @@ def test_outsiders_get_404(client, users, integration):
     assert client.get(f"/api/v1/integrations/{record.pk}/").status_code == 404
     assert client.post(f"/api/v1/integrations/{record.pk}/rotate/").status_code == 404
     assert client.get("/api/v1/services/checkout/").status_code == 404
-    assert client.get("/api/v1/integrations/").json() == []
+    assert client.get("/api/v1/integrations/").json()["results"] == []
 
 
 def test_updates_are_validated_and_audited_with_their_changes(client, users, integration):
@@ -103,7 +103,8 @@ def test_routing_rules_are_validated(client, users, integration, team):
     )
     assert good.status_code == 201
     assert RoutingRule.objects.get().service.slug == "payments-api"
-    assert client.get(url).json()[0]["matchers"] == [{"label": "service", "value": "payments"}]
+    listed = client.get(url).json()["results"]
+    assert listed[0]["matchers"] == [{"label": "service", "value": "payments"}]
     rule_id = good.json()["id"]
     assert client.delete(f"{url}{rule_id}/").status_code == 204
     assert set(AuditEntry.objects.values_list("action", flat=True)) == {

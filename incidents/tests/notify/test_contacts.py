@@ -46,7 +46,7 @@ def test_everyone_manages_their_own_contact_methods(client, users, role):
     assert created["kind"] == "email" and created["address"] == "me@example.com"
     assert created["enabled"] and created["notify_escalations"] and not created["notify_handoffs"]
     assert created["secret"] is None  # emails are not signed
-    assert [m["id"] for m in client.get(URL).json()] == [created["id"]]
+    assert [m["id"] for m in client.get(URL).json()["results"]] == [created["id"]]
     detail = f"{URL}{created['id']}/"
     assert client.patch(detail, {"enabled": False}, JSON).json()["enabled"] is False
     assert client.delete(detail).status_code == 204
@@ -77,7 +77,7 @@ def test_nobody_sees_or_touches_anyone_elses_methods(client, users, role, django
     someone = users.get(role) or django_user_model.objects.create_user("root", is_staff=True)
     client.force_login(someone)
     detail = f"{URL}{method.pk}/"
-    assert client.get(URL).json() == []
+    assert client.get(URL).json()["results"] == []
     assert client.get(detail).status_code == 404
     assert client.patch(detail, {"enabled": False}, JSON).status_code == 404
     assert client.delete(detail).status_code == 404
@@ -92,7 +92,7 @@ def test_a_webhooks_secret_is_shown_once_and_never_logged(client, users):
     created = add(client, kind="webhook", address=SLACK).json()
     method = ContactMethod.objects.get()
     assert created["secret"] == method.secret and len(method.secret) == 64
-    assert "secret" not in client.get(URL).json()[0]
+    assert "secret" not in client.get(URL).json()["results"][0]
     assert "secret" not in client.get(f"{URL}{method.pk}/").json()
     entry = AuditEntry.objects.get(action="contact_method.created")
     logged = json.dumps(entry.changes) + entry.summary
