@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.metadata import ApiMetadata
 from incidents.timeline import api as incidents_api
-from tests.access_world import KWARGS, World, module_world
+from tests.access_world import KWARGS, World
 
 PREFIX = "api/v1/"
 # Path parameters with more than one value worth trying.
@@ -40,12 +40,6 @@ def _api_patterns() -> list:
     ]
     assert len(found) > 20, "the resolver lists the API's URLs"
     return found
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    with module_world(django_db_blocker) as built:
-        yield built
 
 
 def _paths(world: World, route: str, name: str, names: tuple) -> list[str]:
