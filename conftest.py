@@ -1,5 +1,7 @@
-"""Test-suite plumbing: the embedded Redis when REDIS_URL is unset, a real Celery worker,
-and the owner / member / outsider users most tests need."""
+"""Test-suite plumbing: the embedded Redis when REDIS_URL is unset, real Celery workers and
+web servers, a local SMTP sink, and the shared fixtures most tests need (team, service,
+integration, users), built by the apps' tests/factories.py. Where fixtures and factories
+live, and how to add one: tests/README.md."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.peers import SmtpSink, free_port, send_email_to
 
 ROOT = Path(__file__).resolve().parent
 
@@ -145,16 +149,16 @@ class WorkerProcess:
 
 @pytest.fixture
 def team(db):
-    from oncall.models import Team
+    from oncall.tests.factories import make_team
 
-    return Team.objects.create(slug="payments", name="Payments", time_zone="Europe/Berlin")
+    return make_team(slug="payments", name="Payments", time_zone="Europe/Berlin")
 
 
 @pytest.fixture
 def service(team):
-    from incidents.models import Service
+    from incidents.tests.factories import make_service
 
-    return Service.objects.create(team=team, slug="checkout", name="Checkout")
+    return make_service(team, "checkout", "Checkout")
 
 
 @pytest.fixture(params=["django view", "wsgi front"])
@@ -170,29 +174,47 @@ def hook_client(request, client):
 @pytest.fixture
 def integration(service):
     """An Alertmanager integration and its plain token."""
-    from incidents.catalog import changes
+    from incidents.tests.factories import make_integration
 
-    return changes.integration_create(service=service, source="alertmanager")
+    return make_integration(service)
 
 
 @pytest.fixture
 def users(team):
     """manager, responder and viewer of `team`, and an outsider in another team."""
-    from django.contrib.auth import get_user_model
+    from oncall.models import Role
+    from oncall.tests.factories import make_membership, make_team, make_user
 
-    from oncall.models import Membership, Role, Team
-
-    user_model = get_user_model()
     result = {}
     for role in (Role.MANAGER, Role.RESPONDER, Role.VIEWER):
-        user = user_model.objects.create_user(role.value, password="correct horse 42")
-        Membership.objects.create(team=team, user=user, role=role)
-        result[role.value] = user
-    other = Team.objects.create(slug="other", name="Other team")
-    outsider = user_model.objects.create_user("outsider", password="correct horse 42")
-    Membership.objects.create(team=other, user=outsider, role=Role.MANAGER)
-    result["outsider"] = outsider
+        result[role.value] = make_user(role.value)
+        make_membership(team, result[role.value], role=role)
+    other = make_team(slug="other", name="Other team")
+    result["outsider"] = make_user("outsider")
+    make_membership(other, result["outsider"], role=Role.MANAGER)
     return result
+
+
+@pytest.fixture
+def manager_client(client, users):
+    """The test client, logged in as the manager of `team`."""
+    client.force_login(users["manager"])
+    return client
+
+
+@pytest.fixture
+def smtp(settings):
+    """A local SMTP server collecting what is sent (tests.peers.SmtpSink), with Django's
+    email pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    sink.port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    send_email_to(settings, sink.port)
+    yield sink
+    controller.stop()
 
 
 @pytest.fixture
@@ -249,7 +271,7 @@ class WebProcess:
         self.env = env
         self.log_path = log_path
         self.workers = workers
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     @property
@@ -300,14 +322,6 @@ class WebProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, 9)
                 self.process.wait()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

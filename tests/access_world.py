@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from pytest import MonkeyPatch
@@ -31,8 +30,6 @@ from incidents.models import (
     AlertDelivery,
     ContactMethod,
     EscalationPolicy,
-    EscalationStep,
-    EscalationTarget,
     Incident,
     Integration,
     MaintenanceWindow,
@@ -42,14 +39,15 @@ from incidents.models import (
     Service,
 )
 from incidents.notify import sending
+from incidents.tests.factories import make_contact_method, make_policy
 from incidents.timeline import actions
 from metrics import drills, reports, weeks
 from metrics.models import Drill, WeeklyReport
 from oncall import services as oncall_services
-from oncall.models import Layer, Membership, Override, Role, Schedule, Team
+from oncall.models import Layer, Override, Role, Schedule, Team
+from oncall.tests.factories import make_membership, make_team, make_user
 
 MARKER = "alpha7"
-PASSWORD = "correct horse 42"
 ROLES = ("anonymous", "viewer", "responder", "manager", "outsider", "staff")
 
 
@@ -82,9 +80,7 @@ class World:
 
 
 def _user(username: str, **extra):
-    return get_user_model().objects.create_user(
-        username, email=f"{username}@example.com", password=PASSWORD, **extra
-    )
+    return make_user(username, email=f"{username}@example.com", **extra)
 
 
 def _alert_body(now: datetime) -> str:
@@ -116,15 +112,15 @@ def _alert_body(now: datetime) -> str:
 
 def build_world(now: datetime | None = None) -> World:
     now = (now or timezone.now()).replace(microsecond=0)
-    team = Team.objects.create(slug=MARKER, name="ALPHA7 Payments", time_zone="Europe/Berlin")
-    other_team = Team.objects.create(slug="bravo", name="Bravo", time_zone="UTC")
+    team = make_team(slug=MARKER, name="ALPHA7 Payments", time_zone="Europe/Berlin")
+    other_team = make_team(slug="bravo", name="Bravo", time_zone="UTC")
     world = World(now=now, team=team, other_team=other_team)
     for role in (Role.MANAGER, Role.RESPONDER, Role.VIEWER):
         user = _user(role.value)
-        Membership.objects.create(team=team, user=user, role=role)
+        make_membership(team, user, role=role)
         world.users[role.value] = user
     outsider = _user("outsider")
-    Membership.objects.create(team=other_team, user=outsider, role=Role.MANAGER)
+    make_membership(other_team, outsider, role=Role.MANAGER)
     world.users["outsider"] = outsider
     world.users["staff"] = _user("staff", is_staff=True)
     manager, responder = world.users["manager"], world.users["responder"]
@@ -139,9 +135,7 @@ def build_world(now: datetime | None = None) -> World:
     world.other_service = changes.service_create(
         actor=outsider, team=other_team, slug="bravo-web", name="Bravo web"
     )
-    world.policy = EscalationPolicy.objects.create(team=team, name="ALPHA7 primary")
-    step = EscalationStep.objects.create(policy=world.policy, position=0, delay_seconds=0)
-    EscalationTarget.objects.create(step=step, user=responder)
+    world.policy = make_policy(team, (0, [responder]), name="ALPHA7 primary")
     changes.service_update(
         actor=manager, service=world.service, escalation_policy_id=world.policy.pk
     )
@@ -174,12 +168,8 @@ def build_world(now: datetime | None = None) -> World:
     )
 
     # Paging: a contact method, a notification, a planned maintenance window.
-    world.contact_method = ContactMethod.objects.create(
-        user=responder, kind="email", address="responder@alpha7.example"
-    )
-    world.own_contact_method = ContactMethod.objects.create(
-        user=manager, kind="email", address="manager@alpha7.example"
-    )
+    world.contact_method = make_contact_method(responder, address="responder@alpha7.example")
+    world.own_contact_method = make_contact_method(manager, address="manager@alpha7.example")
     (world.notification,) = sending.users_notify(
         users=[responder],
         reason=NotificationReason.ESCALATION,

@@ -1,4 +1,6 @@
-"""Helpers shared by tests: payload builders and polling for asynchronous work."""
+"""Helpers shared by tests that are neither model builders (those are the apps'
+tests/factories.py) nor fixtures (conftest.py): aware datetimes, payload builders, posting
+JSON, polling for asynchronous work, a WSGI client. See tests/README.md."""
 
 from __future__ import annotations
 
@@ -6,12 +8,18 @@ import io
 import json
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from django.utils.datastructures import CaseInsensitiveMapping
 
 FIXTURES = Path(__file__).resolve().parent.parent / "incidents" / "tests" / "fixtures"
+
+
+def utc(*args) -> datetime:
+    """utc(2026, 3, 29, 9): a timezone-aware UTC datetime."""
+    return datetime(*args, tzinfo=UTC)
 
 
 def fixture_json(relative: str) -> dict:
@@ -53,6 +61,20 @@ def am_payload(*alerts: dict, group_key: str = '{}:{alertname="HighErrorRate"}',
         "externalURL": "http://alertmanager:9093",
         "alerts": list(alerts),
     }
+
+
+def charts_in(page: str) -> list[dict]:
+    """The plotly figures a server-rendered page carries (metrics/charts.py builds them)."""
+    marker = '<script type="application/json" data-chart>'
+    return [json.loads(part.split("</script>")[0]) for part in page.split(marker)[1:]]
+
+
+def post_json(client, url: str, body, content_type="application/json", **headers):
+    """POST `body` (a str or bytes as it is, anything else as JSON) with the Django test
+    client or a WsgiClient; `headers` by their HTTP names (Authorization=...)."""
+    if not isinstance(body, str | bytes):
+        body = json.dumps(body)
+    return client.generic("POST", url, body, content_type=content_type, headers=headers)
 
 
 def wait_for(predicate, *, timeout: float = 10.0, interval: float = 0.05, message: str = ""):

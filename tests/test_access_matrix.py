@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from incidents.timeline import api as incidents_api
 from incidents.timeline import views as incidents_views
-from tests.access_world import BODIES, KWARGS, MARKER, QUERIES, ROLES, World, module_world
+from tests.access_world import BODIES, KWARGS, MARKER, QUERIES, ROLES, World
 
 # --- what is left out, and why ------------------------------------------------------------------
 
@@ -278,14 +278,6 @@ def _cases():
                     yield pytest.param(
                         endpoint, action, method, role, id=f"{label}:{method}:{role}"
                     )
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    """Built once for the module; each test runs in a savepoint inside its transaction, so
-    what one request changes, the next never sees."""
-    with module_world(django_db_blocker) as built:
-        yield built
 
 
 def _path(world: World, endpoint: Endpoint, action: str | None) -> str:

@@ -20,7 +20,8 @@ NUL_POLICY = {"team": "alpha7", "name": "Primary", "steps": [{"targets": [{"user
 
 
 @pytest.fixture
-def world(db):
+def fresh_world(db):
+    """A world of its own for each test (not the module-wide `world` of tests/conftest.py)."""
     return build_world()
 
 
@@ -124,24 +125,26 @@ def _send(client, world, method: str, path: str, body: dict):
         ("GET", f"/api/v1/reports/alpha7/2026-W10/?version={'9' * 5000}", {}, "version"),
     ],
 )
-def test_it_refuses_values_no_column_or_datetime_can_hold(client, world, method, path, body, field):
+def test_it_refuses_values_no_column_or_datetime_can_hold(
+    client, fresh_world, method, path, body, field
+):
     path = path.format(
-        drill=world.drill.pk,
-        incident=world.incident.pk,
-        service=world.service.slug,
-        integration=world.integration.pk,
-        schedule=world.schedule.pk,
-        policy=world.policy.pk,
+        drill=fresh_world.drill.pk,
+        incident=fresh_world.incident.pk,
+        service=fresh_world.service.slug,
+        integration=fresh_world.integration.pk,
+        schedule=fresh_world.schedule.pk,
+        policy=fresh_world.policy.pk,
     )
-    response = _send(client, world, method, path, body)
+    response = _send(client, fresh_world, method, path, body)
     assert response.status_code == 400, response.content
     assert field in response.json()
 
 
 # The drill URLs match \d+, which takes "١٢" (Arabic-Indic digits) and ids no bigint holds.
 @pytest.mark.parametrize("drill_id", ["%D9%A1", str(HUGE), "9" * 5000])
-def test_a_drill_id_that_is_no_bigint_names_no_drill(client, world, drill_id):
-    response = _send(client, world, "GET", f"/api/v1/drills/{drill_id}/", {})
+def test_a_drill_id_that_is_no_bigint_names_no_drill(client, fresh_world, drill_id):
+    response = _send(client, fresh_world, "GET", f"/api/v1/drills/{drill_id}/", {})
     assert response.status_code == 404
 
 
@@ -153,10 +156,10 @@ def test_a_drill_id_that_is_no_bigint_names_no_drill(client, world, drill_id):
         ("/maintenance/", {"ends_at": "2999-12-31T23:59", "reason": "patching"}),
     ],
 )
-def test_the_forms_refuse_times_outside_1970_to_2999(client, world, path, form, when):
-    client.force_login(world.users["manager"])
+def test_the_forms_refuse_times_outside_1970_to_2999(client, fresh_world, path, form, when):
+    client.force_login(fresh_world.users["manager"])
     start = "start" if "overrides" in path else "starts_at"
-    form = {**form, start: when, "team": world.team.pk, "services": [world.service.pk]}
-    response = client.post(path.format(schedule=world.schedule.pk), form)
+    form = {**form, start: when, "team": fresh_world.team.pk, "services": [fresh_world.service.pk]}
+    response = client.post(path.format(schedule=fresh_world.schedule.pk), form)
     assert response.status_code == 400
     assert "between 1970 and 2999" in response.content.decode()

@@ -12,14 +12,7 @@ from __future__ import annotations
 import pytest
 
 from core.metadata import ApiMetadata
-from tests.access_world import module_world
 from tests.api_routes import api_paths, api_patterns
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    with module_world(django_db_blocker) as built:
-        yield built
 
 
 def test_the_api_uses_the_metadata_that_never_fails():

@@ -4,21 +4,16 @@ core.api_errors) refused it. One endpoint of each area, each refused by its serv
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from core.errors import FieldErrors
 from incidents.timeline import actions
 from oncall.tests.test_api_schedules import body as schedule_body
+from tests.support import post_json
 
 JSON = "application/json"
-
-
-def _post(client, url: str, data: dict):
-    return client.post(url, json.dumps(data), content_type=JSON)
 
 
 def _messages_only(errors: dict) -> bool:
@@ -46,33 +41,27 @@ def assert_field_errors(response, *path: str) -> list[str]:
     return errors
 
 
-@pytest.fixture
-def manager(client, users):
-    client.force_login(users["manager"])
-    return client
-
-
-def test_catalog_service(manager, service):
-    response = manager.patch(
+def test_catalog_service(manager_client, service):
+    response = manager_client.patch(
         "/api/v1/services/checkout/", {"escalation_policy": 999_999}, content_type=JSON
     )
     assert response.json() == {"escalation_policy": ["no such policy in the service's team"]}
     assert_field_errors(response, "escalation_policy")
 
 
-def test_routing_rule(manager, integration):
+def test_routing_rule(manager_client, integration):
     record, _ = integration
-    response = _post(
-        manager,
+    response = post_json(
+        manager_client,
         f"/api/v1/integrations/{record.pk}/routing-rules/",
         {"service": "checkout", "matchers": [{"label": "service", "op": "~", "value": "x"}]},
     )
     assert "matchers[0].op" in assert_field_errors(response, "matchers")[0]
 
 
-def test_escalation_policy(manager, users):
-    response = _post(
-        manager,
+def test_escalation_policy(manager_client, users):
+    response = post_json(
+        manager_client,
         "/api/v1/escalation-policies/",
         {"team": "payments", "name": "Primary", "steps": [{"targets": [{"user": "viewer"}]}]},
     )
@@ -80,10 +69,10 @@ def test_escalation_policy(manager, users):
     assert "could not acknowledge" in messages[0]
 
 
-def test_maintenance_window(manager, service):
+def test_maintenance_window(manager_client, service):
     start = timezone.now() + timedelta(hours=2)
-    response = _post(
-        manager,
+    response = post_json(
+        manager_client,
         "/api/v1/maintenance-windows/",
         {
             "team": service.team_id,
@@ -97,34 +86,38 @@ def test_maintenance_window(manager, service):
     assert_field_errors(response, "ends_at")
 
 
-def test_contact_method(manager):
-    _post(manager, "/api/v1/contact-methods/", {"kind": "email", "address": "me@example.com"})
-    again = _post(
-        manager, "/api/v1/contact-methods/", {"kind": "email", "address": "me@example.com"}
+def test_contact_method(manager_client):
+    post_json(
+        manager_client, "/api/v1/contact-methods/", {"kind": "email", "address": "me@example.com"}
+    )
+    again = post_json(
+        manager_client, "/api/v1/contact-methods/", {"kind": "email", "address": "me@example.com"}
     )
     assert again.json() == {"address": ["You already have this contact method."]}
     assert_field_errors(again, "address")
 
 
-def test_schedule(manager):
+def test_schedule(manager_client):
     layer = dict(schedule_body()["layers"][1], participants=["outsider"])
-    response = _post(manager, "/api/v1/schedules/", schedule_body(layers=[layer]))
+    response = post_json(manager_client, "/api/v1/schedules/", schedule_body(layers=[layer]))
     assert "outsider" in " ".join(assert_field_errors(response, "layers", "0", "participants"))
 
 
-def test_incident_action(manager, service, users):
+def test_incident_action(manager_client, service, users):
     incident = actions.incident_create(
         service=service, title="Checkout slow", severity="warning", user=users["manager"]
     )
-    response = _post(
-        manager, f"/api/v1/incidents/{incident.pk}/assign/", {"assignee": users["viewer"].pk}
+    response = post_json(
+        manager_client, f"/api/v1/incidents/{incident.pk}/assign/", {"assignee": users["viewer"].pk}
     )
     assert response.json() == {"assignee": ["must be a responder or manager of Payments"]}
     assert_field_errors(response, "assignee")
 
 
-def test_a_serializers_refusal_has_the_same_shape(manager):
-    response = _post(manager, "/api/v1/contact-methods/", {"kind": "pigeon", "address": "x"})
+def test_a_serializers_refusal_has_the_same_shape(manager_client):
+    response = post_json(
+        manager_client, "/api/v1/contact-methods/", {"kind": "pigeon", "address": "x"}
+    )
     assert_field_errors(response, "kind")
 
 

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from incidents.models import Incident, IncidentStatus
+from tests.peers import free_port
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -64,12 +65,10 @@ def _start(command: list[str], log_path) -> subprocess.Popen:
 def test_prometheus_and_alertmanager_open_and_resolve_one_incident(
     integration, make_worker, make_web, tmp_path
 ):
-    from conftest import _free_port
-
     _, token = integration
     web = make_web()
     make_worker()
-    target_port, prom_port, am_port, am_cluster_port = (_free_port() for _ in range(4))
+    target_port, prom_port, am_port, am_cluster_port = (free_port() for _ in range(4))
     # YAML is a superset of JSON: the configs are written as JSON.
     rule = {
         "alert": "TargetDown",

@@ -6,10 +6,10 @@ import time
 
 import pytest
 import requests
-from django.contrib.auth import get_user_model
 from django.db import connection
 
 from core.services import api_token_create
+from oncall.tests.factories import make_user
 
 pytestmark = [
     pytest.mark.skipif(
@@ -36,7 +36,7 @@ def _connections_except(pids: list[int]) -> int:
 
 
 def test_a_burst_of_api_requests_shares_the_process_pool_of_connections(worker_env, make_web):
-    user = get_user_model().objects.create_user("api-user", password="correct horse 42")
+    user = make_user("api-user")
     _, token = api_token_create(user=user, name="burst")
     worker_env["PAGERLINE_DB_POOL_SIZE"] = "2"
     server = make_web("web", workers=1)

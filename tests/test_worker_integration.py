@@ -5,29 +5,28 @@ import json
 import pytest
 
 from incidents.models import AlertDelivery, DeliveryStatus, Incident, IncidentStatus
-from tests.support import fixture_json, wait_for
+from incidents.tests.factories import make_delivery
+from tests.support import fixture_json, post_json, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def _post(client, token, payload):
-    response = client.post(
-        f"/hooks/alertmanager/{token}", json.dumps(payload), content_type="application/json"
-    )
-    assert response.status_code == 202, response.content
-    return response
-
-
 def test_a_real_worker_opens_and_resolves_the_incident(client, integration, celery_worker):
     _, token = integration
-    _post(client, token, fixture_json("alertmanager/firing.json"))
+    response = post_json(
+        client, f"/hooks/alertmanager/{token}", fixture_json("alertmanager/firing.json")
+    )
+    assert response.status_code == 202, response.content
     incident = wait_for(
         lambda: Incident.objects.filter(status=IncidentStatus.TRIGGERED).first(),
         message="the worker did not open an incident",
     )
     assert incident.title == "Instance checkout-1:8080 down"
 
-    _post(client, token, fixture_json("alertmanager/resolved.json"))
+    response = post_json(
+        client, f"/hooks/alertmanager/{token}", fixture_json("alertmanager/resolved.json")
+    )
+    assert response.status_code == 202, response.content
     wait_for(
         lambda: Incident.objects.filter(pk=incident.pk, status=IncidentStatus.RESOLVED).exists(),
         message="the worker did not resolve the incident",
@@ -40,7 +39,10 @@ def test_deliveries_accepted_while_no_worker_runs_are_processed_later(
     client, integration, make_worker
 ):
     _, token = integration
-    _post(client, token, fixture_json("alertmanager/firing.json"))
+    response = post_json(
+        client, f"/hooks/alertmanager/{token}", fixture_json("alertmanager/firing.json")
+    )
+    assert response.status_code == 202, response.content
     assert AlertDelivery.objects.get().status == DeliveryStatus.PENDING
     # The kick message waits in the broker; a worker started later still drains it, and
     # beat's re-drive covers a kick that was lost altogether.
@@ -53,8 +55,8 @@ def test_beat_redrives_a_delivery_whose_kick_was_lost(integration, make_worker, 
 
     record, _ = integration
     # Stored without the after-commit kick, as if the broker had been down at the time.
-    AlertDelivery.objects.create(
-        integration=record,
+    make_delivery(
+        record,
         body=json.dumps(fixture_json("alertmanager/firing.json")),
         received_at=timezone.now(),
     )

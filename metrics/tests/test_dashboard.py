@@ -1,25 +1,21 @@
 """The dashboard (open incidents, on-call now, MTTD / MTTR trend, drills, paging partials)
 and the service page (distributions and weekly table), in a fixed number of queries."""
 
-import json
 from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
+from incidents.tests.factories import make_incident, make_service
 from metrics import drills
 from metrics.rollup import mttx_weeks_rollup
-from metrics.tests.drill_helpers import make_drill, make_incident, make_service
+from metrics.tests.factories import make_drill
 from metrics.weeks import iso_week_of, shift_week, week_bounds
-from oncall import services as oncall_services
-from oncall.models import Membership, Role, Team
+from oncall.models import Role
+from oncall.tests.factories import layer, make_membership, make_schedule, make_team
+from tests.support import charts_in
 
 pytestmark = pytest.mark.django_db
-
-
-def charts_in(page: str) -> list[dict]:
-    marker = '<script type="application/json" data-chart>'
-    return [json.loads(part.split("</script>")[0]) for part in page.split(marker)[1:]]
 
 
 def last_week_start(team) -> tuple[str, datetime]:
@@ -39,15 +35,10 @@ def history(service, start: datetime, *, mttd: int, mttr: int, n: int = 1):
 
 
 def schedule_with(team, user):
-    layer = oncall_services.LayerSpec(
-        name="Primary",
-        participants=(user,),
-        unit="weeks",
-        every=1,
-        handoff_start=datetime(2026, 1, 5, 9, 0),
-    )
-    return oncall_services.schedule_create(
-        team=team, name="Payments primary", time_zone="Europe/Berlin", layers=[layer]
+    return make_schedule(
+        team,
+        [layer("Primary", [user], unit="weeks", handoff_start=datetime(2026, 1, 5, 9, 0))],
+        name="Payments primary",
     )
 
 
@@ -113,8 +104,8 @@ def test_the_dashboard_query_count_does_not_grow(
         client.get("/")
 
     for n in range(4):
-        other = Team.objects.create(slug=f"team-{n}", name=f"Team {n}", time_zone="Asia/Tokyo")
-        Membership.objects.create(team=other, user=users["manager"], role=Role.MANAGER)
+        other = make_team(slug=f"team-{n}", name=f"Team {n}", time_zone="Asia/Tokyo")
+        make_membership(other, users["manager"], role=Role.MANAGER)
         extra = make_service(other, f"svc-{n}")
         schedule_with(other, users["manager"])
         history(extra, week_bounds(week, other.time_zone)[0], mttd=30, mttr=300, n=3)

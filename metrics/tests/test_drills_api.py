@@ -7,9 +7,11 @@ import pytest
 from django.utils import timezone
 
 from incidents.models import EventKind, IncidentEvent
+from incidents.tests.factories import make_incident, make_service
 from metrics.models import Drill, DrillIncident, DrillService
-from metrics.tests.drill_helpers import make_drill, make_incident, make_service, utc
+from metrics.tests.factories import make_drill
 from oncall.models import Team
+from tests.support import utc
 
 pytestmark = pytest.mark.django_db
 

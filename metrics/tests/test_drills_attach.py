@@ -6,10 +6,12 @@ from datetime import timedelta
 import pytest
 
 from incidents.models import EventKind, IncidentEvent
+from incidents.tests.factories import make_incident, make_service
 from metrics import drills
 from metrics import selectors as mttx
 from metrics.models import DrillAttachCursor, DrillIncident
-from metrics.tests.drill_helpers import make_drill, make_incident, make_service, utc
+from metrics.tests.factories import make_drill
+from tests.support import utc
 
 pytestmark = pytest.mark.django_db
 

@@ -1,23 +1,19 @@
 """Drill pages: list, create form (managers), review with its buttons (responders)."""
 
-import json
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from incidents.tests.factories import make_incident, make_service
 from metrics import drills
 from metrics.models import Drill, DrillIncident, DrillService
-from metrics.tests.drill_helpers import make_drill, make_incident, make_service, utc
+from metrics.tests.factories import make_drill
+from tests.support import charts_in, utc
 
 pytestmark = pytest.mark.django_db
 
 T0 = utc(2026, 11, 2, 10, 0)
-
-
-def charts_in(page: str) -> list[dict]:
-    marker = '<script type="application/json" data-chart>'
-    return [json.loads(part.split("</script>")[0]) for part in page.split(marker)[1:]]
 
 
 def test_the_list_shows_the_teams_drills_only(client, users, service):

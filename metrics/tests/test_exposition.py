@@ -11,10 +11,15 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from incidents.catalog import changes as incident_services
-from incidents.models import AlertDelivery, DeliveryStatus, Service
+from incidents.models import DeliveryStatus
+from incidents.tests.factories import (
+    make_delivery,
+    make_incident,
+    make_integration,
+    make_service,
+)
 from metrics.exposition import Family, collect, render
-from metrics.tests.mttx_support import attach_to_drill, make_incident
+from metrics.tests.factories import attach_to_drill
 
 pytestmark = pytest.mark.django_db
 
@@ -71,16 +76,6 @@ def now():
     return timezone.now()
 
 
-def deliver(integration, *, status, received, latency=None):
-    return AlertDelivery.objects.create(
-        integration=integration,
-        body="{}",
-        status=status,
-        received_at=received,
-        processed_at=received + timedelta(seconds=latency) if latency is not None else None,
-    )
-
-
 def test_it_serves_text_format_0_0_4(client, integration):
     response = client.get("/metrics")
     assert response.status_code == 200
@@ -100,11 +95,11 @@ def test_it_serves_text_format_0_0_4(client, integration):
 
 def test_it_counts_deliveries_by_source_and_state(integration, service, now):
     alertmanager, _ = integration
-    grafana, _ = incident_services.integration_create(service=service, source="grafana")
-    deliver(alertmanager, status=DeliveryStatus.PROCESSED, received=now, latency=0.5)
-    deliver(alertmanager, status=DeliveryStatus.PROCESSED, received=now, latency=0.5)
-    deliver(alertmanager, status=DeliveryStatus.PENDING, received=now)
-    deliver(grafana, status=DeliveryStatus.FAILED, received=now, latency=0.1)
+    grafana, _ = make_integration(service, source="grafana")
+    make_delivery(alertmanager, status=DeliveryStatus.PROCESSED, received_at=now, latency=0.5)
+    make_delivery(alertmanager, status=DeliveryStatus.PROCESSED, received_at=now, latency=0.5)
+    make_delivery(alertmanager, status=DeliveryStatus.PENDING, received_at=now)
+    make_delivery(grafana, status=DeliveryStatus.FAILED, received_at=now, latency=0.1)
     families = parse(render(collect(now=now)))
     received = "pagerline_alert_deliveries_received_total"
     assert value(families, received, source="alertmanager") == 3
@@ -118,15 +113,17 @@ def test_it_builds_the_ingest_latency_histogram_over_the_recent_window(integrati
     settings.PAGERLINE_INGEST_LATENCY_WINDOW_SECONDS = 300
     record, _ = integration
     for latency in (0.03, 0.7, 4.0):
-        deliver(
+        make_delivery(
             record,
             status=DeliveryStatus.PROCESSED,
-            received=now - timedelta(seconds=60),
+            received_at=now - timedelta(seconds=60),
             latency=latency,
         )
     # Outside the window, or not processed: not in the histogram.
-    deliver(record, status=DeliveryStatus.PROCESSED, received=now - timedelta(minutes=6), latency=9)
-    deliver(record, status=DeliveryStatus.PENDING, received=now)
+    make_delivery(
+        record, status=DeliveryStatus.PROCESSED, received_at=now - timedelta(minutes=6), latency=9
+    )
+    make_delivery(record, status=DeliveryStatus.PENDING, received_at=now)
     families = parse(render(collect(now=now)))
     name = "pagerline_ingest_latency_seconds"
     buckets = {
@@ -141,7 +138,7 @@ def test_it_builds_the_ingest_latency_histogram_over_the_recent_window(integrati
 
 
 def test_it_shows_open_incidents_and_seven_day_figures_per_service(team, service, now):
-    quiet = Service.objects.create(team=team, slug="search", name="Search")
+    quiet = make_service(team, "search", "Search")
     hour = timedelta(hours=1)
     minute = timedelta(minutes=1)
     start = now - 2 * hour
@@ -202,9 +199,11 @@ def test_its_query_count_does_not_grow(client, team, integration, django_assert_
     with django_assert_max_num_queries(8) as few:
         client.get("/metrics")
     for n in range(5):
-        other = Service.objects.create(team=team, slug=f"svc-{n}", name=f"Service {n}")
+        other = make_service(team, f"svc-{n}", f"Service {n}")
         make_incident(other, detected=timezone.now() - timedelta(hours=1))
-        deliver(record, status=DeliveryStatus.PROCESSED, received=timezone.now(), latency=0.2)
+        make_delivery(
+            record, status=DeliveryStatus.PROCESSED, received_at=timezone.now(), latency=0.2
+        )
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/metrics")
 

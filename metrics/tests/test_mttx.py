@@ -5,22 +5,13 @@ from datetime import timedelta
 
 import pytest
 
-from incidents.models import Service
+from incidents.tests.factories import make_incident, make_service
 from metrics import mttx_sql, selectors
 from metrics.stats import Summary, summarize_us
-from metrics.tests.mttx_support import (
-    MTTA_US,
-    MTTD_US,
-    MTTR_US,
-    NEXT_WEEK,
-    WEEK,
-    build_week,
-    make_incident,
-    t,
-    utc,
-)
+from metrics.tests.factories import MTTA_US, MTTD_US, MTTR_US, NEXT_WEEK, WEEK, t
 from metrics.weeks import week_bounds
-from oncall.models import Team
+from oncall.tests.factories import make_team
+from tests.support import utc
 
 pytestmark = pytest.mark.django_db
 
@@ -42,102 +33,101 @@ def rows_by_key(rows):
     return {(row.service_id, row.week): row for row in rows}
 
 
-@pytest.fixture
-def data(team, service):
-    return build_week(team, service)
-
-
-def test_it_computes_exact_weekly_figures_by_hand(data):
+def test_it_computes_exact_weekly_figures_by_hand(mttx_week):
     rows = rows_by_key(
         selectors.mttx_by_service_week(
-            team=data.team, start_week=WEEK, end_week=WEEK, now=NOW, live=True
+            team=mttx_week.team, start_week=WEEK, end_week=WEEK, now=NOW, live=True
         )
     )
-    row = rows[(data.checkout.pk, WEEK)]
+    row = rows[(mttx_week.checkout.pk, WEEK)]
     assert (row.incidents, row.open, row.unacknowledged) == (6, 2, 1)
     assert row.mttd == approx(Summary(6, 239.91675, 90.25, 599.50025, 900.0))
     assert row.mtta == approx(Summary(5, 78.0, 60.0, 132.0, 180.0))
     assert row.mttr == approx(Summary(4, 1980.0, 1860.0, 3096.0, 3600.0))
 
 
-def test_it_matches_percentile_cont_to_the_bit(data):
+def test_it_matches_percentile_cont_to_the_bit(mttx_week):
     """Not approximately: the same doubles PostgreSQL's percentile_cont gives."""
     row = rows_by_key(
         selectors.mttx_by_service_week(
-            team=data.team, start_week=WEEK, end_week=WEEK, now=NOW, live=True
+            team=mttx_week.team, start_week=WEEK, end_week=WEEK, now=NOW, live=True
         )
-    )[(data.checkout.pk, WEEK)]
+    )[(mttx_week.checkout.pk, WEEK)]
     assert row.mttd == summarize_us(MTTD_US)
     assert row.mtta == summarize_us(MTTA_US)
     assert row.mttr == summarize_us(MTTR_US)
 
 
-def test_it_keeps_drill_incidents_out_and_reports_them_on_their_own(data):
+def test_it_keeps_drill_incidents_out_and_reports_them_on_their_own(mttx_week):
     drills = rows_by_key(
         selectors.mttx_by_service_week(
-            team=data.team, start_week=WEEK, end_week=WEEK, drills=True, now=NOW
+            team=mttx_week.team, start_week=WEEK, end_week=WEEK, drills=True, now=NOW
         )
     )
-    row = drills[(data.checkout.pk, WEEK)]
+    row = drills[(mttx_week.checkout.pk, WEEK)]
     # Measured from the fault injection at 08:58, not the alert's 09:00.
     assert (row.incidents, row.open, row.unacknowledged) == (1, 0, 0)
     assert row.mttd == Summary(1, 720.0, 720.0, 720.0, 720.0)
     assert row.mtta == Summary(1, 120.0, 120.0, 120.0, 120.0)
     assert row.mttr == Summary(1, 2520.0, 2520.0, 2520.0, 2520.0)
-    assert drills[(data.payments.pk, WEEK)].incidents == 0
+    assert drills[(mttx_week.payments.pk, WEEK)].incidents == 0
 
 
-def test_it_returns_every_service_and_week_of_the_range(data):
+def test_it_returns_every_service_and_week_of_the_range(mttx_week):
     rows = selectors.mttx_by_service_week(
-        team=data.team, start_week="2025-W46", end_week=NEXT_WEEK, now=NOW
+        team=mttx_week.team, start_week="2025-W46", end_week=NEXT_WEEK, now=NOW
     )
     assert [(r.service_id, r.week) for r in rows] == [
         (service_id, week)
-        for service_id in sorted([data.checkout.pk, data.payments.pk])
+        for service_id in sorted([mttx_week.checkout.pk, mttx_week.payments.pk])
         for week in ("2025-W46", WEEK, NEXT_WEEK)
     ]
     by_key = rows_by_key(rows)
-    empty = by_key[(data.checkout.pk, "2025-W46")]
+    empty = by_key[(mttx_week.checkout.pk, "2025-W46")]
     assert (empty.incidents, empty.mttd, empty.mttr) == (0, Summary.empty(), Summary.empty())
-    payments = by_key[(data.payments.pk, WEEK)]
+    payments = by_key[(mttx_week.payments.pk, WEEK)]
     assert payments.mttd == Summary(1, 0.0, 0.0, 0.0, 0.0)
     assert payments.mtta == Summary(1, 600.0, 600.0, 600.0, 600.0)
     assert payments.mttr == Summary(1, 3600.0, 3600.0, 3600.0, 3600.0)
-    following = by_key[(data.payments.pk, NEXT_WEEK)]
+    following = by_key[(mttx_week.payments.pk, NEXT_WEEK)]
     assert (following.incidents, following.open, following.unacknowledged) == (1, 1, 1)
     assert following.mttd == Summary(1, 30.0, 30.0, 30.0, 30.0)
     assert following.mtta == following.mttr == Summary.empty()
 
 
-def test_it_limits_rows_to_the_services_asked_for(data):
+def test_it_limits_rows_to_the_services_asked_for(mttx_week):
     rows = selectors.mttx_by_service_week(
-        team=data.team, start_week=WEEK, end_week=WEEK, service_ids=[data.payments.pk], now=NOW
+        team=mttx_week.team,
+        start_week=WEEK,
+        end_week=WEEK,
+        service_ids=[mttx_week.payments.pk],
+        now=NOW,
     )
-    assert [(r.service_id, r.incidents) for r in rows] == [(data.payments.pk, 1)]
-    other_team = Team.objects.create(slug="elsewhere", name="Elsewhere")
+    assert [(r.service_id, r.incidents) for r in rows] == [(mttx_week.payments.pk, 1)]
+    other_team = make_team(slug="elsewhere", name="Elsewhere")
     assert (
         selectors.mttx_by_service_week(
-            team=other_team, start_week=WEEK, end_week=WEEK, service_ids=[data.payments.pk]
+            team=other_team, start_week=WEEK, end_week=WEEK, service_ids=[mttx_week.payments.pk]
         )
         == []
     )
 
 
-def test_it_summarizes_the_team_over_a_range(data):
-    start, _ = week_bounds(WEEK, data.team.time_zone)
-    _, end = week_bounds(NEXT_WEEK, data.team.time_zone)
-    summary = selectors.mttx_for_team(team=data.team, start=start, end=end)
+def test_it_summarizes_the_team_over_a_range(mttx_week):
+    start, _ = week_bounds(WEEK, mttx_week.team.time_zone)
+    _, end = week_bounds(NEXT_WEEK, mttx_week.team.time_zone)
+    summary = selectors.mttx_for_team(team=mttx_week.team, start=start, end=end)
     assert (summary.service_id, summary.week) == (None, "")
     assert (summary.incidents, summary.open, summary.unacknowledged) == (8, 3, 2)
     assert summary.mttd == summarize_us([*MTTD_US, 0, 30_000_000])
     assert summary.mtta == summarize_us([*MTTA_US, 600_000_000])
     assert summary.mttr == summarize_us([*MTTR_US, 3_600_000_000])
-    drills = selectors.mttx_for_team(team=data.team, start=start, end=end, drills=True)
+    drills = selectors.mttx_for_team(team=mttx_week.team, start=start, end=end, drills=True)
     assert drills.incidents == 1 and drills.mttd.max == 720.0
 
 
-def test_it_reports_each_incident_for_drill_reviews(data, service):
-    made = data.incidents
+def test_it_reports_each_incident_for_drill_reviews(mttx_week, service):
+    made = mttx_week.incidents
     late = make_incident(service, detected=t(17), corrected=t(17, 10))
     figures = selectors.mttx_for_incidents(
         incident_ids=[made["drill"].pk, made["open"].pk, made["unacknowledged"].pk, late.pk, 0]
@@ -178,8 +168,8 @@ def test_it_buckets_by_detection_in_the_team_zone_across_dst(team, service):
         ("2025-W14", 1),
     ]
 
-    ny = Team.objects.create(slug="platform", name="Platform", time_zone="America/New_York")
-    gateway = Service.objects.create(team=ny, slug="api-gateway", name="API gateway")
+    ny = make_team(slug="platform", name="Platform", time_zone="America/New_York")
+    gateway = make_service(ny, "api-gateway", "API gateway")
     # 04:30 UTC on Monday 3 November is Sunday 23:30 EST (W44); with EDT's -4 it would have
     # been Monday 00:30 (W45). 05:30 UTC is Monday 00:30 EST: W45.
     make_incident(gateway, detected=utc(2025, 11, 3, 4, 30))
@@ -201,23 +191,23 @@ def test_its_query_count_does_not_grow_with_incidents(team, service, django_asse
         )
     for minute in range(30):
         make_incident(service, detected=t(18, minute), acked=t(18, minute, 30))
-    Service.objects.create(team=team, slug="search", name="Search")
+    make_service(team, "search", "Search")
     with django_assert_max_num_queries(len(few.captured_queries)):
         selectors.mttx_by_service_week(
             team=team, start_week="2025-W40", end_week=WEEK, now=NOW, live=True
         )
 
 
-def test_it_counts_only_the_ranges_asked_for_even_with_gaps(data):
+def test_it_counts_only_the_ranges_asked_for_even_with_gaps(mttx_week):
     """Readers ask for the weeks the read model lacks, which need not be contiguous."""
-    tz = data.team.time_zone
+    tz = mttx_week.team.time_zone
     ranges = [(week, *week_bounds(week, tz)) for week in ("2025-W46", NEXT_WEEK)]
     found = {
         (agg.service_id, agg.label): agg.incidents
         for agg in mttx_sql.aggregate(ranges=ranges, service_ids=None, drills=False)
     }
     # WEEK, in the gap, is left out entirely.
-    assert found == {(data.payments.pk, NEXT_WEEK): 1}
+    assert found == {(mttx_week.payments.pk, NEXT_WEEK): 1}
 
 
 def test_it_refuses_overlapping_ranges():

@@ -2,20 +2,15 @@
 
 import pytest
 
-from incidents.models import Service
-from metrics.tests.mttx_support import WEEK, build_week, make_incident, t
+from incidents.tests.factories import make_incident, make_service
+from metrics.tests.factories import WEEK, t
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/metrics/services/"
 
 
-@pytest.fixture
-def data(team, service, users):
-    return build_week(team, service)
-
-
-def test_it_returns_exact_weekly_rows_in_seconds(client, users, data):
+def test_it_returns_exact_weekly_rows_in_seconds(client, users, mttx_week):
     client.force_login(users["viewer"])
     response = client.get(
         URL, {"team": "payments", "start_week": "2025-W46", "end_week": WEEK, "drills": "false"}
@@ -34,7 +29,7 @@ def test_it_returns_exact_weekly_rows_in_seconds(client, users, data):
         (slug, week) for slug in ("checkout", "payments-api") for week in ("2025-W46", WEEK)
     }
     row = rows[("checkout", WEEK)]
-    assert row["service_id"] == data.checkout.pk
+    assert row["service_id"] == mttx_week.checkout.pk
     assert (row["week_start"], row["week_end"]) == (
         "2025-11-16T23:00:00Z",
         "2025-11-23T23:00:00Z",
@@ -57,7 +52,7 @@ def test_it_returns_exact_weekly_rows_in_seconds(client, users, data):
     }
 
 
-def test_it_reports_drill_incidents_on_their_own(client, users, data):
+def test_it_reports_drill_incidents_on_their_own(client, users, mttx_week):
     client.force_login(users["viewer"])
     body = client.get(
         URL, {"team": "payments", "start_week": WEEK, "end_week": WEEK, "drills": "true"}
@@ -119,7 +114,7 @@ def test_its_query_count_does_not_grow(client, users, team, service, django_asse
     with django_assert_num_queries(7) as few:
         assert client.get(URL, params).status_code == 200
     for n in range(4):
-        other = Service.objects.create(team=team, slug=f"svc-{n}", name=f"Service {n}")
+        other = make_service(team, f"svc-{n}", f"Service {n}")
         make_incident(other, detected=t(10, n), acked=t(11))
     with django_assert_num_queries(len(few.captured_queries)):
         assert len(client.get(URL, params).json()["results"]) == 5 * 8

@@ -3,32 +3,21 @@ snapshots, the page, the CSV and the API."""
 
 import csv
 import io
-import json
 
 import pytest
 
 from config.celery import app as celery_app
 from metrics import reports
 from metrics.models import WeeklyReport
-from metrics.tests.drill_helpers import utc
-from metrics.tests.report_data import BUILT_AT, WEEK, build_w43, late_incident
-from oncall.models import Team
+from metrics.tests.factories import REPORT_BUILT_AT, REPORT_WEEK, make_late_report_incident
+from oncall.tests.factories import make_team
+from tests.support import charts_in, utc
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def w43(team, service, users):
-    return build_w43(team, users)
-
-
-@pytest.fixture
-def built(w43, team):
-    return reports.report_build(team=team, week=WEEK, now=BUILT_AT).report
-
-
-def test_it_counts_the_week_in_the_teams_zone_across_the_dst_change(built):
-    payload = built.payload
+def test_it_counts_the_week_in_the_teams_zone_across_the_dst_change(w43_report):
+    payload = w43_report.payload
     assert payload["week"] == "2026-W43" and payload["time_zone"] == "Europe/Berlin"
     assert payload["starts_at"] == "2026-10-18T22:00:00+00:00"
     assert payload["ends_at"] == "2026-10-25T23:00:00+00:00"  # 169 hours
@@ -37,8 +26,8 @@ def test_it_counts_the_week_in_the_teams_zone_across_the_dst_change(built):
     assert [r["slug"] for r in payload["services"]] == ["checkout", "fraud", "payments-api"]
 
 
-def test_it_gives_exact_figures_per_service(built):
-    checkout, fraud, api = built.payload["services"]
+def test_it_gives_exact_figures_per_service(w43_report):
+    checkout, fraud, api = w43_report.payload["services"]
     # a (600, 300, 3600) and b (0, 120, 1800); c is W44, d W42, the drill's incident is out
     assert (checkout["incidents"], checkout["open"], checkout["unacknowledged"]) == (2, 0, 0)
     assert checkout["mttd"] == {"count": 2, "mean": 300.0, "p50": 300.0, "p90": 540.0, "max": 600.0}
@@ -65,12 +54,12 @@ def test_it_gives_exact_figures_per_service(built):
     assert (fraud["incidents"], fraud["mttd"]["mean"]) == (0, None)
 
 
-def test_it_lists_the_noisiest_services_and_the_weeks_drills(built, w43):
-    assert built.payload["noisiest"] == [
+def test_it_lists_the_noisiest_services_and_the_weeks_drills(w43_report, w43):
+    assert w43_report.payload["noisiest"] == [
         {"slug": "checkout", "name": "Checkout", "incidents": 2, "alerts": 0},
         {"slug": "payments-api", "name": "Payments API", "incidents": 1, "alerts": 2},
     ]
-    (drill,) = built.payload["drills"]
+    (drill,) = w43_report.payload["drills"]
     assert (drill["id"], drill["name"], drill["result"]) == (
         w43["drill"].pk,
         "Checkout failover",
@@ -81,8 +70,8 @@ def test_it_lists_the_noisiest_services_and_the_weeks_drills(built, w43):
     assert (service["mttd_result"], service["mttr_result"]) == ("pass", "pass")
 
 
-def test_it_counts_pages_per_person_in_their_own_zone(built, users):
-    load = built.payload["oncall_load"]
+def test_it_counts_pages_per_person_in_their_own_zone(w43_report, users):
+    load = w43_report.payload["oncall_load"]
     assert "notification" in load["source"]
     assert load["people"] == [
         # a (Sunday 18:35 in New York), e (06:01), g (08:02, working hours)
@@ -104,10 +93,10 @@ def test_it_counts_pages_per_person_in_their_own_zone(built, users):
     ]
 
 
-def test_building_again_returns_the_snapshot_and_says_so(built, team):
-    late_incident(team)
-    again = reports.report_build(team=team, week=WEEK, now=utc(2026, 11, 9))
-    assert not again.created and again.report.pk == built.pk
+def test_building_again_returns_the_snapshot_and_says_so(w43_report, team):
+    make_late_report_incident(team)
+    again = reports.report_build(team=team, week=REPORT_WEEK, now=utc(2026, 11, 9))
+    assert not again.created and again.report.pk == w43_report.pk
     assert again.message == (
         "payments 2026-W43 already built at 2026-11-02T06:00:00+00:00 (version 1); "
         "use --rebuild for a new version"
@@ -115,34 +104,34 @@ def test_building_again_returns_the_snapshot_and_says_so(built, team):
     assert again.report.payload["totals"]["incidents"] == 3
 
 
-def test_a_rebuild_adds_a_version_and_keeps_the_old_one(built, team):
-    late_incident(team)
-    rebuilt = reports.report_build(team=team, week=WEEK, rebuild=True, now=utc(2026, 11, 9))
+def test_a_rebuild_adds_a_version_and_keeps_the_old_one(w43_report, team):
+    make_late_report_incident(team)
+    rebuilt = reports.report_build(team=team, week=REPORT_WEEK, rebuild=True, now=utc(2026, 11, 9))
     assert rebuilt.created and rebuilt.report.version == 2
     assert rebuilt.message == "built payments 2026-W43 version 2"
-    old, new = WeeklyReport.objects.filter(team=team, week=WEEK).order_by("version")
+    old, new = WeeklyReport.objects.filter(team=team, week=REPORT_WEEK).order_by("version")
     assert old.payload["totals"]["incidents"] == 3
     assert new.payload["totals"]["incidents"] == 4
-    assert reports.latest(team, WEEK) == new
+    assert reports.latest(team, REPORT_WEEK) == new
 
 
-def test_snapshots_cannot_be_changed(built):
-    built.payload = {}
+def test_snapshots_cannot_be_changed(w43_report):
+    w43_report.payload = {}
     with pytest.raises(TypeError):
-        built.save()
+        w43_report.save()
     with pytest.raises(TypeError):
-        WeeklyReport.objects.filter(pk=built.pk).update(version=9)
+        WeeklyReport.objects.filter(pk=w43_report.pk).update(version=9)
 
 
 def test_a_week_that_is_not_over_is_not_frozen(team):
     with pytest.raises(reports.ReportError, match="not over yet"):
         reports.report_build(team=team, week="2026-W45", now=utc(2026, 11, 8, 22, 59))
     with pytest.raises(reports.ReportError, match="2026-W54"):
-        reports.report_build(team=team, week="2026-W54", now=BUILT_AT)
+        reports.report_build(team=team, week="2026-W54", now=REPORT_BUILT_AT)
 
 
 def test_monday_builds_each_teams_previous_week_in_its_own_zone(team):
-    west = Team.objects.create(slug="west", name="West", time_zone="America/Los_Angeles")
+    west = make_team(slug="west", name="West", time_zone="America/Los_Angeles")
     # Monday 06:00 UTC: Monday 07:00 in Berlin, still Sunday 22:00 in Los Angeles.
     monday = utc(2026, 11, 2, 6, 0)
     results = {r.report.team.slug: r for r in reports.reports_build_previous_week(now=monday)}
@@ -156,7 +145,7 @@ def test_monday_builds_each_teams_previous_week_in_its_own_zone(team):
     assert schedule["metrics-attach-drill-incidents"]["schedule"] == 5.0
 
 
-def test_the_csv_has_one_row_per_service(client, users, built):
+def test_the_csv_has_one_row_per_service(client, users, w43_report):
     client.force_login(users["viewer"])
     response = client.get("/reports/payments/2026-W43.csv")
     assert response.status_code == 200
@@ -191,15 +180,14 @@ def test_the_csv_has_one_row_per_service(client, users, built):
     assert len(rows) == 4
 
 
-def test_the_page_shows_the_table_charts_and_definitions(client, users, built):
+def test_the_page_shows_the_table_charts_and_definitions(client, users, w43_report):
     client.force_login(users["viewer"])
     page = client.get("/reports/payments/2026-W43/").content.decode()
     assert "5m 0s / 5m 0s / 9m 0s" in page  # checkout MTTD mean / p50 / p90
     assert "+100.0%" in page and "-65.0%" in page
     assert "MTTR: resolved - impact start" in page
     assert "Checkout failover" in page and "America/New_York" in page
-    marker = '<script type="application/json" data-chart>'
-    figures = [json.loads(p.split("</script>")[0]) for p in page.split(marker)[1:]]
+    figures = charts_in(page)
     titles = [f["layout"]["title"]["text"] for f in figures]
     assert titles == [
         "Mean MTTD and MTTR per service",
@@ -211,8 +199,8 @@ def test_the_page_shows_the_table_charts_and_definitions(client, users, built):
     assert "/static/plotly/plotly.min.js" in page and "/static/js/charts.js" in page
 
 
-def test_versions_and_outsiders(client, users, built, team):
-    reports.report_build(team=team, week=WEEK, rebuild=True, now=utc(2026, 11, 9))
+def test_versions_and_outsiders(client, users, w43_report, team):
+    reports.report_build(team=team, week=REPORT_WEEK, rebuild=True, now=utc(2026, 11, 9))
     client.force_login(users["viewer"])
     assert "version 2" in client.get("/reports/payments/2026-W43/").content.decode()
     assert "version 1" in client.get("/reports/payments/2026-W43/?version=1").content.decode()

@@ -7,7 +7,8 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from metrics.models import ReportSubscription, WeeklyReport
+from metrics.models import WeeklyReport
+from metrics.tests.factories import make_subscription
 from metrics.weeks import iso_week_of, shift_week
 
 pytestmark = pytest.mark.django_db
@@ -58,9 +59,7 @@ def test_without_a_team_it_builds_every_team(team, users):
 
 
 def test_it_emails_new_snapshots_when_asked(team, users):
-    users["manager"].email = "manager@example.com"
-    users["manager"].save()
-    ReportSubscription.objects.create(team=team, user=users["manager"])
+    make_subscription(team, users["manager"], email="manager@example.com")
     out, _ = run("--team", "payments", "--week", "2026-W43", "--email")
     assert "emailed to 1 subscriber\n" in out
     assert [m.to for m in mail.outbox] == [["manager@example.com"]]

@@ -1,63 +1,26 @@
 """Weekly reports reach subscribers by email, through a real local SMTP server (aiosmtpd)."""
 
-import socket
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail
 
 from config.celery import app as celery_app
 from metrics import reports, tasks
 from metrics.models import ReportEmail, ReportSubscription
-from metrics.tests.report_data import BUILT_AT, WEEK, build_w43
+from metrics.tests.factories import make_subscription
+from tests.peers import free_port, send_email_to
 
 pytestmark = pytest.mark.django_db
 
 
-class Sink:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def smtp(settings):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+def test_it_emails_subscribed_members_once(smtp, w43_report, team, users, settings):
     settings.PAGERLINE_BASE_URL = "https://pagerline.example"
-    yield sink
-    controller.stop()
-
-
-@pytest.fixture
-def report(team, service, users):
-    build_w43(team, users)
-    return reports.report_build(team=team, week=WEEK, now=BUILT_AT).report
-
-
-def subscribe(team, user, email):
-    user.email = email
-    user.save(update_fields=["email"])
-    ReportSubscription.objects.create(team=team, user=user)
-
-
-def test_it_emails_subscribed_members_once(smtp, report, team, users):
-    subscribe(team, users["responder"], "responder@example.com")
-    subscribe(team, users["viewer"], "")  # no address: skipped
-    subscribe(team, users["outsider"], "outsider@example.com")  # not a member: skipped
-    assert reports.report_email(report_id=report.pk) == 1
+    make_subscription(team, users["responder"], email="responder@example.com")
+    make_subscription(team, users["viewer"], email="")  # no address: skipped
+    # Not a member: skipped.
+    make_subscription(team, users["outsider"], email="outsider@example.com")
+    assert reports.report_email(report_id=w43_report.pk) == 1
 
     (envelope,) = smtp.envelopes
     assert envelope.rcpt_tos == ["responder@example.com"]
@@ -72,25 +35,20 @@ def test_it_emails_subscribed_members_once(smtp, report, team, users):
     assert "MTTD: detected - impact start" in text
     assert "<td>Checkout</td>" in html and "5m 0s / 5m 0s / 9m 0s" in html
 
-    assert reports.report_email(report_id=report.pk) == 0  # already sent
+    assert reports.report_email(report_id=w43_report.pk) == 0  # already sent
     assert len(smtp.envelopes) == 1
     assert ReportEmail.objects.get().address == "responder@example.com"
 
 
-def test_a_failed_send_is_retried_next_time(settings, report, team, users):
-    subscribe(team, users["responder"], "responder@example.com")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]  # nothing listens there once the socket closes
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+def test_a_failed_send_is_retried_next_time(settings, w43_report, team, users):
+    make_subscription(team, users["responder"], email="responder@example.com")
+    send_email_to(settings, free_port())  # nothing listens there
     with pytest.raises(OSError):
-        reports.report_email(report_id=report.pk)
+        reports.report_email(report_id=w43_report.pk)
     assert not ReportEmail.objects.exists()
 
 
-def test_members_subscribe_from_the_report_page(client, users, team, report):
+def test_members_subscribe_from_the_report_page(client, users, team, w43_report):
     users["viewer"].email = "viewer@example.com"
     users["viewer"].save()
     client.force_login(users["viewer"])
@@ -117,7 +75,7 @@ def test_a_missing_report_sends_nothing(smtp):
 def test_the_monday_task_builds_each_team_once_and_emails_new_snapshots(
     team, users, django_capture_on_commit_callbacks
 ):
-    subscribe(team, users["manager"], "manager@example.com")
+    make_subscription(team, users["manager"], email="manager@example.com")
     celery_app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True):

@@ -11,26 +11,18 @@ from incidents.timeline import actions as incident_services
 from metrics import rollup, selectors
 from metrics.models import MttxRollupState, MttxWeek
 from metrics.stats import Summary, summarize_us
-from metrics.tests.mttx_support import (
-    MTTD_US,
-    MTTR_US,
-    NEXT_WEEK,
-    WEEK,
-    attach_to_drill,
-    build_week,
-    t,
-    utc,
-)
+from metrics.tests.factories import MTTD_US, MTTR_US, NEXT_WEEK, WEEK, attach_to_drill, t
 from metrics.weeks import iso_week_of, week_bounds
+from tests.support import utc
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def data(team, service, settings):
+def data(mttx_week, settings):
     # Events recorded by this test are committed: the cursor may move right up to them.
     settings.PAGERLINE_MTTX_COMMIT_MARGIN_SECONDS = 0
-    return build_week(team, service)
+    return mttx_week
 
 
 def read(data, *, start=WEEK, end=WEEK, drills=False, now=None):

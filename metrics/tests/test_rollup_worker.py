@@ -6,9 +6,10 @@ import uuid
 import pytest
 
 from config.celery import app
+from incidents.tests.factories import make_incident
 from metrics.models import MttxWeek
 from metrics.tasks import rollup_closed_weeks
-from metrics.tests.mttx_support import WEEK, make_incident, t
+from metrics.tests.factories import WEEK, t
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

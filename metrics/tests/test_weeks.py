@@ -1,7 +1,7 @@
 """ISO weeks in a team's zone (pure, no database), with tables of real DST transitions."""
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -16,11 +16,7 @@ from metrics.weeks import (
     week_ranges,
     weeks_between,
 )
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
+from tests.support import utc
 
 HOUR = timedelta(hours=1)
 

@@ -1,10 +1,34 @@
-"""Builders for schedule tests: schedules go through the services, as users' would."""
+"""Builders of oncall rows for tests (teams, people, schedules, overrides): plain functions
+with keyword defaults, through oncall.services where a service exists, as users' changes
+would go. The shared fixtures (`team`, `users`) in the root conftest.py are built here too.
+How to add one: tests/README.md."""
 
 from __future__ import annotations
 
 from datetime import datetime, time
 
+from django.contrib.auth import get_user_model
+
 from oncall import services
+from oncall.models import Membership, Role, Schedule, Team, UserProfile
+
+PASSWORD = "correct horse 42"
+
+
+def make_team(*, slug: str = "payments", name: str = "", time_zone: str = "UTC") -> Team:
+    return Team.objects.create(slug=slug, name=name or slug.title(), time_zone=time_zone)
+
+
+def make_user(username: str, *, password: str = PASSWORD, **fields):
+    return get_user_model().objects.create_user(username, password=password, **fields)
+
+
+def make_membership(team: Team, user, *, role: Role = Role.RESPONDER) -> Membership:
+    return Membership.objects.create(team=team, user=user, role=role)
+
+
+def make_profile(user, *, time_zone: str) -> UserProfile:
+    return services.profile_update(user=user, time_zone=time_zone)
 
 
 def layer(
@@ -17,6 +41,8 @@ def layer(
     restrictions: tuple = (),
     end: datetime | None = None,
 ) -> services.LayerSpec:
+    """One layer as a user gives it, for make_schedule; `restrictions` are
+    (days, (hour, minute), (hour, minute)) triples."""
     return services.LayerSpec(
         name=name,
         participants=tuple(participants),
@@ -31,5 +57,19 @@ def layer(
     )
 
 
-def schedule(team, layers: list, *, name: str = "Primary", time_zone: str = "Europe/Berlin", **kw):
-    return services.schedule_create(team=team, name=name, time_zone=time_zone, layers=layers, **kw)
+def make_schedule(
+    team: Team,
+    layers: list = (),
+    *,
+    name: str = "Primary",
+    time_zone: str = "Europe/Berlin",
+    **kw,
+) -> Schedule:
+    return services.schedule_create(
+        team=team, name=name, time_zone=time_zone, layers=list(layers), **kw
+    )
+
+
+def make_override(schedule: Schedule, user, *, start: datetime, end: datetime, **options):
+    """`user` on call over [start, end); options (replaces, created_by) as override_create's."""
+    return services.override_create(schedule=schedule, user=user, start=start, end=end, **options)

@@ -17,7 +17,7 @@ MISSING = object()
 @pytest.fixture
 def schedule(team, users):
     # Berlin, daily 09:00 handoffs between manager and responder from Fri 27 March 2026.
-    return factories.schedule(
+    return factories.make_schedule(
         team,
         [
             factories.layer(
@@ -107,15 +107,15 @@ def test_it_lets_a_responder_override_only_for_themselves(client, users, schedul
 
 
 def test_it_lets_a_responder_remove_only_their_own_overrides(client, users, schedule):
-    theirs = Override.objects.create(
-        schedule=schedule,
-        user=users["responder"],
+    theirs = factories.make_override(
+        schedule,
+        users["responder"],
         start=datetime.fromisoformat("2026-03-29T08:00:00+00:00"),
         end=datetime.fromisoformat("2026-03-29T09:00:00+00:00"),
     )
-    managers = Override.objects.create(
-        schedule=schedule,
-        user=users["manager"],
+    managers = factories.make_override(
+        schedule,
+        users["manager"],
         start=datetime.fromisoformat("2026-03-29T08:00:00+00:00"),
         end=datetime.fromisoformat("2026-03-29T09:00:00+00:00"),
     )

@@ -51,12 +51,6 @@ def send(client, method, url, data):
 
 
 @pytest.fixture
-def manager_client(client, users):
-    client.force_login(users["manager"])
-    return client
-
-
-@pytest.fixture
 def created(manager_client):
     response = post(manager_client, body())
     assert response.status_code == 201, response.json()

@@ -4,56 +4,17 @@ The schedule: Europe/Berlin, daily handoffs at 09:00 between manager and respond
 Fri 27 March 2026; on Sunday 29 March (first day of CEST) 09:00 is 07:00 UTC, manager's turn.
 """
 
-import socket
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from oncall import handoff, services
 from oncall.models import HandoffNotice, Schedule
 from oncall.tests import factories
+from tests.peers import free_port, send_email_to
 from tests.support import wait_for
 
 HANDOFF = datetime(2026, 3, 29, 7, tzinfo=UTC)
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=default_policy)
-        self.messages.append((envelope.rcpt_tos, message))
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
-
-
-@pytest.fixture
-def mail_to(settings, smtp):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = smtp.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    return smtp
 
 
 @pytest.fixture
@@ -61,7 +22,7 @@ def schedule(team, users):
     for name, user in users.items():
         user.email = f"{name}@example.test"
         user.save()
-    return factories.schedule(
+    return factories.make_schedule(
         team,
         [
             factories.layer(
@@ -73,18 +34,14 @@ def schedule(team, users):
     )
 
 
-def recipients(inbox) -> list[str]:
-    return [address for rcpt, _ in inbox.messages for address in rcpt]
-
-
 @pytest.mark.django_db
-def test_it_emails_the_incoming_person_once(schedule, mail_to):
+def test_it_emails_the_incoming_person_once(schedule, smtp):
     now = HANDOFF - timedelta(minutes=20)
     assert handoff.handoff_notices_send(now=now) == 1
     assert handoff.handoff_notices_send(now=now) == 0
     assert handoff.handoff_notices_send(now=now + timedelta(minutes=1)) == 0
-    assert recipients(mail_to) == ["manager@example.test"]
-    _, message = mail_to.messages[0]
+    assert smtp.recipients == ["manager@example.test"]
+    message = smtp.messages[0]
     assert message["Subject"] == "On call soon: Primary from Sun 29 Mar 2026 07:00 UTC"
     body = message.get_content()
     assert "from Sun 29 Mar 2026 07:00 UTC" in body
@@ -97,20 +54,20 @@ def test_it_emails_the_incoming_person_once(schedule, mail_to):
 
 
 @pytest.mark.django_db
-def test_it_waits_for_the_lead_time(schedule, mail_to):
+def test_it_waits_for_the_lead_time(schedule, smtp):
     assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=31)) == 0
     assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=30)) == 1
 
 
 @pytest.mark.django_db
-def test_it_still_sends_just_after_the_start_when_beat_is_late(schedule, mail_to):
+def test_it_still_sends_just_after_the_start_when_beat_is_late(schedule, smtp):
     assert handoff.handoff_notices_send(now=HANDOFF + timedelta(minutes=5)) == 1
     assert handoff.handoff_notices_send(now=HANDOFF + timedelta(minutes=11)) == 0  # stale
-    assert recipients(mail_to) == ["manager@example.test"]
+    assert smtp.recipients == ["manager@example.test"]
 
 
 @pytest.mark.django_db
-def test_it_uses_each_schedules_lead_time_and_zero_turns_it_off(schedule, mail_to):
+def test_it_uses_each_schedules_lead_time_and_zero_turns_it_off(schedule, smtp):
     services.schedule_update(schedule=schedule, handoff_notice_seconds=2 * 3600)
     assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=110)) == 1
     Schedule.objects.update(handoff_notice_seconds=0)
@@ -119,7 +76,7 @@ def test_it_uses_each_schedules_lead_time_and_zero_turns_it_off(schedule, mail_t
 
 
 @pytest.mark.django_db
-def test_it_does_not_tell_someone_already_on_call(schedule, users, mail_to):
+def test_it_does_not_tell_someone_already_on_call(schedule, users, smtp):
     # manager covers the two hours before their own shift: at 07:00 only the source changes.
     services.override_create(
         schedule=schedule,
@@ -128,11 +85,11 @@ def test_it_does_not_tell_someone_already_on_call(schedule, users, mail_to):
         end=HANDOFF,
     )
     assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=10)) == 0
-    assert mail_to.messages == []
+    assert smtp.messages == []
 
 
 @pytest.mark.django_db
-def test_it_notifies_an_override_in_the_users_time_zone(schedule, users, mail_to):
+def test_it_notifies_an_override_in_the_users_time_zone(schedule, users, smtp):
     services.profile_update(user=users["viewer"], time_zone="America/New_York")
     services.override_create(
         schedule=schedule,
@@ -141,26 +98,25 @@ def test_it_notifies_an_override_in_the_users_time_zone(schedule, users, mail_to
         end=HANDOFF + timedelta(hours=5),
     )
     assert handoff.handoff_notices_send(now=HANDOFF + timedelta(hours=3, minutes=-15)) == 1
-    ((rcpt, message),) = mail_to.messages
-    assert rcpt == ["viewer@example.test"]
+    (envelope,) = smtp.envelopes
+    (message,) = smtp.messages
+    assert envelope.rcpt_tos == ["viewer@example.test"]
     assert "from Sun 29 Mar 2026 06:00 EDT" in message.get_content()
     assert "as an override" in message.get_content()
 
 
 @pytest.mark.django_db
-def test_it_skips_and_records_a_user_without_an_address(schedule, users, mail_to):
+def test_it_skips_and_records_a_user_without_an_address(schedule, users, smtp):
     users["manager"].email = ""
     users["manager"].save()
     assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=5)) == 0
     assert HandoffNotice.objects.get().skipped_reason == "no email address"
-    assert mail_to.messages == []
+    assert smtp.messages == []
 
 
 @pytest.mark.django_db
 def test_it_retries_a_failed_send_on_the_next_run(schedule, settings, smtp):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = _free_port()  # nothing listens there
+    send_email_to(settings, free_port())  # nothing listens there
     settings.EMAIL_TIMEOUT = 2
     now = HANDOFF - timedelta(minutes=5)
     assert handoff.handoff_notices_send(now=now) == 0
@@ -168,7 +124,7 @@ def test_it_retries_a_failed_send_on_the_next_run(schedule, settings, smtp):
 
     settings.EMAIL_PORT = smtp.port
     assert handoff.handoff_notices_send(now=now + timedelta(minutes=1)) == 1
-    assert recipients(smtp) == ["manager@example.test"]
+    assert smtp.recipients == ["manager@example.test"]
 
 
 @pytest.mark.integration
@@ -186,4 +142,4 @@ def test_it_runs_the_beat_task_on_a_real_worker(schedule, smtp, worker_env, make
         lambda: HandoffNotice.objects.filter(sent_at__isnull=False).exists(),
         message="the notice was not recorded",
     )
-    assert recipients(smtp) == ["manager@example.test"]
+    assert smtp.recipients == ["manager@example.test"]

@@ -2,7 +2,7 @@
 final shifts (across a DST change), stable UIDs, and secret URLs that rotation revokes."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -11,17 +11,14 @@ from icalendar import Calendar
 from oncall import ical, selectors, services
 from oncall.rotation.effective import final_shifts
 from oncall.tests import factories
+from tests.support import utc
 
 pytestmark = pytest.mark.django_db
 
 
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
 @pytest.fixture
 def schedule(team, users):
-    return factories.schedule(
+    return factories.make_schedule(
         team,
         [
             factories.layer(
@@ -106,7 +103,7 @@ def test_it_shows_an_override_in_the_feed(schedule, users):
 
 
 def test_it_puts_only_the_users_shifts_in_their_feed(schedule, team, users):
-    other = factories.schedule(
+    other = factories.make_schedule(
         team,
         [
             factories.layer(

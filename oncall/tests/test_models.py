@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def schedule(team, users):
-    return factories.schedule(
+    return factories.make_schedule(
         team,
         [
             factories.layer(

@@ -29,6 +29,7 @@ from oncall.rotation import Gap, Layer, Override, Restriction, Rotation, Shift
 from oncall.rotation.effective import final_shifts, gaps, oncall_at
 from oncall.rotation.layers import layer_shifts
 from oncall.rotation.wallclock import to_utc
+from tests.support import utc
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -46,10 +47,6 @@ TWELVE_HOURLY = Rotation("hours", 12)
 DAILY = Rotation("days", 1)
 WEEKLY = Rotation("weeks", 1)
 FORTNIGHTLY = Rotation("weeks", 2)
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def layer(

@@ -1,26 +1,22 @@
 """Who is on call, read from the database: the mapping to rotation values, the escalation
 seam (`oncall_users`), the dashboard selectors and their query counts."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from oncall import rotation, selectors, services
-from oncall.models import Override
 from oncall.tests import factories
+from tests.support import utc
 
 pytestmark = pytest.mark.django_db
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.fixture
 def schedule(team, users):
     """Berlin: business hours (viewer) over a daily 09:00 rotation (manager, responder)."""
-    return factories.schedule(
+    return factories.make_schedule(
         team,
         [
             factories.layer(
@@ -64,12 +60,12 @@ def test_it_maps_rows_to_rotation_values_in_priority_order(schedule):
 
 
 def test_it_gives_overrides_their_creation_order(schedule, users):
-    first = Override.objects.create(
-        schedule=schedule, user=users["viewer"], start=utc(2026, 3, 29), end=utc(2026, 3, 30)
+    first = factories.make_override(
+        schedule, users["viewer"], start=utc(2026, 3, 29), end=utc(2026, 3, 30)
     )
-    second = Override.objects.create(
-        schedule=schedule,
-        user=users["manager"],
+    second = factories.make_override(
+        schedule,
+        users["manager"],
         start=utc(2026, 3, 29),
         end=utc(2026, 3, 30),
         replaces=users["viewer"],
@@ -138,7 +134,7 @@ def test_it_resolves_oncall_users_in_constant_queries(
 
 
 def test_it_lists_every_visible_schedule_in_oncall_now(schedule, team, users):
-    empty = factories.schedule(team, [], name="Nobody")
+    empty = factories.make_schedule(team, [], name="Nobody")
     result = selectors.oncall_now(users["viewer"], now=utc(2026, 3, 30, 8))
     assert [(s.pk, shift.user if shift else None) for s, shift in result] == [
         (empty.pk, None),
@@ -154,7 +150,7 @@ def test_it_lists_every_visible_schedule_in_oncall_now(schedule, team, users):
 
 
 def test_it_never_claims_beyond_the_oncall_now_horizon(team, users):
-    solo = factories.schedule(
+    solo = factories.make_schedule(
         team,
         [
             factories.layer(
@@ -179,7 +175,7 @@ def test_it_keeps_dashboard_queries_flat_as_schedules_grow(
 ):
     def make(count):
         for index in range(count):
-            factories.schedule(
+            factories.make_schedule(
                 team,
                 [
                     factories.layer(
@@ -205,7 +201,7 @@ def test_it_keeps_dashboard_queries_flat_as_schedules_grow(
 
 
 def test_it_flags_only_schedules_with_gaps_soon(schedule, team, users):
-    factories.schedule(
+    factories.make_schedule(
         team,
         [factories.layer("all", [users["manager"]], handoff_start=datetime(2026, 1, 1))],
         name="Covered",

@@ -22,7 +22,7 @@ def schedule(team, users):
     layer that ends in 3 days: one coverage gap from then on."""
     today = timezone.now().astimezone(ZoneInfo("Europe/Berlin")).date()
     week_ago = datetime.combine(today - timedelta(days=7), datetime.min.time()).replace(hour=9)
-    return factories.schedule(
+    return factories.make_schedule(
         team,
         [
             factories.layer(
@@ -68,7 +68,7 @@ def test_it_keeps_the_list_query_count_flat_as_schedules_grow(
         client.get("/schedules/")
     count = len(one.captured_queries)
     for index in range(5):
-        factories.schedule(
+        factories.make_schedule(
             team,
             [factories.layer("l", [users["manager"]], handoff_start=datetime(2026, 1, 1, 9))],
             name=f"extra {index}",
@@ -175,9 +175,7 @@ def test_it_refuses_overrides_posted_by_viewers(client, users, schedule):
 def test_it_lets_the_person_or_a_manager_remove_an_override(client, users, schedule):
     now = timezone.now()
     theirs, managers = (
-        Override.objects.create(
-            schedule=schedule, user=users[who], start=now, end=now + timedelta(hours=2)
-        )
+        factories.make_override(schedule, users[who], start=now, end=now + timedelta(hours=2))
         for who in ("responder", "manager")
     )
     client.force_login(users["responder"])

@@ -1,15 +1,10 @@
 """The schedule timeline figure (pure): rows, wall-clock bars across DST, gaps in red."""
 
-from datetime import UTC, datetime
-
 import plotly.graph_objects as go
 
 from oncall import charts
 from oncall.rotation import Gap, Override, Shift
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+from tests.support import utc
 
 
 def figure() -> dict:

@@ -185,7 +185,7 @@ def test_an_override_added_on_the_schedule_page_changes_who_is_on_call(
 def drill_and_report(team, service, users):
     """A finished drill on checkout, and the team's report of last week (two incidents on
     checkout: MTTR 600 s and 1800 s, both acknowledged by the responder)."""
-    from incidents.timeline import actions as incident_services
+    from incidents.tests.factories import make_incident
     from metrics import drills, reports
     from metrics.weeks import week_bounds
 
@@ -193,16 +193,16 @@ def drill_and_report(team, service, users):
     responder = users["responder"]
 
     def incident(title: str, *, detected: datetime, acked: int, resolved: int):
-        created = incident_services.incident_create(
-            service=service, title=title, severity="critical", actor_label="e2e", at=detected
+        return make_incident(
+            service,
+            title=title,
+            detected=detected,
+            acked=detected + timedelta(seconds=acked),
+            acked_by=responder,
+            resolved=detected + timedelta(seconds=resolved),
+            resolved_by=responder,
+            actor_label="e2e",
         )
-        incident_services.incident_acknowledge(
-            incident_id=created.pk, user=responder, at=detected + timedelta(seconds=acked)
-        )
-        incident_services.incident_resolve(
-            incident_id=created.pk, user=responder, at=detected + timedelta(seconds=resolved)
-        )
-        return created
 
     drill = drills.drill_create(
         team=team,

@@ -4,6 +4,7 @@ import pytest
 
 from core.models import AuditEntry
 from incidents.models import Integration, RoutingRule, hash_token
+from incidents.tests.factories import make_service
 
 pytestmark = pytest.mark.django_db
 
@@ -83,10 +84,8 @@ def test_updates_are_validated_and_audited_with_their_changes(client, users, int
 
 
 def test_routing_rules_are_validated(client, users, integration, team):
-    from incidents.models import Service
-
     record, _ = integration
-    Service.objects.create(team=team, slug="payments-api", name="Payments API")
+    make_service(team, "payments-api", "Payments API")
     client.force_login(users["manager"])
     url = f"/api/v1/integrations/{record.pk}/routing-rules/"
     bad = client.post(
@@ -140,11 +139,10 @@ def test_a_routing_rule_of_the_wrong_types_is_a_400_naming_the_field(
 
 
 def test_a_routing_rule_cannot_target_another_teams_service(client, users, integration):
-    from incidents.models import Service
     from oncall.models import Team
 
     record, _ = integration
-    other = Service.objects.create(team=Team.objects.get(slug="other"), slug="x", name="X")
+    other = make_service(Team.objects.get(slug="other"), "x", "X")
     client.force_login(users["manager"])
     response = client.post(
         f"/api/v1/integrations/{record.pk}/routing-rules/",

@@ -12,7 +12,8 @@ from incidents.models import (
     IncidentEscalation,
     Notification,
 )
-from incidents.tests.paging_support import email_method, fire, make_policy, timeline, trigger
+from incidents.tests.factories import make_alert_incident, make_contact_method, make_policy
+from incidents.tests.support import fire, timeline
 from incidents.timeline import actions, selectors
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 @pytest.fixture
 def people(users):
     for name in ("manager", "responder"):
-        email_method(users[name])
+        make_contact_method(users[name])
     return users
 
 
@@ -48,7 +49,7 @@ def paged(incident) -> list[tuple[str, str]]:
 
 
 def test_it_pages_each_step_in_order_and_says_so_on_the_timeline(service, policy):
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     state = IncidentEscalation.objects.get(incident=incident)
     assert (state.state, state.next_fire_at) == ("active", T0)
 
@@ -68,14 +69,14 @@ def test_it_pages_each_step_in_order_and_says_so_on_the_timeline(service, policy
 
 
 def test_a_step_is_not_fired_before_it_is_due(service, policy):
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     fire(incident, T0)
     assert fire(incident, T0 + timedelta(seconds=100)) == "not_due"
     assert len(paged(incident)) == 1
 
 
 def test_a_repeated_or_stale_task_never_pages_twice(service, policy):
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     state = IncidentEscalation.objects.get(incident=incident)
     first_token = state.token
     assert runs.escalation_advance(escalation_id=state.pk, token=first_token, now=T0) == "fired"
@@ -89,7 +90,7 @@ def test_a_repeated_or_stale_task_never_pages_twice(service, policy):
 
 def test_the_auditor_fires_an_overdue_step_exactly_once(service, policy, settings):
     settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS = 5
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     fire(incident, T0)
     token = IncidentEscalation.objects.get(incident=incident).token
     due = T0 + timedelta(seconds=300)
@@ -106,7 +107,10 @@ def test_one_failing_escalation_does_not_stop_the_auditor_firing_the_others(
     service, policy, settings, monkeypatch
 ):
     settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS = 5
-    broken, healthy = trigger(service, T0, key="broken"), trigger(service, T0, key="healthy")
+    broken, healthy = (
+        make_alert_incident(service, T0, key="broken"),
+        make_alert_incident(service, T0, key="healthy"),
+    )
     real_fire = runs._fire
 
     def fire_unless_broken(*, incident, **kwargs):
@@ -121,7 +125,7 @@ def test_one_failing_escalation_does_not_stop_the_auditor_firing_the_others(
 
 
 def test_acknowledging_stops_and_withdrawing_restarts_the_escalation(service, policy, people):
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     fire(incident, T0)
     actions.incident_acknowledge(incident_id=incident.pk, user=people["responder"], at=T0)
     state = IncidentEscalation.objects.get(incident=incident)
@@ -137,7 +141,7 @@ def test_acknowledging_stops_and_withdrawing_restarts_the_escalation(service, po
 
 
 def test_resolving_stops_and_reopening_restarts_the_escalation(service, policy, people):
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     fire(incident, T0)
     actions.incident_resolve(incident_id=incident.pk, user=people["responder"], at=T0)
     assert IncidentEscalation.objects.get(incident=incident).state == "stopped"
@@ -149,7 +153,7 @@ def test_resolving_stops_and_reopening_restarts_the_escalation(service, policy, 
 
 
 def test_later_policy_edits_do_not_change_a_running_escalation(service, policy, people, users):
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     # Someone rewires the policy while the incident is open.
     step = EscalationStep.objects.get(policy=policy, position=0)
     EscalationTarget.objects.filter(step=step).update(user=users["viewer"])
@@ -158,7 +162,7 @@ def test_later_policy_edits_do_not_change_a_running_escalation(service, policy, 
     assert fire(incident, T0 + timedelta(seconds=300)) == "exhausted"
     assert [name for name, _ in paged(incident)] == ["responder", "manager"]
     # A new incident takes the policy as it is now.
-    other = trigger(service, T0, key="k2")
+    other = make_alert_incident(service, T0, key="k2")
     assert fire(other, T0) == "exhausted"
     assert timeline(other, "escalated") == ["escalated to step 1 of 1: viewer"]
 
@@ -169,7 +173,7 @@ def test_a_step_that_reaches_nobody_pages_the_fallback_and_warns(service, people
         service.team, (0, [users["viewer"]]), fallback=people["manager"]
     )
     service.save()
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     fire(incident, T0)
     assert paged(incident) == [("manager", "fallback")]
     assert timeline(incident, "escalation_warning") == [
@@ -185,7 +189,7 @@ def test_a_step_that_reaches_nobody_pages_the_fallback_and_warns(service, people
 def test_without_a_fallback_the_warning_says_nobody_was_paged(service, users):
     service.escalation_policy = make_policy(service.team, (0, [users["viewer"]]))
     service.save()
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     fire(incident, T0)
     assert paged(incident) == []
     assert "no fallback could be paged" in timeline(incident, "escalation_warning")[0]
@@ -203,7 +207,7 @@ def test_a_schedule_target_pages_whoever_oncall_selectors_says(service, people, 
     monkeypatch.setattr(oncall_selectors, "oncall_users", oncall_users)
     service.escalation_policy = make_policy(service.team, (0, [("schedule", 42)]))
     service.save()
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     fire(incident, T0 + timedelta(seconds=3))
     assert asked == [(42, T0 + timedelta(seconds=3))]
     assert paged(incident) == [("responder", "escalation")]
@@ -217,7 +221,7 @@ def test_a_schedule_resolves_to_nobody_when_oncall_cannot_say(service, people, m
         service.team, (0, [("schedule", 42)]), fallback=people["manager"]
     )
     service.save()
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     fire(incident, T0)
     assert paged(incident) == [("manager", "fallback")]
     assert "schedule 42 has nobody on call" in timeline(incident, "escalation_warning")[0]
@@ -226,7 +230,7 @@ def test_a_schedule_resolves_to_nobody_when_oncall_cannot_say(service, people, m
 def test_repeat_runs_the_chain_again_before_giving_up(service, people):
     service.escalation_policy = make_policy(service.team, (60, [people["responder"]]), repeat=2)
     service.save()
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     outcomes = [fire(incident, T0 + timedelta(seconds=60 * n)) for n in (1, 2, 3)]
     assert outcomes == ["fired", "fired", "exhausted"]
     assert timeline(incident, "escalated") == [
@@ -237,7 +241,7 @@ def test_repeat_runs_the_chain_again_before_giving_up(service, people):
 
 
 def test_a_service_without_a_policy_pages_nobody_but_the_dashboard_says_so(service, users):
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     assert not IncidentEscalation.objects.filter(incident=incident).exists()
     warnings = escalation_selectors.escalation_warnings(users["viewer"])
     assert [(w.incident.pk, w.summary) for w in warnings] == [
@@ -246,7 +250,7 @@ def test_a_service_without_a_policy_pages_nobody_but_the_dashboard_says_so(servi
 
 
 def test_the_timeline_still_replays_to_the_incident_row(service, policy):
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     fire(incident, T0)
     fire(incident, T0 + timedelta(seconds=300))
     incident.refresh_from_db()

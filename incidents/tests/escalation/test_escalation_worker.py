@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.models import ContactMethod, IncidentEscalation, IncidentEvent, Notification
-from incidents.tests.notify_support import allow_loopback, running_receiver
-from incidents.tests.paging_support import make_policy, trigger
+from incidents.models import IncidentEscalation, IncidentEvent, Notification
+from incidents.tests.factories import make_alert_incident, make_contact_method, make_policy
+from tests.peers import allow_loopback
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -17,15 +17,10 @@ AUDIT = {"PAGERLINE_ESCALATION_AUDIT_SECONDS": "1", "PAGERLINE_ESCALATION_OVERDU
 
 
 @pytest.fixture
-def receiver(settings, worker_env):
-    allow_loopback(settings, worker_env)
-    yield from running_receiver()
-
-
-@pytest.fixture
-def paged_service(service, users, receiver):
+def paged_service(service, users, receiver, settings, worker_env):
+    allow_loopback(settings, worker_env)  # the workers post to the receiver too
     for name in ("responder", "manager"):
-        ContactMethod.objects.create(user=users[name], kind="webhook", address=receiver.url)
+        make_contact_method(users[name], kind="webhook", address=receiver.url)
 
     def with_policy(second_step_delay: int):
         service.escalation_policy = make_policy(
@@ -45,7 +40,7 @@ def escalated(incident, step: int) -> IncidentEvent | None:
 
 def test_steps_fire_on_their_eta_tasks(paged_service, make_worker, receiver):
     make_worker()  # no beat: only the ETA tasks can fire the steps
-    incident = trigger(paged_service(2), timezone.now())
+    incident = make_alert_incident(paged_service(2), timezone.now())
     first = wait_for(lambda: escalated(incident, 1), message="step 1 did not fire")
     second = wait_for(lambda: escalated(incident, 2), timeout=15, message="step 2 did not fire")
     lateness = second.at - (first.at + timedelta(seconds=2))
@@ -61,7 +56,7 @@ def test_a_killed_worker_does_not_delay_the_next_step_past_the_auditor_period(
     paged_service, make_worker, receiver
 ):
     first_worker = make_worker(name="first")
-    incident = trigger(paged_service(8), timezone.now())
+    incident = make_alert_incident(paged_service(8), timezone.now())
     wait_for(lambda: escalated(incident, 1), message="step 1 did not fire")
     wait_for(lambda: len(receiver.requests) == 1, message="step 1 was not delivered")
     due = IncidentEscalation.objects.get(incident=incident).next_fire_at

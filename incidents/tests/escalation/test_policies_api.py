@@ -7,8 +7,10 @@ import pytest
 
 from core.models import AuditEntry
 from incidents.models import EscalationPolicy, IncidentEscalation, Notification
-from incidents.tests.paging_support import email_method, fire, make_policy, trigger
-from oncall.models import Schedule, Team
+from incidents.tests.factories import make_alert_incident, make_contact_method, make_policy
+from incidents.tests.support import fire
+from oncall.models import Role, Team
+from oncall.tests.factories import make_membership, make_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -36,14 +38,8 @@ def post(client, data):
     return client.post(URL, data, content_type=JSON)
 
 
-@pytest.fixture
-def manager(client, users):
-    client.force_login(users["manager"])
-    return client
-
-
-def test_it_creates_a_policy_for_a_manager_and_audits_it(manager, users, team):
-    response = post(manager, body())
+def test_it_creates_a_policy_for_a_manager_and_audits_it(manager_client, users, team):
+    response = post(manager_client, body())
     assert response.status_code == 201, response.content
     created = response.json()
     assert created["team"] == "payments" and created["name"] == "Primary"
@@ -59,10 +55,10 @@ def test_it_creates_a_policy_for_a_manager_and_audits_it(manager, users, team):
     assert entry.changes["steps"][1]["targets"] == ["user:manager", "user:responder"]
 
 
-def test_it_pages_schedules_of_the_team(manager, team):
-    schedule = Schedule.objects.create(team=team, name="Primary rota")
+def test_it_pages_schedules_of_the_team(manager_client, team):
+    schedule = make_schedule(team, name="Primary rota")
     steps = [{"delay_seconds": 60, "targets": [{"schedule": schedule.pk}]}]
-    response = post(manager, body(steps=steps, fallback_user=None))
+    response = post(manager_client, body(steps=steps, fallback_user=None))
     assert response.status_code == 201, response.content
     target = response.json()["steps"][0]["targets"][0]
     assert target == {"schedule": schedule.pk, "schedule_name": "Primary rota"}
@@ -108,7 +104,7 @@ def test_anonymous_requests_are_refused(client, users, team):
 
 
 def _other_schedule():
-    return Schedule.objects.create(team=Team.objects.get(slug="other"), name="Theirs").pk
+    return make_schedule(Team.objects.get(slug="other"), name="Theirs").pk
 
 
 INVALID = [
@@ -186,8 +182,8 @@ INVALID = [
 
 
 @pytest.mark.parametrize(("changes", "field"), [pytest.param(c, f, id=i) for i, c, f in INVALID])
-def test_it_refuses_invalid_policies_naming_the_field(manager, changes, field):
-    response = post(manager, body(**changes()))
+def test_it_refuses_invalid_policies_naming_the_field(manager_client, changes, field):
+    response = post(manager_client, body(**changes()))
     assert response.status_code == 400, response.content
     errors = response.json()
     assert field in errors, errors
@@ -196,21 +192,21 @@ def test_it_refuses_invalid_policies_naming_the_field(manager, changes, field):
     assert not AuditEntry.objects.filter(action__startswith="escalation_policy").exists()
 
 
-def test_it_refuses_a_body_that_is_not_an_object(manager):
-    response = manager.post(URL, "[1, 2]", content_type=JSON)
+def test_it_refuses_a_body_that_is_not_an_object(manager_client):
+    response = manager_client.post(URL, "[1, 2]", content_type=JSON)
     assert response.status_code == 400 and "non_field_errors" in response.json()
 
 
-def test_names_are_unique_in_a_team(manager):
-    assert post(manager, body()).status_code == 201
-    again = post(manager, body(name="primary"))
+def test_names_are_unique_in_a_team(manager_client):
+    assert post(manager_client, body()).status_code == 201
+    again = post(manager_client, body(name="primary"))
     assert again.status_code == 400 and "already has a policy" in again.json()["name"][0]
 
 
-def test_put_replaces_the_whole_policy_and_patch_changes_only_what_it_names(manager, users):
-    created = post(manager, body()).json()
+def test_put_replaces_the_whole_policy_and_patch_changes_only_what_it_names(manager_client, users):
+    created = post(manager_client, body()).json()
     detail = f"{URL}{created['id']}/"
-    replaced = manager.put(
+    replaced = manager_client.put(
         detail,
         {"name": "Night", "steps": [{"delay_seconds": 120, "targets": [{"user": "manager"}]}]},
         content_type=JSON,
@@ -220,45 +216,47 @@ def test_put_replaces_the_whole_policy_and_patch_changes_only_what_it_names(mana
     assert data["name"] == "Night" and data["repeat"] == 0 and data["fallback_user"] is None
     assert data["steps"] == [{"delay_seconds": 120, "targets": [{"user": "manager"}]}]
 
-    patched = manager.patch(detail, {"repeat": 3}, content_type=JSON)
+    patched = manager_client.patch(detail, {"repeat": 3}, content_type=JSON)
     assert patched.status_code == 200
     assert patched.json()["repeat"] == 3 and patched.json()["steps"] == data["steps"]
     entries = AuditEntry.objects.filter(action="escalation_policy.updated").order_by("id")
     assert [e.changes.get("repeat") for e in entries] == [[1, 0], [0, 3]]
     assert entries[0].changes["name"] == ["Primary", "Night"]
 
-    missing = manager.put(detail, {"name": "Only a name"}, content_type=JSON)
+    missing = manager_client.put(detail, {"name": "Only a name"}, content_type=JSON)
     assert missing.status_code == 400 and "steps" in missing.json()
-    bad = manager.patch(detail, {"steps": [{"targets": [{"user": "viewer"}]}]}, content_type=JSON)
+    bad = manager_client.patch(
+        detail, {"steps": [{"targets": [{"user": "viewer"}]}]}, content_type=JSON
+    )
     assert bad.status_code == 400 and "steps[0].targets[0].user" in bad.json()
-    assert manager.get(detail).json()["steps"] == data["steps"]
+    assert manager_client.get(detail).json()["steps"] == data["steps"]
 
 
-def test_a_policy_never_moves_to_another_team(manager, users):
-    created = post(manager, body()).json()
-    users["manager"].memberships.create(team=Team.objects.get(slug="other"), role="manager")
-    response = manager.patch(f"{URL}{created['id']}/", {"team": "other"}, content_type=JSON)
+def test_a_policy_never_moves_to_another_team(manager_client, users):
+    created = post(manager_client, body()).json()
+    make_membership(Team.objects.get(slug="other"), users["manager"], role=Role.MANAGER)
+    response = manager_client.patch(f"{URL}{created['id']}/", {"team": "other"}, content_type=JSON)
     assert response.status_code == 400 and "team" in response.json()
     assert EscalationPolicy.objects.get().team.slug == "payments"
 
 
-def test_services_use_a_policy_through_the_services_api(manager, users, service):
-    created = post(manager, body()).json()
-    response = manager.patch(
+def test_services_use_a_policy_through_the_services_api(manager_client, users, service):
+    created = post(manager_client, body()).json()
+    response = manager_client.patch(
         "/api/v1/services/checkout/", {"escalation_policy": created["id"]}, content_type=JSON
     )
     assert response.status_code == 200, response.content
     assert response.json()["escalation_policy"] == created["id"]
     service.refresh_from_db()
     assert service.escalation_policy_id == created["id"]
-    assert manager.get(f"{URL}{created['id']}/").json()["services"] == ["checkout"]
+    assert manager_client.get(f"{URL}{created['id']}/").json()["services"] == ["checkout"]
     entry = AuditEntry.objects.get(action="service.updated")
     assert entry.changes == {"escalation_policy_id": [None, created["id"]]}
 
 
-def test_a_service_cannot_use_another_teams_policy(manager, users, service):
+def test_a_service_cannot_use_another_teams_policy(manager_client, users, service):
     theirs = make_policy(Team.objects.get(slug="other"), (0, [users["outsider"]]))
-    response = manager.patch(
+    response = manager_client.patch(
         "/api/v1/services/checkout/", {"escalation_policy": theirs.pk}, content_type=JSON
     )
     assert response.status_code == 400 and "escalation_policy" in response.json()
@@ -266,37 +264,41 @@ def test_a_service_cannot_use_another_teams_policy(manager, users, service):
     assert service.escalation_policy_id is None
 
 
-def test_a_policy_in_use_cannot_be_deleted(manager, service):
-    created = post(manager, body()).json()
+def test_a_policy_in_use_cannot_be_deleted(manager_client, service):
+    created = post(manager_client, body()).json()
     detail = f"{URL}{created['id']}/"
-    manager.patch(
+    manager_client.patch(
         "/api/v1/services/checkout/", {"escalation_policy": created["id"]}, content_type=JSON
     )
-    refused = manager.delete(detail)
+    refused = manager_client.delete(detail)
     assert refused.status_code == 409
     assert "Checkout" in refused.json()["detail"] and refused.json()["services"] == ["checkout"]
     assert EscalationPolicy.objects.filter(pk=created["id"]).exists()
 
-    manager.patch("/api/v1/services/checkout/", {"escalation_policy": None}, content_type=JSON)
-    assert manager.delete(detail).status_code == 204
+    manager_client.patch(
+        "/api/v1/services/checkout/", {"escalation_policy": None}, content_type=JSON
+    )
+    assert manager_client.delete(detail).status_code == 204
     assert not EscalationPolicy.objects.exists()
     entry = AuditEntry.objects.get(action="escalation_policy.deleted")
     assert entry.changes["name"] == "Primary"
 
 
-def test_editing_a_policy_leaves_running_escalations_on_their_snapshot(manager, users, service):
+def test_editing_a_policy_leaves_running_escalations_on_their_snapshot(
+    manager_client, users, service
+):
     for name in ("responder", "manager"):
-        email_method(users[name])
+        make_contact_method(users[name])
     steps = [{"delay_seconds": 0, "targets": [{"user": "responder"}]}]
-    created = post(manager, body(steps=steps, repeat=0)).json()
-    manager.patch(
+    created = post(manager_client, body(steps=steps, repeat=0)).json()
+    manager_client.patch(
         "/api/v1/services/checkout/", {"escalation_policy": created["id"]}, content_type=JSON
     )
     service.refresh_from_db()
-    running = trigger(service, T0, key="before-edit")
+    running = make_alert_incident(service, T0, key="before-edit")
     frozen = IncidentEscalation.objects.get(incident=running).snapshot
 
-    changed = manager.put(
+    changed = manager_client.put(
         f"{URL}{created['id']}/",
         {"name": "Primary", "steps": [{"delay_seconds": 0, "targets": [{"user": "manager"}]}]},
         content_type=JSON,
@@ -307,37 +309,37 @@ def test_editing_a_policy_leaves_running_escalations_on_their_snapshot(manager, 
     paged = Notification.objects.filter(incident=running).values_list("user__username", flat=True)
     assert list(paged) == ["responder"]
 
-    later = trigger(service, T0 + timedelta(minutes=1), key="after-edit")
+    later = make_alert_incident(service, T0 + timedelta(minutes=1), key="after-edit")
     fire(later, T0 + timedelta(minutes=1))
     paged = Notification.objects.filter(incident=later).values_list("user__username", flat=True)
     assert list(paged) == ["manager"]
 
 
-def test_a_deleted_policy_leaves_running_escalations_running(manager, users, service):
-    email_method(users["responder"])
+def test_a_deleted_policy_leaves_running_escalations_running(manager_client, users, service):
+    make_contact_method(users["responder"])
     policy = make_policy(service.team, (0, [users["responder"]]), (60, [users["responder"]]))
     service.escalation_policy = policy
     service.save()
-    incident = trigger(service, T0)
+    incident = make_alert_incident(service, T0)
     service.escalation_policy = None
     service.save()
-    assert manager.delete(f"{URL}{policy.pk}/").status_code == 204
+    assert manager_client.delete(f"{URL}{policy.pk}/").status_code == 204
     assert fire(incident, T0) == "fired"
     assert Notification.objects.filter(incident=incident, user=users["responder"]).count() == 1
 
 
-def test_the_list_filters_by_team_and_pages(manager, users, team):
+def test_the_list_filters_by_team_and_pages(manager_client, users, team):
     make_policy(team, (0, [users["responder"]]), name="A")
     make_policy(team, (0, [users["manager"]]), name="B")
-    data = manager.get(URL, {"team": "payments"}).json()
+    data = manager_client.get(URL, {"team": "payments"}).json()
     assert data["count"] == 2 and [p["name"] for p in data["results"]] == ["A", "B"]
-    assert manager.get(URL, {"team": "other"}).json()["count"] == 0
+    assert manager_client.get(URL, {"team": "other"}).json()["count"] == 0
 
 
 def test_the_list_queries_do_not_grow_with_policies(
-    manager, users, team, django_assert_max_num_queries
+    manager_client, users, team, django_assert_max_num_queries
 ):
-    schedule = Schedule.objects.create(team=team, name="Rota")
+    schedule = make_schedule(team, name="Rota")
 
     def add(n):
         for i in range(n):
@@ -351,8 +353,8 @@ def test_the_list_queries_do_not_grow_with_policies(
 
     add(1)
     with django_assert_max_num_queries(12) as few:
-        assert manager.get(URL).status_code == 200
+        assert manager_client.get(URL).status_code == 200
     add(8)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = manager.get(URL)
+        response = manager_client.get(URL)
     assert response.json()["count"] == 9

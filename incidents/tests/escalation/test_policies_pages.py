@@ -8,8 +8,9 @@ from django.test import Client
 
 from core.models import AuditEntry
 from incidents.models import EscalationPolicy
-from incidents.tests.paging_support import make_policy
-from oncall.models import Schedule, Team
+from incidents.tests.factories import make_policy, make_service
+from oncall.models import Team
+from oncall.tests.factories import make_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def form_data(*rows, name="Primary", repeat="0", fallback="", team="payments", t
 
 @pytest.fixture
 def policy(team, users):
-    schedule = Schedule.objects.create(team=team, name="Primary rota")
+    schedule = make_schedule(team, name="Primary rota")
     return make_policy(
         team,
         (0, [users["responder"]]),
@@ -91,7 +92,7 @@ def test_the_policy_page_shows_steps_in_order(client, users, policy):
 
 
 def test_managers_create_a_policy_with_the_form(client, users, team):
-    schedule = Schedule.objects.create(team=team, name="Rota")
+    schedule = make_schedule(team, name="Rota")
     client.force_login(users["manager"])
     page = client.get(NEW).content.decode()
     assert 'value="user:responder"' in page and f'value="schedule:{schedule.pk}"' in page
@@ -249,7 +250,7 @@ def test_managers_choose_the_services_a_policy_pages_for(client, users, policy, 
     assert service.escalation_policy_id == policy.pk
     assert AuditEntry.objects.filter(action="service.updated").count() == 1
     other = Team.objects.get(slug="other")
-    theirs = other.services.create(slug="theirs", name="Theirs")
+    theirs = make_service(other, "theirs", "Theirs")
     response = client.post(
         f"/escalation-policies/{policy.pk}/services", {"service": "theirs", "use": "1"}, follow=True
     )

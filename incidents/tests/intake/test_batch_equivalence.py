@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from incidents.catalog import changes
 from incidents.intake import apply, drain, store
 from incidents.models import (
     Alert,
@@ -24,7 +23,7 @@ from incidents.models import (
     IncidentEvent,
     Service,
 )
-from incidents.tests.paging_support import make_policy
+from incidents.tests.factories import make_integration, make_policy, make_service
 from tests.support import am_alert, am_payload
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +84,7 @@ def _scenario(rng: random.Random) -> list[tuple[str, dict, datetime]]:
 def _integrations(service: Service, reopen_window: int) -> dict:
     made = {}
     for source in ("alertmanager", "pagerduty"):
-        integration, _ = changes.integration_create(service=service, source=source)
+        integration, _ = make_integration(service, source=source)
         integration.reopen_window_seconds = reopen_window
         integration.save(update_fields=["reopen_window_seconds"])
         made[source] = integration
@@ -175,12 +174,8 @@ def test_a_batch_gives_what_one_delivery_at_a_time_gives(team, users, seed, capl
     reopen_window = rng.choice([0, 600])
     # Half the cases page someone: escalation starts and stops follow the events.
     policy = make_policy(team, (300, [users["responder"]])) if seed % 4 < 2 else None
-    one_by_one = Service.objects.create(
-        team=team, slug="one-by-one", name="One by one", escalation_policy=policy
-    )
-    batched = Service.objects.create(
-        team=team, slug="batched", name="Batched", escalation_policy=policy
-    )
+    one_by_one = make_service(team, "one-by-one", "One by one", escalation_policy=policy)
+    batched = make_service(team, "batched", "Batched", escalation_policy=policy)
 
     single = _integrations(one_by_one, reopen_window)
     for source, body, received in scenario:

@@ -14,17 +14,13 @@ from incidents.models import (
     IncidentEvent,
     IncidentStatus,
 )
+from incidents.tests.support import deliver
 from incidents.timeline import actions, projection, selectors
 from tests.support import am_alert, am_payload, fixture_json
 
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 11, 26, 10, 15, tzinfo=UTC)
-
-
-def deliver(integration, payload, at):
-    store.delivery_accept(integration=integration, body=json.dumps(payload), received_at=at)
-    return drain.deliveries_drain()
 
 
 def test_it_opens_an_incident_from_a_firing_alert(integration):

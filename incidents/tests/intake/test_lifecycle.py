@@ -1,33 +1,24 @@
 """Dedup and lifecycle rules of docs/alerts.md, one test each, through the real services."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from incidents.alerts import AlertEvent, AlertStatus, Severity
-from incidents.catalog import changes
 from incidents.intake import apply as intake_apply
-from incidents.intake import drain, heartbeats, store
+from incidents.intake import heartbeats
 from incidents.models import (
-    AlertDelivery,
     Incident,
     IncidentEvent,
     IncidentStatus,
-    RoutingRule,
-    Service,
 )
+from incidents.tests.factories import make_integration, make_routing_rule, make_service
+from incidents.tests.support import deliver
 from tests.support import am_alert, am_payload
 
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-
-
-def deliver(integration, payload, at):
-    store.delivery_accept(integration=integration, body=json.dumps(payload), received_at=at)
-    drain.deliveries_drain()
-    return AlertDelivery.objects.order_by("-pk").first()
 
 
 def pd_event(status, key="disk-full-db1", **fields):
@@ -54,9 +45,9 @@ def kinds(incident):
 
 def test_routing_rules_send_alerts_to_the_matching_service(integration, team):
     record, _ = integration
-    payments = Service.objects.create(team=team, slug="payments-api", name="Payments API")
-    RoutingRule.objects.create(
-        integration=record,
+    payments = make_service(team, "payments-api", "Payments API")
+    make_routing_rule(
+        record,
         position=0,
         service=payments,
         matchers=[{"label": "service", "op": "=", "value": "payments"}],
@@ -73,9 +64,9 @@ def test_routing_rules_send_alerts_to_the_matching_service(integration, team):
 
 def test_one_alert_group_can_split_across_services(integration, team):
     record, _ = integration
-    payments = Service.objects.create(team=team, slug="payments-api", name="Payments API")
-    RoutingRule.objects.create(
-        integration=record,
+    payments = make_service(team, "payments-api", "Payments API")
+    make_routing_rule(
+        record,
         service=payments,
         matchers=[{"label": "service", "op": "=~", "value": "pay.*"}],
     )
@@ -193,8 +184,8 @@ def test_a_start_time_in_the_future_is_clamped_and_flagged(integration):
 
 def test_two_groups_with_the_same_key_on_two_services_are_separate(integration, team):
     record, _ = integration
-    other_service = Service.objects.create(team=team, slug="search", name="Search")
-    other, _ = changes.integration_create(service=other_service, source="alertmanager")
+    other_service = make_service(team, "search", "Search")
+    other, _ = make_integration(other_service)
     deliver(record, am_payload(am_alert(), group_key="same"), T0)
     deliver(other, am_payload(am_alert(), group_key="same"), T0)
     assert Incident.objects.filter(dedup_key="same").count() == 2

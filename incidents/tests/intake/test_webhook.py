@@ -3,25 +3,15 @@ import json
 import pytest
 
 from incidents.models import AlertDelivery, DeliveryStatus
-from tests.support import fixture_json
+from tests.support import fixture_json, post_json
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client(hook_client):
-    """Every test here runs against the Django view and against the WSGI front."""
-    return hook_client
-
-
-def _post(client, url, body, content_type="application/json", **headers):
-    return client.generic("POST", url, body, content_type=content_type, headers=headers)
-
-
-def test_it_stores_the_body_and_answers_202(client, integration):
+def test_it_stores_the_body_and_answers_202(hook_client, integration):
     _, token = integration
     body = json.dumps(fixture_json("alertmanager/firing.json"))
-    response = _post(client, f"/hooks/alertmanager/{token}", body)
+    response = post_json(hook_client, f"/hooks/alertmanager/{token}", body)
     assert response.status_code == 202
     delivery = AlertDelivery.objects.get()
     assert response.json() == {"status": "accepted", "delivery": delivery.pk}
@@ -29,10 +19,10 @@ def test_it_stores_the_body_and_answers_202(client, integration):
     assert delivery.status == DeliveryStatus.PENDING
 
 
-def test_it_accepts_the_token_as_a_bearer_header(client, integration):
+def test_it_accepts_the_token_as_a_bearer_header(hook_client, integration):
     _, token = integration
     body = json.dumps(fixture_json("alertmanager/firing.json"))
-    response = _post(client, "/hooks/alertmanager", body, Authorization=f"Bearer {token}")
+    response = post_json(hook_client, "/hooks/alertmanager", body, Authorization=f"Bearer {token}")
     assert response.status_code == 202
     assert AlertDelivery.objects.count() == 1
 
@@ -70,39 +60,39 @@ GOOD = json.dumps(fixture_json("alertmanager/firing.json"))
     ],
 )
 def test_it_rejects_bad_input_and_stores_nothing(
-    client, integration, case, body, content_type, token, status, message
+    hook_client, integration, case, body, content_type, token, status, message
 ):
     _, good_token = integration
     token = good_token if token == "good" else token
     url = f"/hooks/alertmanager/{token}" if token else "/hooks/alertmanager"
-    response = _post(client, url, body, content_type=content_type)
+    response = post_json(hook_client, url, body, content_type=content_type)
     assert response.status_code == status, case
     assert response["Content-Type"] == "application/json"
     assert message in response.json()["message"], response.json()
     assert AlertDelivery.objects.count() == 0
 
 
-def test_unknown_and_missing_tokens_get_the_same_answer(client, integration):
-    unknown = _post(client, "/hooks/alertmanager/nope", GOOD)
-    missing = _post(client, "/hooks/alertmanager", GOOD)
+def test_unknown_and_missing_tokens_get_the_same_answer(hook_client, integration):
+    unknown = post_json(hook_client, "/hooks/alertmanager/nope", GOOD)
+    missing = post_json(hook_client, "/hooks/alertmanager", GOOD)
     assert unknown.status_code == missing.status_code == 404
     assert unknown.json() == missing.json()
 
 
-def test_it_refuses_a_token_of_another_source(client, integration):
+def test_it_refuses_a_token_of_another_source(hook_client, integration):
     _, token = integration
-    response = _post(client, f"/hooks/other/{token}", GOOD)
+    response = post_json(hook_client, f"/hooks/other/{token}", GOOD)
     assert response.status_code == 404
 
 
-def test_it_refuses_get(client, integration):
+def test_it_refuses_get(hook_client, integration):
     _, token = integration
-    response = client.get(f"/hooks/alertmanager/{token}")
+    response = hook_client.get(f"/hooks/alertmanager/{token}")
     assert response.status_code == 405
     assert response["Allow"] == "POST"
 
 
-def test_it_answers_503_when_the_database_is_down(client, integration, monkeypatch):
+def test_it_answers_503_when_the_database_is_down(hook_client, integration, monkeypatch):
     from django.db import OperationalError
 
     from incidents.intake import store
@@ -112,6 +102,6 @@ def test_it_answers_503_when_the_database_is_down(client, integration, monkeypat
 
     monkeypatch.setattr(store, "delivery_accept", down)
     _, token = integration
-    response = _post(client, f"/hooks/alertmanager/{token}", GOOD)
+    response = post_json(hook_client, f"/hooks/alertmanager/{token}", GOOD)
     assert response.status_code == 503
     assert response["Retry-After"] == "5"

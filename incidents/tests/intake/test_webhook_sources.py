@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from incidents.catalog import changes as catalog_changes
 from incidents.intake import drain, store
 from incidents.models import AlertDelivery, DeliveryStatus, Incident, IncidentStatus
-from tests.support import fixture_json
+from incidents.tests.factories import make_integration
+from tests.support import fixture_json, post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -33,30 +33,18 @@ MAPPING = {
 
 
 @pytest.fixture
-def client(hook_client):
-    """Every test here runs against the Django view and against the WSGI front."""
-    return hook_client
-
-
-def _post(client, url, body, content_type="application/json", **headers):
-    if not isinstance(body, str | bytes):
-        body = json.dumps(body)
-    return client.generic("POST", url, body, content_type=content_type, headers=headers)
-
-
-@pytest.fixture
 def pagerduty(service):
-    return catalog_changes.integration_create(service=service, source="pagerduty")
+    return make_integration(service, source="pagerduty")
 
 
 @pytest.fixture
 def grafana(service):
-    return catalog_changes.integration_create(service=service, source="grafana")
+    return make_integration(service, source="grafana")
 
 
 @pytest.fixture
 def generic(service):
-    return catalog_changes.integration_create(service=service, source="generic")
+    return make_integration(service, source="generic")
 
 
 def _event(name, token=None, **changes):
@@ -74,9 +62,9 @@ def _stored() -> dict:
 # --- PagerDuty: /v2/enqueue ---------------------------------------------------------------
 
 
-def test_it_generates_and_stores_a_dedup_key_for_a_trigger_without_one(client, pagerduty):
+def test_it_generates_and_stores_a_dedup_key_for_a_trigger_without_one(hook_client, pagerduty):
     _, token = pagerduty
-    response = _post(client, "/v2/enqueue", _event("trigger_without_dedup_key", token))
+    response = post_json(hook_client, "/v2/enqueue", _event("trigger_without_dedup_key", token))
     assert response.status_code == 202
     answer = response.json()
     assert answer == {
@@ -92,27 +80,29 @@ def test_it_generates_and_stores_a_dedup_key_for_a_trigger_without_one(client, p
     assert "routing_key" not in stored
 
 
-def test_it_answers_with_the_senders_dedup_key(client, pagerduty):
+def test_it_answers_with_the_senders_dedup_key(hook_client, pagerduty):
     _, token = pagerduty
-    response = _post(client, "/v2/enqueue/", _event("trigger", token))
+    response = post_json(hook_client, "/v2/enqueue/", _event("trigger", token))
     assert response.status_code == 202
     assert response.json()["dedup_key"] == "checkout-db-1/disk"
     assert _stored()["dedup_key"] == "checkout-db-1/disk"
 
 
-def test_it_requires_a_dedup_key_to_acknowledge(client, pagerduty):
+def test_it_requires_a_dedup_key_to_acknowledge(hook_client, pagerduty):
     _, token = pagerduty
     event = _event("acknowledge", token)
     del event["dedup_key"]
-    response = _post(client, "/v2/enqueue", event)
+    response = post_json(hook_client, "/v2/enqueue", event)
     assert response.status_code == 400
     assert response.json() == {**PD_INVALID, "errors": ["dedup_key: is required for acknowledge"]}
     assert AlertDelivery.objects.count() == 0
 
 
-def test_it_refuses_an_unknown_event_action(client, pagerduty):
+def test_it_refuses_an_unknown_event_action(hook_client, pagerduty):
     _, token = pagerduty
-    response = _post(client, "/v2/enqueue", _event("trigger", token, event_action="escalate"))
+    response = post_json(
+        hook_client, "/v2/enqueue", _event("trigger", token, event_action="escalate")
+    )
     assert response.status_code == 400
     assert response.json() == {
         **PD_INVALID,
@@ -121,11 +111,11 @@ def test_it_refuses_an_unknown_event_action(client, pagerduty):
     assert AlertDelivery.objects.count() == 0
 
 
-def test_it_names_every_bad_field_of_a_trigger(client, pagerduty):
+def test_it_names_every_bad_field_of_a_trigger(hook_client, pagerduty):
     _, token = pagerduty
     event = _event("trigger", token)
     event["payload"] = {"summary": "", "source": "db", "severity": "high"}
-    response = _post(client, "/v2/enqueue", event)
+    response = post_json(hook_client, "/v2/enqueue", event)
     assert response.status_code == 400
     assert response.json()["errors"] == [
         "payload.summary: is required",
@@ -142,18 +132,20 @@ def test_it_names_every_bad_field_of_a_trigger(client, pagerduty):
         (12345, {**PD_INVALID, "errors": ["routing_key: must be a string"]}),
     ],
 )
-def test_it_refuses_a_bad_routing_key_as_pagerduty_does(client, pagerduty, routing_key, answer):
+def test_it_refuses_a_bad_routing_key_as_pagerduty_does(
+    hook_client, pagerduty, routing_key, answer
+):
     event = _event("trigger")
     event["routing_key"] = routing_key
-    response = _post(client, "/v2/enqueue", event)
+    response = post_json(hook_client, "/v2/enqueue", event)
     assert response.status_code == 400
     assert response.json() == answer
     assert AlertDelivery.objects.count() == 0
 
 
-def test_it_refuses_the_token_of_another_source_as_a_routing_key(client, integration):
+def test_it_refuses_the_token_of_another_source_as_a_routing_key(hook_client, integration):
     _, alertmanager_token = integration
-    response = _post(client, "/v2/enqueue", _event("trigger", alertmanager_token))
+    response = post_json(hook_client, "/v2/enqueue", _event("trigger", alertmanager_token))
     assert response.status_code == 400
     assert response.json() == PD_BAD_KEY
 
@@ -168,21 +160,23 @@ def test_it_refuses_the_token_of_another_source_as_a_routing_key(client, integra
     ],
 )
 def test_it_keeps_the_generic_errors_for_unreadable_bodies(
-    client, pagerduty, body, content_type, status, message
+    hook_client, pagerduty, body, content_type, status, message
 ):
-    response = _post(client, "/v2/enqueue", body, content_type=content_type)
+    response = post_json(hook_client, "/v2/enqueue", body, content_type=content_type)
     assert response.status_code == status
     assert response.json()["status"] == "error"
     assert message in response.json()["message"]
 
 
-def test_it_refuses_get_on_enqueue(client):
-    response = client.get("/v2/enqueue")
+def test_it_refuses_get_on_enqueue(hook_client):
+    response = hook_client.get("/v2/enqueue")
     assert response.status_code == 405
     assert response["Allow"] == "POST"
 
 
-def test_it_answers_503_for_pagerduty_when_the_database_is_down(client, pagerduty, monkeypatch):
+def test_it_answers_503_for_pagerduty_when_the_database_is_down(
+    hook_client, pagerduty, monkeypatch
+):
     from django.db import OperationalError
 
     def down(**kwargs):
@@ -190,7 +184,7 @@ def test_it_answers_503_for_pagerduty_when_the_database_is_down(client, pagerdut
 
     monkeypatch.setattr(store, "delivery_accept", down)
     _, token = pagerduty
-    response = _post(client, "/v2/enqueue", _event("trigger", token))
+    response = post_json(hook_client, "/v2/enqueue", _event("trigger", token))
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
 
@@ -198,11 +192,11 @@ def test_it_answers_503_for_pagerduty_when_the_database_is_down(client, pagerdut
 # --- PagerDuty: /hooks/pagerduty/<token> --------------------------------------------------
 
 
-def test_it_takes_pagerduty_events_with_the_token_in_the_url(client, pagerduty):
+def test_it_takes_pagerduty_events_with_the_token_in_the_url(hook_client, pagerduty):
     _, token = pagerduty
     event = _event("resolve")
     del event["routing_key"]
-    response = _post(client, f"/hooks/pagerduty/{token}", event)
+    response = post_json(hook_client, f"/hooks/pagerduty/{token}", event)
     assert response.status_code == 202
     assert response.json() == {
         "status": "success",
@@ -211,25 +205,25 @@ def test_it_takes_pagerduty_events_with_the_token_in_the_url(client, pagerduty):
     }
 
 
-def test_it_ignores_the_routing_key_when_the_url_has_the_token(client, pagerduty):
+def test_it_ignores_the_routing_key_when_the_url_has_the_token(hook_client, pagerduty):
     _, token = pagerduty
-    response = _post(client, f"/hooks/pagerduty/{token}", _event("trigger", "anything"))
+    response = post_json(hook_client, f"/hooks/pagerduty/{token}", _event("trigger", "anything"))
     assert response.status_code == 202
     assert "routing_key" not in _stored()
 
 
-def test_it_answers_pagerduty_errors_on_the_hooks_route(client, pagerduty):
+def test_it_answers_pagerduty_errors_on_the_hooks_route(hook_client, pagerduty):
     _, token = pagerduty
-    response = _post(client, f"/hooks/pagerduty/{token}", {"event_action": "resolve"})
+    response = post_json(hook_client, f"/hooks/pagerduty/{token}", {"event_action": "resolve"})
     assert response.status_code == 400
     assert response.json() == {**PD_INVALID, "errors": ["dedup_key: is required for resolve"]}
 
 
-def test_it_keeps_404_for_an_unknown_token_on_the_hooks_route(client, pagerduty):
-    response = _post(client, "/hooks/pagerduty/wrong-token", _event("trigger"))
+def test_it_keeps_404_for_an_unknown_token_on_the_hooks_route(hook_client, pagerduty):
+    response = post_json(hook_client, "/hooks/pagerduty/wrong-token", _event("trigger"))
     assert response.status_code == 404
     assert response.json() == PD_BAD_KEY
-    missing = _post(client, "/hooks/pagerduty", _event("trigger"))
+    missing = post_json(hook_client, "/hooks/pagerduty", _event("trigger"))
     assert missing.status_code == 404
     assert missing.json() == PD_BAD_KEY
 
@@ -237,53 +231,59 @@ def test_it_keeps_404_for_an_unknown_token_on_the_hooks_route(client, pagerduty)
 # --- Grafana and generic ------------------------------------------------------------------
 
 
-def test_it_accepts_grafana(client, grafana):
+def test_it_accepts_grafana(hook_client, grafana):
     _, token = grafana
     body = json.dumps(fixture_json("grafana/firing.json"))
-    response = _post(client, f"/hooks/grafana/{token}", body)
+    response = post_json(hook_client, f"/hooks/grafana/{token}", body)
     assert response.status_code == 202
     delivery = AlertDelivery.objects.get()
     assert response.json() == {"status": "accepted", "delivery": delivery.pk}
     assert delivery.body == body
 
 
-def test_it_refuses_an_invalid_grafana_payload(client, grafana):
+def test_it_refuses_an_invalid_grafana_payload(hook_client, grafana):
     _, token = grafana
     payload = fixture_json("grafana/firing.json")
     payload["alerts"][0]["values"] = {"B": "high"}
-    response = _post(client, f"/hooks/grafana/{token}", payload)
+    response = post_json(hook_client, f"/hooks/grafana/{token}", payload)
     assert response.status_code == 400
     assert response.json()["errors"] == ["alerts[0].values.B: expected a number"]
 
 
-def test_it_accepts_generic(client, generic):
+def test_it_accepts_generic(hook_client, generic):
     _, token = generic
-    response = _post(client, f"/hooks/generic/{token}", fixture_json("generic/firing.json"))
+    response = post_json(
+        hook_client, f"/hooks/generic/{token}", fixture_json("generic/firing.json")
+    )
     assert response.status_code == 202
     assert response.json()["status"] == "accepted"
 
 
-def test_it_accepts_generic_with_a_mapping(client, generic):
+def test_it_accepts_generic_with_a_mapping(hook_client, generic):
     record, token = generic
     record.options = MAPPING
     record.save()
-    response = _post(client, f"/hooks/generic/{token}", fixture_json("generic/mapped.json"))
+    response = post_json(
+        hook_client, f"/hooks/generic/{token}", fixture_json("generic/mapped.json")
+    )
     assert response.status_code == 202
     # The same body without the mapping lacks a title.
     record.options = {}
     record.save()
-    response = _post(client, f"/hooks/generic/{token}", fixture_json("generic/mapped.json"))
+    response = post_json(
+        hook_client, f"/hooks/generic/{token}", fixture_json("generic/mapped.json")
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == ["title: is required"]
 
 
-def test_it_names_the_mapped_path_that_is_missing(client, generic):
+def test_it_names_the_mapped_path_that_is_missing(hook_client, generic):
     record, token = generic
     record.options = MAPPING
     record.save()
     payload = fixture_json("generic/mapped.json")
     del payload["data"]["alert"]["name"]
-    response = _post(client, f"/hooks/generic/{token}", payload)
+    response = post_json(hook_client, f"/hooks/generic/{token}", payload)
     assert response.status_code == 400
     assert response.json() == {
         "status": "error",
@@ -295,9 +295,9 @@ def test_it_names_the_mapped_path_that_is_missing(client, generic):
 # --- processing -------------------------------------------------------------------------------
 
 
-def test_it_opens_and_resolves_an_incident_from_grafana(client, grafana):
+def test_it_opens_and_resolves_an_incident_from_grafana(hook_client, grafana):
     _, token = grafana
-    _post(client, f"/hooks/grafana/{token}", fixture_json("grafana/firing.json"))
+    post_json(hook_client, f"/hooks/grafana/{token}", fixture_json("grafana/firing.json"))
     drain.deliveries_drain()
     incident = Incident.objects.get()
     assert incident.status == IncidentStatus.TRIGGERED
@@ -307,15 +307,15 @@ def test_it_opens_and_resolves_an_incident_from_grafana(client, grafana):
     alert = incident.alerts.get()
     assert alert.annotations["value.B"] == "93.41666666666667"
     assert {"href": alert.links[0]["href"], "text": "Alert rule"} == alert.links[0]
-    _post(client, f"/hooks/grafana/{token}", fixture_json("grafana/resolved.json"))
+    post_json(hook_client, f"/hooks/grafana/{token}", fixture_json("grafana/resolved.json"))
     drain.deliveries_drain()
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.RESOLVED
 
 
-def test_it_opens_and_resolves_an_incident_from_pagerduty(client, pagerduty):
+def test_it_opens_and_resolves_an_incident_from_pagerduty(hook_client, pagerduty):
     _, token = pagerduty
-    response = _post(client, "/v2/enqueue", _event("trigger_without_dedup_key", token))
+    response = post_json(hook_client, "/v2/enqueue", _event("trigger_without_dedup_key", token))
     dedup_key = response.json()["dedup_key"]
     drain.deliveries_drain()
     incident = Incident.objects.get()
@@ -325,19 +325,19 @@ def test_it_opens_and_resolves_an_incident_from_pagerduty(client, pagerduty):
     assert incident.dedup_key == dedup_key
     assert incident.alerts.get().fingerprint == dedup_key
     resolve = {"routing_key": token, "event_action": "resolve", "dedup_key": dedup_key}
-    assert _post(client, "/v2/enqueue", resolve).status_code == 202
+    assert post_json(hook_client, "/v2/enqueue", resolve).status_code == 202
     drain.deliveries_drain()
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.RESOLVED
     assert set(AlertDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.PROCESSED}
 
 
-def test_it_opens_and_resolves_an_incident_from_a_mapped_generic_sender(client, generic):
+def test_it_opens_and_resolves_an_incident_from_a_mapped_generic_sender(hook_client, generic):
     record, token = generic
     record.options = MAPPING
     record.save()
     payload = fixture_json("generic/mapped.json")
-    _post(client, f"/hooks/generic/{token}", payload)
+    post_json(hook_client, f"/hooks/generic/{token}", payload)
     drain.deliveries_drain()
     incident = Incident.objects.get()
     assert incident.status == IncidentStatus.TRIGGERED
@@ -345,20 +345,20 @@ def test_it_opens_and_resolves_an_incident_from_a_mapped_generic_sender(client, 
     assert incident.severity == "critical"
     assert incident.dedup_key == "48213"
     payload["data"]["state"] = "ok"
-    _post(client, f"/hooks/generic/{token}", payload)
+    post_json(hook_client, f"/hooks/generic/{token}", payload)
     drain.deliveries_drain()
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.RESOLVED
 
 
-def test_it_stores_the_longest_dedup_key_and_nul_characters(client, pagerduty):
+def test_it_stores_the_longest_dedup_key_and_nul_characters(hook_client, pagerduty):
     # Alert.fingerprint holds 200 characters and PostgreSQL refuses NUL: neither may make a
     # delivery fail on every retry.
     _, token = pagerduty
     event = _event("trigger", token, dedup_key="k" * 255)
     event["payload"]["summary"] = "Disk\u0000 full"
     event["payload"]["custom_details"] = {"note\u0000": "a\u0000b"}
-    assert _post(client, "/v2/enqueue", event).status_code == 202
+    assert post_json(hook_client, "/v2/enqueue", event).status_code == 202
     drain.deliveries_drain()
     assert AlertDelivery.objects.get().status == DeliveryStatus.PROCESSED
     incident = Incident.objects.get()

@@ -9,24 +9,14 @@ import pytest
 from django.db import OperationalError, close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
-from incidents.catalog import changes
 from incidents.intake import store
 from incidents.models import AlertDelivery, DeliveryStatus
-from tests.support import fixture_json, other_connection
+from incidents.tests.factories import make_integration
+from tests.support import fixture_json, other_connection, post_json
 
 ALERTMANAGER = json.dumps(fixture_json("alertmanager/firing.json"))
 PAGERDUTY = fixture_json("pagerduty/trigger.json")
 GENERIC = json.dumps({"title": "Disk full", "dedup_key": "db-1/disk"})
-
-
-@pytest.fixture
-def client(hook_client):
-    """Every test here runs against the Django view and against the WSGI front."""
-    return hook_client
-
-
-def _post(client, url, body):
-    return client.generic("POST", url, body, content_type="application/json")
 
 
 def _requests(source, token):
@@ -39,11 +29,11 @@ def _requests(source, token):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("source", ["alertmanager", "pagerduty"])
-def test_it_authenticates_and_stores_in_one_statement(client, service, source):
-    _, token = changes.integration_create(service=service, source=source)
+def test_it_authenticates_and_stores_in_one_statement(hook_client, service, source):
+    _, token = make_integration(service, source=source)
     url, body = _requests(source, token)
     with CaptureQueriesContext(connection) as queries:
-        response = _post(client, url, body)
+        response = post_json(hook_client, url, body)
     assert response.status_code == 202
     assert len(queries) == 1, [query["sql"] for query in queries]
     assert queries[0]["sql"].startswith("INSERT INTO")
@@ -62,19 +52,19 @@ def test_it_authenticates_and_stores_in_one_statement(client, service, source):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("source", ["alertmanager", "pagerduty", "generic"])
-def test_it_refuses_a_disabled_integration_and_stores_nothing(client, service, source):
-    integration, token = changes.integration_create(service=service, source=source)
+def test_it_refuses_a_disabled_integration_and_stores_nothing(hook_client, service, source):
+    integration, token = make_integration(service, source=source)
     integration.enabled = False
     integration.save(update_fields=["enabled"])
     url, body = _requests(source, token)
-    response = _post(client, url, body)
+    response = post_json(hook_client, url, body)
     assert response.status_code == (400 if source == "pagerduty" else 404)
     assert AlertDelivery.objects.count() == 0
 
 
 @pytest.mark.django_db
-def test_an_invalid_body_with_an_unknown_token_is_refused_as_invalid(client, integration):
-    response = _post(client, "/hooks/alertmanager/wrong-token", json.dumps({"alerts": 3}))
+def test_an_invalid_body_with_an_unknown_token_is_refused_as_invalid(hook_client, integration):
+    response = post_json(hook_client, "/hooks/alertmanager/wrong-token", json.dumps({"alerts": 3}))
     assert response.status_code == 400
     assert AlertDelivery.objects.count() == 0
 
@@ -82,10 +72,10 @@ def test_an_invalid_body_with_an_unknown_token_is_refused_as_invalid(client, int
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="terminates a PostgreSQL backend")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("source", ["alertmanager", "pagerduty", "generic"])
-def test_it_reconnects_when_the_server_dropped_the_connection(client, service, source, caplog):
-    _, token = changes.integration_create(service=service, source=source)
+def test_it_reconnects_when_the_server_dropped_the_connection(hook_client, service, source, caplog):
+    _, token = make_integration(service, source=source)
     url, body = _requests(source, token)
-    assert _post(client, url, body).status_code == 202
+    assert post_json(hook_client, url, body).status_code == 202
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
@@ -94,14 +84,14 @@ def test_it_reconnects_when_the_server_dropped_the_connection(client, service, s
     close_old_connections()  # what the server does when the next request starts
 
     with caplog.at_level(logging.WARNING, logger="incidents.intake.drain"):
-        response = _post(client, url, body)
+        response = post_json(hook_client, url, body)
     assert response.status_code == 202
     assert "reconnecting" in caplog.text  # the old connection was really used and found dead
     assert AlertDelivery.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failure_on_a_working_connection_is_not_retried(client, integration, monkeypatch):
+def test_a_failure_on_a_working_connection_is_not_retried(hook_client, integration, monkeypatch):
 
     attempts = []
 
@@ -111,7 +101,7 @@ def test_a_failure_on_a_working_connection_is_not_retried(client, integration, m
 
     monkeypatch.setattr(store, "_insert_for_token", fails)
     _, token = integration
-    response = _post(client, f"/hooks/alertmanager/{token}", ALERTMANAGER)
+    response = post_json(hook_client, f"/hooks/alertmanager/{token}", ALERTMANAGER)
     assert response.status_code == 503
     assert len(attempts) == 1
 

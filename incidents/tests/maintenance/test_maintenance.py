@@ -9,8 +9,14 @@ from core.errors import FieldErrors
 from incidents.intake.drain import deliveries_drain
 from incidents.intake.store import delivery_accept
 from incidents.maintenance import selectors, windows
-from incidents.models import IncidentEscalation, MaintenanceWindow, Notification, Service
-from incidents.tests.paging_support import email_method, fire, make_policy, timeline, trigger
+from incidents.models import IncidentEscalation, MaintenanceWindow, Notification
+from incidents.tests.factories import (
+    make_alert_incident,
+    make_contact_method,
+    make_policy,
+    make_service,
+)
+from incidents.tests.support import fire, timeline
 from tests.support import am_alert, am_payload
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +26,7 @@ T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def paged(service, users):
-    email_method(users["responder"])
+    make_contact_method(users["responder"])
     service.escalation_policy = make_policy(
         service.team, (60, [users["responder"]]), (300, [users["responder"]])
     )
@@ -67,7 +73,7 @@ def test_an_alert_in_maintenance_opens_the_incident_but_pages_nobody(paged, user
 
 def test_ending_a_window_early_starts_paging_at_once(paged, users):
     planned = window(paged, users)
-    incident = trigger(paged, T0 + timedelta(minutes=5))
+    incident = make_alert_incident(paged, T0 + timedelta(minutes=5))
     ended_at = T0 + timedelta(minutes=30)
     windows.maintenance_end(window_id=planned.pk, user=users["manager"], now=ended_at)
     escalation = IncidentEscalation.objects.get(incident=incident)
@@ -79,7 +85,7 @@ def test_ending_a_window_early_starts_paging_at_once(paged, users):
 
 
 def test_a_window_that_starts_mid_escalation_holds_the_next_step(paged, users):
-    incident = trigger(paged, T0 - timedelta(minutes=10))
+    incident = make_alert_incident(paged, T0 - timedelta(minutes=10))
     assert fire(incident, T0 - timedelta(minutes=9)) == "fired"  # step 1, before the window
     planned = window(paged, users, start=T0 - timedelta(minutes=5))
     assert fire(incident, T0 - timedelta(minutes=4)) == "held"  # step 2 was due
@@ -93,7 +99,7 @@ def test_an_incident_acknowledged_during_maintenance_is_not_paged_afterwards(pag
     from incidents.timeline import actions
 
     planned = window(paged, users)
-    incident = trigger(paged, T0 + timedelta(minutes=1))
+    incident = make_alert_incident(paged, T0 + timedelta(minutes=1))
     actions.incident_acknowledge(
         incident_id=incident.pk, user=users["responder"], at=T0 + timedelta(minutes=2)
     )
@@ -102,11 +108,11 @@ def test_an_incident_acknowledged_during_maintenance_is_not_paged_afterwards(pag
 
 
 def test_an_unrelated_service_is_paged_as_usual(paged, users, team):
-    other = Service.objects.create(team=team, slug="search", name="Search")
+    other = make_service(team, "search", "Search")
     other.escalation_policy = paged.escalation_policy
     other.save()
     window(paged, users)
-    incident = trigger(other, T0 + timedelta(minutes=1))
+    incident = make_alert_incident(other, T0 + timedelta(minutes=1))
     assert IncidentEscalation.objects.get(incident=incident).state == "active"
 
 
@@ -139,9 +145,7 @@ def test_bad_windows_are_refused_naming_the_field(service, users, change, field)
 def test_services_of_another_team_are_refused(service, users):
     from oncall.models import Team
 
-    elsewhere = Service.objects.create(
-        team=Team.objects.get(slug="other"), slug="billing", name="Billing"
-    )
+    elsewhere = make_service(Team.objects.get(slug="other"), "billing", "Billing")
     with pytest.raises(FieldErrors, match="Billing"):
         windows.maintenance_create(
             team=service.team,
@@ -327,7 +331,7 @@ def test_a_batch_of_firings_reads_the_windows_once_and_each_is_held(paged, users
 
     from incidents.escalation import runs
 
-    incidents = [trigger(paged, T0, key=f"k{n}") for n in range(3)]
+    incidents = [make_alert_incident(paged, T0, key=f"k{n}") for n in range(3)]
     window(paged, users, start=T0 + timedelta(seconds=30))
     due = T0 + timedelta(seconds=60)  # the first step, inside the window
     pairs = list(

@@ -12,7 +12,9 @@ from core.models import AuditEntry
 from incidents.admin import ContactMethodAdminForm
 from incidents.models import CircuitBreaker, ContactMethod, Notification
 from incidents.notify import contacts, sending
-from incidents.tests.notify_support import allow_loopback, running_receiver, running_smtp_sink
+from incidents.tests.factories import make_contact_method
+from oncall.tests.factories import make_user
+from tests.peers import allow_loopback, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -20,17 +22,6 @@ JSON = "application/json"
 URL = "/api/v1/contact-methods/"
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"
-
-
-@pytest.fixture
-def receiver(settings):
-    allow_loopback(settings)
-    yield from running_receiver()
-
-
-@pytest.fixture
-def smtp(settings):
-    yield from running_smtp_sink(settings)
 
 
 def add(client, **fields):
@@ -61,7 +52,7 @@ def test_everyone_manages_their_own_contact_methods(client, users, role):
 
 
 def test_anonymous_requests_are_refused(client, users):
-    method = ContactMethod.objects.create(user=users["responder"], kind="email", address="r@x.io")
+    method = make_contact_method(users["responder"], address="r@x.io")
     assert client.get(URL).status_code in {401, 403}
     assert add(client).status_code in {401, 403}
     assert client.patch(f"{URL}{method.pk}/", {"enabled": False}, JSON).status_code in {401, 403}
@@ -72,9 +63,9 @@ def test_anonymous_requests_are_refused(client, users):
 
 
 @pytest.mark.parametrize("role", ["manager", "viewer", "outsider", "staff"])
-def test_nobody_sees_or_touches_anyone_elses_methods(client, users, role, django_user_model):
-    method = ContactMethod.objects.create(user=users["responder"], kind="email", address="r@x.io")
-    someone = users.get(role) or django_user_model.objects.create_user("root", is_staff=True)
+def test_nobody_sees_or_touches_anyone_elses_methods(client, users, role):
+    method = make_contact_method(users["responder"], address="r@x.io")
+    someone = users.get(role) or make_user("root", is_staff=True)
     client.force_login(someone)
     detail = f"{URL}{method.pk}/"
     assert client.get(URL).json()["results"] == []
@@ -220,7 +211,7 @@ def test_a_test_email_goes_through_the_real_smtp_transport(client, users, smtp):
 
 
 def test_tests_are_limited_per_method_not_forever(users, smtp):
-    method = ContactMethod.objects.create(user=users["responder"], kind="email", address="r@x.io")
+    method = make_contact_method(users["responder"], address="r@x.io")
     assert contacts.contact_method_test(method=method, now=T0).status == "sent"
     with pytest.raises(contacts.TestTooSoon):
         contacts.contact_method_test(method=method, now=T0 + timedelta(seconds=29))
@@ -253,8 +244,6 @@ def test_a_failing_test_reports_the_endpoints_answer_without_retrying(client, us
 
 
 def test_a_test_to_a_dead_endpoint_fails_fast_and_is_recorded(client, users, settings):
-    from incidents.tests.notify_support import free_port
-
     allow_loopback(settings)
     client.force_login(users["manager"])
     url = f"http://127.0.0.1:{free_port()}/hook"

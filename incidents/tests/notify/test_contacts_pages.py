@@ -8,32 +8,18 @@ from django.test import Client
 
 from core.models import AuditEntry
 from incidents.models import ContactMethod, Notification
-from incidents.tests.notify_support import allow_loopback, running_receiver, running_smtp_sink
+from incidents.tests.factories import make_contact_method
 from oncall.models import UserProfile
+from oncall.tests.factories import make_profile
 
 pytestmark = pytest.mark.django_db
 
 PAGE = "/account/contact-methods/"
 
 
-@pytest.fixture
-def smtp(settings):
-    yield from running_smtp_sink(settings)
-
-
-@pytest.fixture
-def receiver(settings):
-    allow_loopback(settings)
-    yield from running_receiver()
-
-
-def mine(user, address="me@example.com", **options):
-    return ContactMethod.objects.create(user=user, kind="email", address=address, **options)
-
-
 def test_the_page_lists_only_your_own_methods(client, users):
-    mine(users["responder"], "responder@example.com")
-    mine(users["manager"], "manager@example.com")
+    make_contact_method(users["responder"], address="responder@example.com")
+    make_contact_method(users["manager"], address="manager@example.com")
     client.force_login(users["responder"])
     page = client.get(PAGE).content.decode()
     assert "responder@example.com" in page and "manager@example.com" not in page
@@ -42,7 +28,7 @@ def test_the_page_lists_only_your_own_methods(client, users):
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, users):
-    method = mine(users["responder"])
+    method = make_contact_method(users["responder"], address="me@example.com")
     for url, send in [
         (PAGE, client.get),
         (PAGE, client.post),
@@ -96,7 +82,7 @@ def test_a_bad_address_is_shown_on_the_form(client, users, kind, address, messag
 
 
 def test_switching_a_method_off_and_choosing_what_it_receives(client, users):
-    method = mine(users["responder"])
+    method = make_contact_method(users["responder"], address="me@example.com")
     client.force_login(users["responder"])
     url = f"/account/contact-methods/{method.pk}/update"
     response = client.post(url, {"notify_handoffs": "on"})  # unticked boxes are absent
@@ -112,7 +98,7 @@ def test_switching_a_method_off_and_choosing_what_it_receives(client, users):
 
 
 def test_sending_a_test_from_the_page(client, users, smtp):
-    method = mine(users["responder"], "responder@example.com")
+    method = make_contact_method(users["responder"], address="responder@example.com")
     client.force_login(users["responder"])
     response = client.post(f"/account/contact-methods/{method.pk}/test", follow=True)
     page = response.content.decode()
@@ -126,16 +112,14 @@ def test_sending_a_test_from_the_page(client, users, smtp):
 
 def test_a_failed_test_shows_the_endpoints_answer(client, users, receiver):
     receiver.default = 410
-    method = ContactMethod.objects.create(
-        user=users["responder"], kind="webhook", address=receiver.url
-    )
+    method = make_contact_method(users["responder"], kind="webhook", address=receiver.url)
     client.force_login(users["responder"])
     response = client.post(f"/account/contact-methods/{method.pk}/test", follow=True)
     assert "failed: HTTP 410" in response.content.decode()
 
 
 def test_removing_a_method(client, users):
-    method = mine(users["responder"])
+    method = make_contact_method(users["responder"], address="me@example.com")
     client.force_login(users["responder"])
     response = client.post(f"/account/contact-methods/{method.pk}/delete")
     assert response.status_code == 302
@@ -145,7 +129,7 @@ def test_removing_a_method(client, users):
 
 @pytest.mark.parametrize("role", ["manager", "viewer", "outsider"])
 def test_nobody_changes_anyone_elses_methods(client, users, role):
-    method = mine(users["responder"])
+    method = make_contact_method(users["responder"], address="me@example.com")
     client.force_login(users[role])
     for action in ("update", "test", "delete"):
         assert client.post(f"/account/contact-methods/{method.pk}/{action}").status_code == 404
@@ -171,7 +155,7 @@ def test_an_unknown_time_zone_is_refused(client, users, zone):
 
 
 def test_forms_need_the_csrf_token_and_the_page_carries_no_inline_script(users):
-    method = mine(users["responder"])
+    method = make_contact_method(users["responder"], address="me@example.com")
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(users["responder"])
     page = browser.get(PAGE).content.decode()
@@ -186,8 +170,8 @@ def test_recent_notifications_show_in_your_time_zone(client, users, smtp):
 
     from incidents.notify import contacts
 
-    method = mine(users["responder"])
+    method = make_contact_method(users["responder"], address="me@example.com")
     contacts.contact_method_test(method=method, now=datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
-    UserProfile.objects.create(user=users["responder"], time_zone="Europe/Berlin")
+    make_profile(users["responder"], time_zone="Europe/Berlin")
     client.force_login(users["responder"])
     assert "2026-07-01 14:00:00 CEST" in client.get(PAGE).content.decode()

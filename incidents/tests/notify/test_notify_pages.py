@@ -7,21 +7,26 @@ from django.utils import timezone
 
 from incidents.maintenance import windows
 from incidents.models import CircuitBreaker, Notification
-from incidents.notify import sending
-from incidents.tests.paging_support import email_method, fire, make_policy, trigger
+from incidents.tests.factories import (
+    make_alert_incident,
+    make_contact_method,
+    make_page,
+    make_policy,
+)
+from incidents.tests.support import fire
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_incident_page_shows_who_was_notified_when(client, service, users):
     for name in ("responder", "manager"):
-        email_method(users[name])
+        make_contact_method(users[name])
     service.escalation_policy = make_policy(
         service.team, (0, [users["responder"], users["manager"]])
     )
     service.save()
     now = timezone.now()
-    incident = trigger(service, now)
+    incident = make_alert_incident(service, now)
     fire(incident, now)
     first = Notification.objects.get(user=users["responder"])
     Notification.objects.filter(pk=first.pk).update(
@@ -41,17 +46,10 @@ def test_the_notifications_partial_queries_do_not_grow(
 ):
     from django.template.loader import render_to_string
 
-    email_method(users["responder"])
-    incident = trigger(service, timezone.now())
+    make_contact_method(users["responder"])
+    incident = make_alert_incident(service, timezone.now())
     for _ in range(5):
-        sending.users_notify(
-            users=[users["responder"]],
-            reason="escalation",
-            subject="s",
-            text="t",
-            at=timezone.now(),
-            incident=incident,
-        )
+        make_page(users["responder"], at=timezone.now(), incident=incident, text="t")
     with django_assert_num_queries(1):
         html = render_to_string("incidents/_notifications.html", {"incident": incident})
     assert html.count("responder@example.com") == 5
@@ -61,7 +59,7 @@ def test_the_dashboard_warns_when_paging_reaches_nobody(client, service, users):
     service.escalation_policy = make_policy(service.team, (0, [users["viewer"]]))
     service.save()
     now = timezone.now()
-    incident = trigger(service, now)
+    incident = make_alert_incident(service, now)
     fire(incident, now)
     client.force_login(users["viewer"])
     page = client.get("/").content.decode()

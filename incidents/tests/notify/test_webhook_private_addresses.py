@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from incidents.models import ContactMethod, Notification
+from incidents.models import Notification
 from incidents.notify import address, sending
-from incidents.tests.notify_support import allow_loopback, running_receiver
+from incidents.tests.factories import make_contact_method, make_page
+from tests.peers import allow_loopback
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 NONE = []
@@ -72,58 +73,44 @@ def test_a_url_in_an_allowed_network_is_accepted(settings):
     assert address.address_problem("webhook", "https://192.168.0.5/hook") is not None
 
 
-def _page(user):
-    (row,) = sending.users_notify(
-        users=[user], reason="escalation", subject="s", text="Checkout needs you", at=T0
-    )[user.pk]
-    return row
-
-
 @pytest.mark.django_db
-def test_a_name_that_resolves_inside_is_refused_when_sent_and_not_retried(settings, users):
+def test_a_name_that_resolves_inside_is_refused_when_sent_and_not_retried(
+    settings, users, receiver
+):
     """A host name is checked where it resolves, when the webhook is sent (here `localhost`,
-    saved before the rule existed): nothing reaches the server, the attempt fails for good."""
+    saved while its network was allowed): nothing reaches the server, the attempt fails for
+    good."""
+    port = receiver.url.rsplit(":", 1)[1].split("/")[0]
+    method = make_contact_method(
+        users["responder"], kind="webhook", address=f"http://localhost:{port}/hook"
+    )
     settings.PAGERLINE_WEBHOOK_PRIVATE_NETWORKS = []
-    serving = running_receiver()
-    receiver = next(serving)
-    try:
-        port = receiver.url.rsplit(":", 1)[1].split("/")[0]
-        method = ContactMethod.objects.create(
-            user=users["responder"], kind="webhook", address=f"http://localhost:{port}/hook"
-        )
-        row = _page(users["responder"])
-        assert sending.notification_send(notification_id=row.pk, now=T0) == "failed"
-        row.refresh_from_db()
-        assert "localhost (127.0.0.1) is a private address" in row.error
-        assert receiver.requests == []
-        assert not Notification.objects.filter(status="pending").exists()  # not retried
+    row = make_page(users["responder"])
+    assert sending.notification_send(notification_id=row.pk, now=T0) == "failed"
+    row.refresh_from_db()
+    assert "localhost (127.0.0.1) is a private address" in row.error
+    assert receiver.requests == []
+    assert not Notification.objects.filter(status="pending").exists()  # not retried
 
-        allow_loopback(settings)  # an administrator allows the network: it is reached
-        method.address = receiver.url
-        method.save()
-        row = _page(users["responder"])
-        assert sending.notification_send(notification_id=row.pk, now=T0) == "sent"
-        assert len(receiver.requests) == 1
-    finally:
-        serving.close()
+    allow_loopback(settings)  # an administrator allows the network: it is reached
+    method.address = receiver.url
+    method.save()
+    row = make_page(users["responder"])
+    assert sending.notification_send(notification_id=row.pk, now=T0) == "sent"
+    assert len(receiver.requests) == 1
 
 
-def test_sending_tries_the_next_address_when_one_refuses_the_connection():
+def test_sending_tries_the_next_address_when_one_refuses_the_connection(receiver):
     """A host with two addresses, the first not listening (a broken IPv6 route, say)."""
     from urllib.parse import urlsplit
 
     from incidents.notify.transports import webhook
 
-    serving = running_receiver()
-    receiver = next(serving)
-    try:
-        parts = urlsplit(receiver.url)
-        answer = webhook._post_to_one(
-            parts, ["127.0.0.2", "127.0.0.1"], parts.port, (b"{}", {"X-Test": "1"})
-        )
-        assert answer.status == 200
-        assert len(receiver.requests) == 1
-        with pytest.raises(webhook.TransportError, match="ConnectionError: could not connect"):
-            webhook._post_to_one(parts, ["127.0.0.2", "127.0.0.3"], parts.port, (b"{}", {}))
-    finally:
-        serving.close()
+    parts = urlsplit(receiver.url)
+    answer = webhook._post_to_one(
+        parts, ["127.0.0.2", "127.0.0.1"], parts.port, (b"{}", {"X-Test": "1"})
+    )
+    assert answer.status == 200
+    assert len(receiver.requests) == 1
+    with pytest.raises(webhook.TransportError, match="ConnectionError: could not connect"):
+        webhook._post_to_one(parts, ["127.0.0.2", "127.0.0.3"], parts.port, (b"{}", {}))

@@ -11,16 +11,11 @@ from incidents.alerts import AlertEvent, AlertStatus
 from incidents.intake import apply
 from incidents.models import EventKind, Incident, IncidentStatus
 from incidents.timeline import actions, projection, selectors
+from oncall.tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The users fixture sets real passwords; the default hasher costs ~0.7 s per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def minutes(n: float) -> datetime:
@@ -312,8 +307,8 @@ def test_only_responders_and_managers_act(incident, users, action, who):
         )
 
 
-def test_staff_may_act_anywhere(incident, django_user_model):
-    admin = django_user_model.objects.create_user("admin", is_staff=True)
+def test_staff_may_act_anywhere(incident):
+    admin = make_user("admin", is_staff=True)
     actions.incident_acknowledge(incident_id=incident.pk, user=admin)
     assert last_event(incident).actor == admin
 

@@ -17,11 +17,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def race(callables):
     """Run each callable in its own thread (own DB connection), released together."""
     barrier = threading.Barrier(len(callables))

@@ -1,39 +1,14 @@
 """The incidents API: same rules as the pages, answered as JSON with the right status."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from incidents.models import Incident, IncidentStatus, Service
+from incidents.models import Incident, IncidentStatus
+from incidents.tests.factories import make_incidents
 from incidents.timeline import actions
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 API = "/api/v1/incidents/"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def other_service(team):
-    return Service.objects.create(team=team, slug="payments-api", name="Payments API")
-
-
-def make(service, user, count, *, start=0, severity="error"):
-    return [
-        actions.incident_create(
-            service=service,
-            title=f"Incident {n}",
-            severity=severity,
-            user=user,
-            at=T0 + timedelta(hours=n),
-        )
-        for n in range(start, start + count)
-    ]
 
 
 def ids(response) -> list[int]:
@@ -45,8 +20,8 @@ def test_it_needs_a_login(client):
 
 
 def test_the_list_filters_orders_and_pages(client, users, service, other_service):
-    checkout = make(service, users["responder"], 3)
-    api = make(other_service, users["responder"], 2, start=3, severity="critical")
+    checkout = make_incidents(service, users["responder"], 3)
+    api = make_incidents(other_service, users["responder"], 2, start=3, severity="critical")
     actions.incident_resolve(incident_id=checkout[0].pk, user=users["responder"])
     client.force_login(users["viewer"])
 
@@ -68,7 +43,7 @@ def test_the_list_filters_orders_and_pages(client, users, service, other_service
 
 
 def test_a_row_has_the_documented_shape(client, users, service):
-    incident = make(service, users["responder"], 1)[0]
+    incident = make_incidents(service, users["responder"], 1)[0]
     actions.incident_assign(
         incident_id=incident.pk, user=users["manager"], assignee_id=users["responder"].pk
     )
@@ -102,11 +77,11 @@ def test_a_bad_filter_is_a_400_naming_it(client, users, params, field):
 def test_the_list_query_count_does_not_grow(
     client, users, service, other_service, django_assert_max_num_queries
 ):
-    make(service, users["responder"], 2)
+    make_incidents(service, users["responder"], 2)
     client.force_login(users["viewer"])
     with django_assert_max_num_queries(10) as few:
         client.get(API)
-    for incident in make(other_service, users["responder"], 20, start=2)[:10]:
+    for incident in make_incidents(other_service, users["responder"], 20, start=2)[:10]:
         actions.incident_assign(
             incident_id=incident.pk, user=users["manager"], assignee_id=users["responder"].pk
         )
@@ -116,7 +91,7 @@ def test_the_list_query_count_does_not_grow(
 
 
 def test_outsiders_get_404_and_see_nothing(client, users, service):
-    incident = make(service, users["responder"], 1)[0]
+    incident = make_incidents(service, users["responder"], 1)[0]
     client.force_login(users["outsider"])
     assert client.get(API).json()["count"] == 0
     for url in (f"{API}{incident.pk}/", f"{API}{incident.pk}/timeline/"):
@@ -129,7 +104,7 @@ def test_outsiders_get_404_and_see_nothing(client, users, service):
 
 
 def test_the_detail_and_the_timeline(client, users, service):
-    incident = make(service, users["responder"], 1)[0]
+    incident = make_incidents(service, users["responder"], 1)[0]
     actions.incident_add_note(incident_id=incident.pk, user=users["responder"], text="_hmm_")
     client.force_login(users["viewer"])
     detail = client.get(f"{API}{incident.pk}/").json()
@@ -211,7 +186,7 @@ def act(client, incident, action, payload=None):
 
 
 def test_each_action_works_from_the_api(client, users, service):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     client.force_login(users["responder"])
     steps = [
         ("acknowledge", {}, {"status": "acknowledged"}),
@@ -256,7 +231,7 @@ def test_each_action_works_from_the_api(client, users, service):
     ],
 )
 def test_a_wrong_transition_is_a_409(client, users, service, action, payload, message):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     client.force_login(users["responder"])
     response = act(client, incident, action, payload)
     assert response.status_code == 409
@@ -264,7 +239,7 @@ def test_a_wrong_transition_is_a_409(client, users, service, action, payload, me
 
 
 def test_acting_twice_is_a_409_not_a_500(client, users, service):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     client.force_login(users["responder"])
     assert act(client, incident, "resolve").status_code == 200
     again = act(client, incident, "resolve")
@@ -291,7 +266,7 @@ def test_acting_twice_is_a_409_not_a_500(client, users, service):
     ],
 )
 def test_a_bad_value_is_a_400_naming_the_field(client, users, service, action, payload, field):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     if payload.get("assignee") == "VIEWER":
         payload = {"assignee": users["viewer"].pk}
     client.force_login(users["responder"])
@@ -315,7 +290,7 @@ def test_a_bad_value_is_a_400_naming_the_field(client, users, service, action, p
     ],
 )
 def test_a_viewer_acting_gets_403(client, users, service, action):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     client.force_login(users["viewer"])
     payload = {
         "notes": {"text": "x"},
@@ -329,7 +304,7 @@ def test_a_viewer_acting_gets_403(client, users, service, action):
 
 
 def test_an_unknown_action_is_404(client, users, service):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     client.force_login(users["responder"])
     assert act(client, incident, "explode").status_code == 404
     assert client.get(f"{API}{incident.pk}/acknowledge/").status_code == 405

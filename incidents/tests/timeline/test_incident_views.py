@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from incidents.models import Incident, IncidentStatus, Service
+from incidents.models import Incident, IncidentStatus
+from incidents.tests.factories import make_incidents
 from incidents.timeline import actions
 
 pytestmark = pytest.mark.django_db
@@ -13,31 +14,8 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def make(service, user, count, *, start=0, severity="error", title="Incident"):
-    return [
-        actions.incident_create(
-            service=service,
-            title=f"{title} {n}",
-            severity=severity,
-            user=user,
-            at=T0 + timedelta(hours=n),
-        )
-        for n in range(start, start + count)
-    ]
-
-
 def rows(response) -> list[str]:
     return re.findall(r'<tr data-incident="(\d+)"', response.content.decode())
-
-
-@pytest.fixture
-def other_service(team):
-    return Service.objects.create(team=team, slug="payments-api", name="Payments API")
 
 
 # --- list -------------------------------------------------------------------------------------
@@ -49,8 +27,10 @@ def test_it_needs_a_login(client):
 
 
 def test_the_list_filters_and_counts(client, users, service, other_service):
-    checkout = make(service, users["responder"], 3, title="Checkout")
-    api = make(other_service, users["responder"], 2, start=3, severity="critical", title="Api")
+    checkout = make_incidents(service, users["responder"], 3, title="Checkout")
+    api = make_incidents(
+        other_service, users["responder"], 2, start=3, severity="critical", title="Api"
+    )
     actions.incident_resolve(incident_id=checkout[0].pk, user=users["responder"])
     actions.incident_acknowledge(incident_id=api[0].pk, user=users["responder"])
     client.force_login(users["viewer"])
@@ -76,7 +56,7 @@ def test_the_list_filters_and_counts(client, users, service, other_service):
 
 
 def test_a_bad_filter_is_shown_not_a_crash(client, users, service):
-    make(service, users["responder"], 1)
+    make_incidents(service, users["responder"], 1)
     client.force_login(users["viewer"])
     response = client.get("/incidents/", {"severity": "apocalyptic", "since": "yesterday-ish"})
     assert response.status_code == 200
@@ -89,7 +69,7 @@ def test_a_bad_filter_is_shown_not_a_crash(client, users, service):
 
 
 def test_the_list_pages(client, users, service):
-    make(service, users["responder"], 30)
+    make_incidents(service, users["responder"], 30)
     client.force_login(users["viewer"])
     first = client.get("/incidents/", {"ordering": "detected_at"})
     assert len(rows(first)) == 25
@@ -102,11 +82,11 @@ def test_the_list_pages(client, users, service):
 def test_the_list_query_count_does_not_grow(
     client, users, service, other_service, django_assert_max_num_queries
 ):
-    make(service, users["responder"], 2)
+    make_incidents(service, users["responder"], 2)
     client.force_login(users["viewer"])
     with django_assert_max_num_queries(12) as few:
         client.get("/incidents/")
-    many = make(other_service, users["responder"], 20, start=2)
+    many = make_incidents(other_service, users["responder"], 20, start=2)
     for incident in many[:10]:
         actions.incident_assign(
             incident_id=incident.pk, user=users["manager"], assignee_id=users["responder"].pk
@@ -117,7 +97,7 @@ def test_the_list_query_count_does_not_grow(
 
 
 def test_outsiders_see_none_of_it(client, users, service):
-    incident = make(service, users["responder"], 1)[0]
+    incident = make_incidents(service, users["responder"], 1)[0]
     client.force_login(users["outsider"])
     assert rows(client.get("/incidents/")) == []
     assert client.get(f"/incidents/{incident.pk}/").status_code == 404
@@ -129,7 +109,7 @@ def test_outsiders_see_none_of_it(client, users, service):
 
 
 def test_the_page_shows_a_readable_timeline_with_safe_notes(client, users, service):
-    incident = make(service, users["responder"], 1)[0]
+    incident = make_incidents(service, users["responder"], 1)[0]
     actions.incident_add_note(
         incident_id=incident.pk,
         user=users["responder"],
@@ -148,7 +128,7 @@ def test_the_page_shows_a_readable_timeline_with_safe_notes(client, users, servi
 
 
 def test_viewers_get_no_action_forms_and_a_403(client, users, service):
-    incident = make(service, users["responder"], 1)[0]
+    incident = make_incidents(service, users["responder"], 1)[0]
     client.force_login(users["viewer"])
     body = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert "/acknowledge" not in body and "Add a note" not in body
@@ -158,7 +138,7 @@ def test_viewers_get_no_action_forms_and_a_403(client, users, service):
 
 
 def test_responders_get_every_action(client, users, service):
-    incident = make(service, users["responder"], 1)[0]
+    incident = make_incidents(service, users["responder"], 1)[0]
     client.force_login(users["responder"])
     body = client.get(f"/incidents/{incident.pk}/").content.decode()
     for action in (
@@ -180,7 +160,7 @@ def test_responders_get_every_action(client, users, service):
 
 
 def test_the_notifications_partial_is_included(client, users, service, settings, tmp_path):
-    incident = make(service, users["responder"], 1)[0]
+    incident = make_incidents(service, users["responder"], 1)[0]
     (tmp_path / "incidents").mkdir()
     (tmp_path / "incidents" / "_notifications.html").write_text("NOTIFY {{ incident.pk }}")
     settings.TEMPLATES = [
@@ -203,7 +183,7 @@ HTML_ACTIONS = [
 
 @pytest.mark.parametrize(("action", "data", "check"), HTML_ACTIONS)
 def test_each_action_works_from_the_page(client, users, service, action, data, check):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     if data.get("assignee") == "RESPONDER":
         data = {"assignee": users["responder"].pk}
     client.force_login(users["responder"])
@@ -220,7 +200,7 @@ def test_each_action_works_from_the_page(client, users, service, action, data, c
 
 
 def test_unacknowledge_and_reopen_from_the_page(client, users, service):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     client.force_login(users["responder"])
     for action, status in [
         ("acknowledge", "acknowledged"),
@@ -248,7 +228,7 @@ def test_unacknowledge_and_reopen_from_the_page(client, users, service):
     ],
 )
 def test_a_refused_action_is_a_message_not_an_error(client, users, service, action, data, message):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     if data.get("assignee") == "VIEWER":
         data = {"assignee": users["viewer"].pk}
     client.force_login(users["responder"])
@@ -259,14 +239,14 @@ def test_a_refused_action_is_a_message_not_an_error(client, users, service, acti
 
 
 def test_an_unknown_action_is_404(client, users, service):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     client.force_login(users["responder"])
     assert client.post(f"/incidents/{incident.pk}/explode").status_code == 404
     assert client.get(f"/incidents/{incident.pk}/acknowledge").status_code == 405
 
 
 def test_the_state_json_gives_the_status_and_what_is_new(client, users, service):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     actions.incident_acknowledge(incident_id=incident.pk, user=users["responder"])
     actions.incident_add_note(incident_id=incident.pk, user=users["responder"], text="**ok**")
     client.force_login(users["viewer"])
@@ -352,7 +332,7 @@ def test_the_nav_links_to_the_incidents(client, users):
 
 
 def test_each_responder_event_reads_well(client, users, service):
-    incident = make(service, users["manager"], 1)[0]
+    incident = make_incidents(service, users["manager"], 1)[0]
     who = {"incident_id": incident.pk, "user": users["manager"]}
     actions.incident_acknowledge(**who)
     actions.incident_unacknowledge(**who)

@@ -1,14 +1,13 @@
 """`manage.py rebuild_incidents`: replay every timeline, report or repair drifted rows."""
 
-import json
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from incidents.intake import drain, store
 from incidents.models import Incident
+from incidents.tests.support import deliver
 from incidents.timeline import actions
 from tests.support import am_alert, am_payload, fixture_json
 
@@ -17,20 +16,10 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def rebuild(*args):
     out, err = StringIO(), StringIO()
     call_command("rebuild_incidents", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
-
-
-def deliver(integration, payload, at):
-    store.delivery_accept(integration=integration, body=json.dumps(payload), received_at=at)
-    drain.deliveries_drain()
 
 
 @pytest.fixture

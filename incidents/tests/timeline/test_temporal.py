@@ -12,11 +12,6 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def minutes(n: float) -> datetime:
     return T0 + timedelta(minutes=n)
 

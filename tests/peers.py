@@ -1,8 +1,11 @@
-"""Real local endpoints for notification tests: an SMTP sink (aiosmtpd) and an HTTP
-receiver (http.server in a thread) that records requests and answers as told."""
+"""Real local endpoints for the tests that send something out: an SMTP sink (aiosmtpd) and
+an HTTP receiver (http.server in a thread) that records requests and answers as told.
+Tests get them as fixtures: `smtp` (root conftest.py) and `receiver`
+(incidents/tests/conftest.py)."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
@@ -11,17 +14,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def free_port() -> int:
+    """A local port nobody listens on (once the probe socket closes)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 class SmtpSink:
-    """Collects every message; `refuse` makes it answer RCPT with that SMTP reply."""
+    """Collects every message: `envelopes` as received, `messages` parsed. `refuse` makes it
+    answer RCPT with that SMTP reply."""
 
     def __init__(self):
+        self.envelopes = []
         self.messages = []
         self.refuse: str | None = None
+        self.port: int | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.refuse:
@@ -30,26 +37,22 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"
 
+    @property
+    def recipients(self) -> list[str]:
+        return [address for envelope in self.envelopes for address in envelope.rcpt_tos]
 
-def running_smtp_sink(settings):
-    """Generator for a fixture: `yield from running_smtp_sink(settings)`."""
-    from aiosmtpd.controller import Controller
 
-    sink = SmtpSink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+def send_email_to(settings, port: int) -> None:
+    """Point Django's email at plain SMTP on 127.0.0.1:`port` (a sink, or nobody)."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    sink.port = port
-    yield sink
-    controller.stop()
 
 
 class Receiver:
@@ -96,15 +99,6 @@ class Receiver:
 def allow_loopback(settings, env: dict | None = None) -> None:
     """Let webhooks reach this machine (the receiver listens on 127.0.0.1): in this process
     (`settings`) and in worker processes started with `env`."""
-    import ipaddress
-
     settings.PAGERLINE_WEBHOOK_PRIVATE_NETWORKS = [ipaddress.ip_network("127.0.0.0/8")]
     if env is not None:
         env["PAGERLINE_WEBHOOK_PRIVATE_NETWORKS"] = "127.0.0.0/8"
-
-
-def running_receiver():
-    """Generator for a fixture: `yield from running_receiver()` (with `allow_loopback`)."""
-    server = Receiver().start()
-    yield server
-    server.stop()
