@@ -7,6 +7,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from django.conf import settings  # read lazily; DJANGO_SETTINGS_MODULE is set above
 
+# Plain string constants (no models, no Django), safe to import before setup.
+from incidents import task_names as incidents_tasks
+from metrics import task_names as metrics_tasks
+from oncall import task_names as oncall_tasks
+
 app = Celery("pagerline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
@@ -14,26 +19,29 @@ app.autodiscover_tasks()
 # Periodic safety nets. Each task is idempotent, so a beat that fires twice (or two beats
 # by mistake) costs work, not correctness.
 app.conf.beat_schedule = {
-    "redrive-deliveries": {"task": "incidents.redrive_deliveries", "schedule": 5.0},
-    "check-heartbeats": {"task": "incidents.check_heartbeats", "schedule": 30.0},
-    "oncall-handoff-notices": {"task": "oncall.send_handoff_notices", "schedule": 60.0},
+    "redrive-deliveries": {"task": incidents_tasks.REDRIVE_DELIVERIES, "schedule": 5.0},
+    "check-heartbeats": {"task": incidents_tasks.CHECK_HEARTBEATS, "schedule": 30.0},
+    "oncall-handoff-notices": {"task": oncall_tasks.SEND_HANDOFF_NOTICES, "schedule": 60.0},
     "escalation-audit": {
-        "task": "incidents.escalation_audit",
+        "task": incidents_tasks.ESCALATION_AUDIT,
         "schedule": float(settings.PAGERLINE_ESCALATION_AUDIT_SECONDS),
     },
     "redrive-notifications": {
-        "task": "incidents.redrive_notifications",
+        "task": incidents_tasks.REDRIVE_NOTIFICATIONS,
         "schedule": float(settings.PAGERLINE_ESCALATION_AUDIT_SECONDS),
     },
-    "metrics-attach-drill-incidents": {"task": "metrics.attach_drill_incidents", "schedule": 5.0},
+    "metrics-attach-drill-incidents": {
+        "task": metrics_tasks.ATTACH_DRILL_INCIDENTS,
+        "schedule": 5.0,
+    },
     # Each team's previous ISO week in its own zone; a second run returns the snapshot.
     "metrics-weekly-reports": {
-        "task": "metrics.build_weekly_reports",
+        "task": metrics_tasks.BUILD_WEEKLY_REPORTS,
         "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
     },
     # The MTTx read model: closed weeks rolled up once, re-done when later events touch them.
     "metrics-rollup-closed-weeks": {
-        "task": "metrics.rollup_closed_weeks",
+        "task": metrics_tasks.ROLLUP_CLOSED_WEEKS,
         "schedule": crontab(minute=7),
     },
 }

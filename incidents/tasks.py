@@ -2,15 +2,16 @@
 
 from celery import shared_task
 
+from incidents import task_names
 from incidents.intake import drain, heartbeats
 
 
-@shared_task(name="incidents.drain_deliveries", ignore_result=True)
+@shared_task(name=task_names.DRAIN_DELIVERIES, ignore_result=True)
 def drain_deliveries() -> int:
     return drain.deliveries_drain()
 
 
-@shared_task(name="incidents.redrive_deliveries", ignore_result=True)
+@shared_task(name=task_names.REDRIVE_DELIVERIES, ignore_result=True)
 def redrive_deliveries() -> int:
     """Beat safety net: drain if a delivery waited too long (lost kick, killed worker)."""
     if drain.deliveries_overdue():
@@ -18,13 +19,13 @@ def redrive_deliveries() -> int:
     return 0
 
 
-@shared_task(name="incidents.check_heartbeats", ignore_result=True)
+@shared_task(name=task_names.CHECK_HEARTBEATS, ignore_result=True)
 def check_heartbeats() -> int:
     """Open (or resolve) "no heartbeat" incidents for integrations that expect one."""
     return heartbeats.heartbeats_check()
 
 
-@shared_task(name="incidents.escalate", ignore_result=True)
+@shared_task(name=task_names.ESCALATE, ignore_result=True)
 def escalate(escalation_id: int, token: str) -> str:
     """One scheduled escalation firing (an ETA task); a stale token does nothing."""
     from incidents.escalation import runs
@@ -32,7 +33,7 @@ def escalate(escalation_id: int, token: str) -> str:
     return runs.escalation_advance(escalation_id=escalation_id, token=token)
 
 
-@shared_task(name="incidents.escalate_many", ignore_result=True)
+@shared_task(name=task_names.ESCALATE_MANY, ignore_result=True)
 def escalate_many(pairs: list[list]) -> list[str]:
     """The firings a batch of alerts made due at once, one after the other (each in its
     own transaction); one that fails is logged and left to the auditor."""
@@ -41,7 +42,7 @@ def escalate_many(pairs: list[list]) -> list[str]:
     return runs.escalations_advance(pairs=[(pk, token) for pk, token in pairs])
 
 
-@shared_task(name="incidents.escalation_audit", ignore_result=True)
+@shared_task(name=task_names.ESCALATION_AUDIT, ignore_result=True)
 def escalation_audit() -> int:
     """Beat safety net: fire escalation steps whose ETA task was lost."""
     from incidents.escalation import runs
@@ -49,14 +50,14 @@ def escalation_audit() -> int:
     return runs.escalations_audit()
 
 
-@shared_task(name="incidents.send_notification", ignore_result=True)
+@shared_task(name=task_names.SEND_NOTIFICATION, ignore_result=True)
 def send_notification(notification_id: int) -> str:
     from incidents.notify import sending
 
     return sending.notification_send(notification_id=notification_id)
 
 
-@shared_task(name="incidents.redrive_notifications", ignore_result=True)
+@shared_task(name=task_names.REDRIVE_NOTIFICATIONS, ignore_result=True)
 def redrive_notifications() -> int:
     """Beat safety net: send notifications whose task was lost or whose worker died."""
     from incidents.notify import sending

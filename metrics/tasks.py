@@ -4,18 +4,18 @@ twice."""
 from celery import shared_task
 from django.db import transaction
 
-from metrics import drills, reports, rollup
+from metrics import drills, reports, rollup, task_names
 
 # --- drills and weekly reports ------------------------------------------------------------
 
 
-@shared_task(name="metrics.attach_drill_incidents", ignore_result=True)
+@shared_task(name=task_names.ATTACH_DRILL_INCIDENTS, ignore_result=True)
 def attach_drill_incidents() -> int:
     """Beat, every 5 s: attach newly triggered incidents of drilled services to their drill."""
     return drills.drills_attach_pending()
 
 
-@shared_task(name="metrics.build_weekly_reports", ignore_result=True)
+@shared_task(name=task_names.BUILD_WEEKLY_REPORTS, ignore_result=True)
 def build_weekly_reports() -> int:
     """Beat, Monday 06:00 UTC: each team's previous ISO week (in its zone), once; new
     snapshots are emailed to subscribers."""
@@ -26,7 +26,7 @@ def build_weekly_reports() -> int:
     return len(built)
 
 
-@shared_task(name="metrics.email_weekly_report", ignore_result=True)
+@shared_task(name=task_names.EMAIL_WEEKLY_REPORT, ignore_result=True)
 def email_weekly_report(report_id: int) -> int:
     return reports.report_email(report_id=report_id)
 
@@ -34,7 +34,7 @@ def email_weekly_report(report_id: int) -> int:
 # --- MTTx read model ----------------------------------------------------------------------
 
 
-@shared_task(name="metrics.rollup_closed_weeks", ignore_result=True)
+@shared_task(name=task_names.ROLLUP_CLOSED_WEEKS, ignore_result=True)
 def rollup_closed_weeks() -> int:
     """Beat, hourly: roll up closed weeks not rolled up yet and recompute closed weeks that
     later incident events changed (idempotent)."""

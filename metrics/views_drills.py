@@ -18,8 +18,7 @@ from metrics import charts, definitions, drills, selectors_drills
 from metrics.models import Drill, DrillService
 from metrics.report_math import fmt_duration
 from oncall import permissions
-from oncall.models import Role, Team
-from oncall.selectors import teams_for
+from oncall.selectors import managed_teams
 
 MAX_TARGET_MINUTES = MAX_STORED_INT // 60  # a target is stored in seconds
 
@@ -31,14 +30,6 @@ def _visible(request, drill_id: int) -> Drill:
         raise Http404("no such drill") from None
 
 
-def _managed_teams(user):
-    if user.is_staff:
-        return teams_for(user)
-    return Team.objects.filter(memberships__user=user, memberships__role=Role.MANAGER).order_by(
-        "name"
-    )
-
-
 @login_required
 @require_GET
 def drill_list(request):
@@ -46,7 +37,7 @@ def drill_list(request):
     return render(
         request,
         "metrics/drill_list.html",
-        {"drills": drills_qs, "can_create": _managed_teams(request.user).exists()},
+        {"drills": drills_qs, "can_create": managed_teams(request.user).exists()},
     )
 
 
@@ -95,7 +86,7 @@ def _target_specs(request, services: list[Service]) -> tuple[list[drills.TargetS
 @login_required
 @require_http_methods(["GET", "POST"])
 def drill_new(request):
-    teams = list(_managed_teams(request.user))
+    teams = list(managed_teams(request.user))
     if not teams:
         raise PermissionDenied("only team managers create drills")
     wanted = request.POST.get("team") or request.GET.get("team") or teams[0].slug

@@ -14,14 +14,14 @@ from rest_framework.views import APIView
 
 from core.models import AuditEntry
 from core.pagination import PaginatedList
-from oncall.models import Membership, Role
+from oncall.selectors import managed_teams
 
 
 def audit_for(user) -> QuerySet[AuditEntry]:
     entries = AuditEntry.objects.select_related("actor")
     if user.is_staff:
         return entries
-    managed = Membership.objects.filter(user=user, role=Role.MANAGER).values("team_id")
+    managed = managed_teams(user).values("pk")
     return entries.filter(Q(team_id__in=managed) | Q(team_id__isnull=True, actor=user))
 
 

@@ -1,11 +1,25 @@
 """Who may do what in a team. Roles are ordered: viewer < responder < manager; staff may
-do everything. Every view and API checks through these, so the rule lives in one place."""
+do everything. Every view and API checks through these, and every query that asks "who may
+respond" or "who manages" filters on the role sets below, so the rule lives in one place
+(tested in oncall/tests/test_roles.py)."""
 
 from __future__ import annotations
 
 from oncall.models import Membership, Role, Team
 
 _RANK = {Role.VIEWER: 0, Role.RESPONDER: 1, Role.MANAGER: 2}
+
+
+def _at_least(minimum: Role) -> frozenset[Role]:
+    return frozenset(role for role, rank in _RANK.items() if rank >= _RANK[minimum])
+
+
+# The roles that may act on a team's incidents (acknowledge, resolve, be assigned or paged:
+# a viewer could not acknowledge, so paging one would page nobody) ...
+RESPONDING_ROLES = _at_least(Role.RESPONDER)
+# ... and the roles that may change its configuration (schedules, policies, maintenance,
+# drills) and read its audit log.
+MANAGING_ROLES = _at_least(Role.MANAGER)
 
 
 def role_in(user, team: Team | int) -> Role | None:

@@ -20,8 +20,8 @@ from django.db.models import CharField, Prefetch, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from oncall import rotation
-from oncall.models import Layer, LayerParticipant, Override, Role, Schedule, Team, UserProfile
+from oncall import permissions, rotation
+from oncall.models import Layer, LayerParticipant, Override, Schedule, Team, UserProfile
 from oncall.rotation.effective import final_shifts, gaps, oncall_at
 from oncall.rotation.layers import layer_shifts
 
@@ -43,6 +43,19 @@ def teams_for(user) -> QuerySet[Team]:
     if user.is_staff:
         return Team.objects.all()
     return Team.objects.filter(memberships__user=user)
+
+
+def managed_teams(user) -> QuerySet[Team]:
+    """Teams whose configuration (schedules, policies, maintenance, drills) and audit log the
+    user may see and change: those they manage, or all of them for staff, as
+    `permissions.can_manage` answers team by team. The one "teams this user manages" query."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    if user.is_staff:
+        return Team.objects.all()
+    return Team.objects.filter(
+        memberships__user=user, memberships__role__in=permissions.MANAGING_ROLES
+    )
 
 
 # --- schedules ---------------------------------------------------------------------------------
@@ -419,11 +432,3 @@ def layer_pieces(
 ) -> list[tuple[str, list[rotation.Shift]]]:
     """Each layer's own shifts in [start, end), highest priority first (for the timeline)."""
     return [(layer.name, layer_shifts(layer, spec.tz, start, end)) for layer in spec.layers]
-
-
-def managed_teams(user):
-    """Teams whose configuration (maintenance windows) the user may change."""
-    teams = teams_for(user)
-    if user.is_authenticated and user.is_staff:
-        return teams
-    return teams.filter(memberships__user=user, memberships__role=Role.MANAGER)

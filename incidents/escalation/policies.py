@@ -16,10 +16,8 @@ from core.errors import FieldErrors
 from incidents.escalation import policy_input
 from incidents.escalation.policy_input import StepInput
 from incidents.models import EscalationPolicy, EscalationStep, EscalationTarget, Service
-from oncall.models import Membership, Role, Schedule, Team
-
-# Who may be paged: a viewer could not acknowledge, so paging one would page nobody.
-PAGEABLE_ROLES = frozenset({Role.RESPONDER, Role.MANAGER})
+from oncall.models import Membership, Schedule, Team
+from oncall.permissions import RESPONDING_ROLES
 
 
 class PolicyInUse(Exception):
@@ -60,7 +58,8 @@ def _resolve(*, team: Team, parsed: dict[str, object]) -> dict[str, object]:
         membership = members.get(name)
         if membership is None:
             return f"{name!r} is not an active member of team {team.name}."
-        if membership.role not in PAGEABLE_ROLES:
+        # A viewer could not acknowledge, so paging one would page nobody.
+        if membership.role not in RESPONDING_ROLES:
             return (
                 f"{name} is a viewer of team {team.name} and could not acknowledge: "
                 "page responders or managers."

@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import task_names
 from incidents.escalation.plan import Plan, Position, Step, Target
 from incidents.models import (
     EscalationPolicy,
@@ -35,8 +36,6 @@ from incidents.timeline import events
 
 log = logging.getLogger(__name__)
 
-ESCALATE_TASK = "incidents.escalate"
-ESCALATE_MANY_TASK = "incidents.escalate_many"
 START_KINDS = frozenset({"triggered", "reopened", "unacknowledged"})
 STOP_KINDS = frozenset({"acknowledged", "resolved"})
 RUNNING = (EscalationState.ACTIVE, EscalationState.HELD)
@@ -215,7 +214,7 @@ def _enqueue_many(due: list[tuple[int, str, datetime | None]]) -> None:
     at_once = [[pk, token] for pk, token, eta in due if eta is None or eta <= now]
     if at_once:
         try:
-            current_app.send_task(ESCALATE_MANY_TASK, args=[at_once], retry=False)
+            current_app.send_task(task_names.ESCALATE_MANY, args=[at_once], retry=False)
         except Exception:
             count = len(at_once)
             log.warning("could not enqueue %d escalations; the auditor will fire them", count)
@@ -226,7 +225,9 @@ def _enqueue_many(due: list[tuple[int, str, datetime | None]]) -> None:
 
 def _enqueue(escalation_id: int, token: str, eta: datetime | None) -> None:
     try:
-        current_app.send_task(ESCALATE_TASK, args=[escalation_id, token], eta=eta, retry=False)
+        current_app.send_task(
+            task_names.ESCALATE, args=[escalation_id, token], eta=eta, retry=False
+        )
     except Exception:
         log.warning("could not enqueue escalation %s; the auditor will fire it", escalation_id)
 

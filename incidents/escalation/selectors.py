@@ -9,7 +9,6 @@ from datetime import datetime
 from django.db.models import Case, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from incidents.escalation.policies import PAGEABLE_ROLES
 from incidents.escalation.policy_input import delay_label
 from incidents.models import (
     EscalationPolicy,
@@ -22,6 +21,7 @@ from incidents.models import (
     Service,
 )
 from oncall.models import Membership, Schedule, Team
+from oncall.permissions import RESPONDING_ROLES
 from oncall.selectors import teams_for
 
 
@@ -78,7 +78,9 @@ def pageable_members(team: Team) -> list:
     """Users a policy of the team may page (responders and managers), by username."""
     return [
         m.user
-        for m in Membership.objects.filter(team=team, role__in=PAGEABLE_ROLES, user__is_active=True)
+        for m in Membership.objects.filter(
+            team=team, role__in=RESPONDING_ROLES, user__is_active=True
+        )
         .select_related("user")
         .order_by("user__username")
     ]

@@ -22,9 +22,10 @@ from django.db import (
 from django.db.models import F, Q
 from django.utils import timezone
 
+from incidents import task_names
 from incidents.alerts import AlertEvent, PayloadError
 from incidents.intake import apply, sources
-from incidents.intake.kick import _KICK_KEY, DRAIN_TASK, deliveries_kick
+from incidents.intake.kick import _KICK_KEY, deliveries_kick
 from incidents.models import (
     AlertDelivery,
     DeliveryStatus,
@@ -244,10 +245,10 @@ def deliveries_drain(*, max_seconds: float = 20.0) -> int:
                 return done
         if len(batch) == limit and cache.add(_FANOUT_KEY, 1, timeout=1):
             # A full batch means a backlog: let another worker process share it.
-            current_app.send_task(DRAIN_TASK)
+            current_app.send_task(task_names.DRAIN_DELIVERIES)
         deliveries_process(batch=batch, token=token)
         done += len(batch)
-    current_app.send_task(DRAIN_TASK)
+    current_app.send_task(task_names.DRAIN_DELIVERIES)
     return done
 
 

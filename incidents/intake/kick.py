@@ -16,9 +16,10 @@ import time
 from celery import current_app
 from django.core.cache import cache
 
+from incidents import task_names
+
 log = logging.getLogger(__name__)
 
-DRAIN_TASK = "incidents.drain_deliveries"
 _KICK_KEY = "intake:drain-kick"
 
 
@@ -39,7 +40,7 @@ def deliveries_kick() -> None:
     try:
         # cache.add(_KICK_KEY, 1, timeout=10), without building a Redis client per call.
         if _kick_client().set(cache.make_and_validate_key(_KICK_KEY), 1, nx=True, ex=10):
-            current_app.send_task(DRAIN_TASK, retry=False)
+            current_app.send_task(task_names.DRAIN_DELIVERIES, retry=False)
     except Exception:
         _kick_suppressed_until = time.monotonic() + 5
         log.warning("could not enqueue the drain task; the beat re-drive will pick it up")

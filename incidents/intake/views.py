@@ -31,7 +31,7 @@ from incidents.intake.webhooks import (
 )
 from incidents.models import AlertDelivery, DeliveryStatus
 from oncall import permissions
-from oncall.selectors import teams_for
+from oncall.selectors import managed_teams, teams_for
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,8 @@ def _failed_for(user):
 def failed_deliveries(request):
     deliveries = _failed_for(request.user).order_by("-received_at")
     page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
-    manageable = {
-        team_id
-        for team_id in {d.integration.service.team_id for d in page}
-        if permissions.can_manage(request.user, team_id)
-    }
+    shown = {d.integration.service.team_id for d in page}
+    manageable = set(managed_teams(request.user).filter(pk__in=shown).values_list("pk", flat=True))
     return render(
         request,
         "incidents/failed_deliveries.html",

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import task_names
 from incidents.models import (
     CircuitBreaker,
     ContactMethod,
@@ -28,14 +29,15 @@ from incidents.notify.transports import TransportError
 
 log = logging.getLogger(__name__)
 
-SEND_TASK = "incidents.send_notification"
 # A task may run a moment before its row is due (clock skew between hosts).
 _EARLY = timedelta(seconds=1)
 
 
 def _enqueue(notification_id: int, *, eta: datetime | None = None) -> None:
     try:
-        current_app.send_task(SEND_TASK, args=[notification_id], eta=eta, retry=False)
+        current_app.send_task(
+            task_names.SEND_NOTIFICATION, args=[notification_id], eta=eta, retry=False
+        )
     except Exception:
         # The row is committed; the beat re-drive sends it once the broker is back.
         log.warning("could not enqueue notification %s; the re-drive will", notification_id)

@@ -27,8 +27,8 @@ from core.errors import FieldErrors
 from incidents.alerts import Severity
 from incidents.models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus, Service
 from incidents.timeline import events
-from oncall.models import Membership, Role
-from oncall.permissions import can_respond
+from oncall.models import Membership
+from oncall.permissions import RESPONDING_ROLES, can_respond
 
 MANUAL_SOURCE = "manual"
 MAX_TEXT = 20_000
@@ -257,9 +257,7 @@ def incident_assign(
         if assignee_id is not None:
             team = locked.service.team
             member = (
-                Membership.objects.filter(
-                    team=team, user_id=assignee_id, role__in=[Role.RESPONDER, Role.MANAGER]
-                )
+                Membership.objects.filter(team=team, user_id=assignee_id, role__in=RESPONDING_ROLES)
                 .select_related("user")
                 .first()
             )

@@ -10,7 +10,7 @@ from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, V
 from incidents.alerts import Severity
 from incidents.models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus, Service
 from incidents.timeline import projection
-from oncall.models import Role
+from oncall.permissions import RESPONDING_ROLES
 from oncall.selectors import teams_for
 
 _SEVERITY_RANK = Case(
@@ -39,7 +39,7 @@ def services_to_respond(user) -> QuerySet[Service]:
         return services
     return services.filter(
         team__memberships__user=user,
-        team__memberships__role__in=[Role.RESPONDER, Role.MANAGER],
+        team__memberships__role__in=RESPONDING_ROLES,
     ).distinct()
 
 
@@ -153,7 +153,7 @@ def assignable_members(incident: Incident) -> QuerySet:
         get_user_model()
         .objects.filter(
             memberships__team_id=incident.service.team_id,
-            memberships__role__in=[Role.RESPONDER, Role.MANAGER],
+            memberships__role__in=RESPONDING_ROLES,
         )
         .order_by("username")
     )
