@@ -21,6 +21,10 @@ app.conf.beat_schedule = {
         "task": "incidents.escalation_audit",
         "schedule": float(settings.PAGERLINE_ESCALATION_AUDIT_SECONDS),
     },
+    "pages-audit": {
+        "task": "incidents.pages_audit",
+        "schedule": float(settings.PAGERLINE_ESCALATION_AUDIT_SECONDS),
+    },
     "redrive-notifications": {
         "task": "incidents.redrive_notifications",
         "schedule": float(settings.PAGERLINE_ESCALATION_AUDIT_SECONDS),

@@ -62,3 +62,19 @@ def redrive_notifications() -> int:
     from incidents.notify import sending
 
     return sending.notifications_redrive()
+
+
+@shared_task(name="incidents.page_step", ignore_result=True)
+def page_step(page_id: int, token: str) -> str:
+    """One step of a person's notification rules (an ETA task); a stale token does nothing."""
+    from incidents.notify import pages
+
+    return pages.page_advance(page_id=page_id, token=token)
+
+
+@shared_task(name="incidents.pages_audit", ignore_result=True)
+def pages_audit() -> int:
+    """Beat safety net: fire personal page steps whose ETA task was lost."""
+    from incidents.notify import pages
+
+    return pages.pages_audit()

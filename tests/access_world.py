@@ -175,10 +175,10 @@ def build_world(now: datetime | None = None) -> World:
 
     # Paging: a contact method, a notification, a planned maintenance window.
     world.contact_method = ContactMethod.objects.create(
-        user=responder, kind="email", address="responder@alpha7.example"
+        verified_at=timezone.now(), user=responder, kind="email", address="responder@alpha7.example"
     )
     world.own_contact_method = ContactMethod.objects.create(
-        user=manager, kind="email", address="manager@alpha7.example"
+        verified_at=timezone.now(), user=manager, kind="email", address="manager@alpha7.example"
     )
     (world.notification,) = sending.users_notify(
         users=[responder],

@@ -48,24 +48,30 @@ def _enqueue_on_commit(notification_id: int, *, eta: datetime | None = None) -> 
 # --- creating ---------------------------------------------------------------------------------
 
 
-def users_notify(
+def usable_methods(*, user_ids: list[int], preference: str = "notify_escalations"):
+    """The contact methods that may be paged now: enabled, verified, wanted for
+    `preference` (notify_escalations or notify_handoffs), and not opted out (SMS STOP)."""
+    return ContactMethod.objects.filter(
+        user__in=user_ids,
+        enabled=True,
+        verified_at__isnull=False,
+        opted_out_at__isnull=True,
+        **{preference: True},
+    ).order_by("user_id", "id")
+
+
+def methods_notify(
     *,
-    users: list,
+    methods,
     reason: str,
     subject: str,
     text: str,
     at: datetime,
     incident: Incident | None = None,
-) -> dict[int, list[Notification]]:
-    """Queue one notification per enabled contact method of each user that wants `reason`.
-
-    Returns {user id: rows}; a user with no row could not be reached. Sending starts after
-    the caller's transaction commits.
-    """
-    preference = "notify_handoffs" if reason == NotificationReason.HANDOFF else "notify_escalations"
-    methods = ContactMethod.objects.filter(
-        user__in=[u.pk for u in users], enabled=True, **{preference: True}
-    ).order_by("user_id", "id")
+    page=None,
+) -> list[Notification]:
+    """Queue one notification per contact method; sending starts after the caller's
+    transaction commits."""
     rows = [
         Notification(
             incident=incident,
@@ -78,15 +84,39 @@ def users_notify(
             text=text,
             created_at=at,
             next_attempt_at=at,
+            page=page,
         )
         for method in methods
     ]
     created = Notification.objects.bulk_create(rows)
-    by_user: dict[int, list[Notification]] = defaultdict(list)
     for row in created:
-        by_user[row.user_id].append(row)
         # bulk_create returns primary keys on PostgreSQL and SQLite >= 3.35.
         _enqueue_on_commit(row.pk)
+    return created
+
+
+def users_notify(
+    *,
+    users: list,
+    reason: str,
+    subject: str,
+    text: str,
+    at: datetime,
+    incident: Incident | None = None,
+) -> dict[int, list[Notification]]:
+    """Queue one notification per usable contact method of each user that wants `reason`,
+    all at once (handoff notices, tests of a whole person; pages go through the person's
+    rules, incidents.notify.pages).
+
+    Returns {user id: rows}; a user with no row could not be reached.
+    """
+    preference = "notify_handoffs" if reason == NotificationReason.HANDOFF else "notify_escalations"
+    methods = usable_methods(user_ids=[u.pk for u in users], preference=preference)
+    by_user: dict[int, list[Notification]] = defaultdict(list)
+    for row in methods_notify(
+        methods=methods, reason=reason, subject=subject, text=text, at=at, incident=incident
+    ):
+        by_user[row.user_id].append(row)
     return dict(by_user)
 
 

@@ -25,7 +25,9 @@ def receiver(settings, worker_env):
 @pytest.fixture
 def paged_service(service, users, receiver):
     for name in ("responder", "manager"):
-        ContactMethod.objects.create(user=users[name], kind="webhook", address=receiver.url)
+        ContactMethod.objects.create(
+            verified_at=timezone.now(), user=users[name], kind="webhook", address=receiver.url
+        )
 
     def with_policy(second_step_delay: int):
         service.escalation_policy = make_policy(

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from core.models import AuditEntry
 from incidents.admin import ContactMethodAdminForm
@@ -61,7 +62,9 @@ def test_everyone_manages_their_own_contact_methods(client, users, role):
 
 
 def test_anonymous_requests_are_refused(client, users):
-    method = ContactMethod.objects.create(user=users["responder"], kind="email", address="r@x.io")
+    method = ContactMethod.objects.create(
+        verified_at=timezone.now(), user=users["responder"], kind="email", address="r@x.io"
+    )
     assert client.get(URL).status_code in {401, 403}
     assert add(client).status_code in {401, 403}
     assert client.patch(f"{URL}{method.pk}/", {"enabled": False}, JSON).status_code in {401, 403}
@@ -73,7 +76,9 @@ def test_anonymous_requests_are_refused(client, users):
 
 @pytest.mark.parametrize("role", ["manager", "viewer", "outsider", "staff"])
 def test_nobody_sees_or_touches_anyone_elses_methods(client, users, role, django_user_model):
-    method = ContactMethod.objects.create(user=users["responder"], kind="email", address="r@x.io")
+    method = ContactMethod.objects.create(
+        verified_at=timezone.now(), user=users["responder"], kind="email", address="r@x.io"
+    )
     someone = users.get(role) or django_user_model.objects.create_user("root", is_staff=True)
     client.force_login(someone)
     detail = f"{URL}{method.pk}/"
@@ -115,7 +120,7 @@ INVALID = [
     ("webhook", "http://exa mple.com/hook", "address"),
     ("webhook", "https://example.com/" + "x" * 1000, "address"),
     ("webhook", "me@example.com", "address"),
-    ("sms", "+4912345", "kind"),
+    ("pager", "+4912345", "kind"),
 ]
 
 
@@ -220,7 +225,9 @@ def test_a_test_email_goes_through_the_real_smtp_transport(client, users, smtp):
 
 
 def test_tests_are_limited_per_method_not_forever(users, smtp):
-    method = ContactMethod.objects.create(user=users["responder"], kind="email", address="r@x.io")
+    method = ContactMethod.objects.create(
+        verified_at=timezone.now(), user=users["responder"], kind="email", address="r@x.io"
+    )
     assert contacts.contact_method_test(method=method, now=T0).status == "sent"
     with pytest.raises(contacts.TestTooSoon):
         contacts.contact_method_test(method=method, now=T0 + timedelta(seconds=29))

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from core.models import AuditEntry
 from incidents.models import ContactMethod, Notification
@@ -28,7 +29,9 @@ def receiver(settings):
 
 
 def mine(user, address="me@example.com", **options):
-    return ContactMethod.objects.create(user=user, kind="email", address=address, **options)
+    return ContactMethod.objects.create(
+        verified_at=timezone.now(), user=user, kind="email", address=address, **options
+    )
 
 
 def test_the_page_lists_only_your_own_methods(client, users):
@@ -127,7 +130,7 @@ def test_sending_a_test_from_the_page(client, users, smtp):
 def test_a_failed_test_shows_the_endpoints_answer(client, users, receiver):
     receiver.default = 410
     method = ContactMethod.objects.create(
-        user=users["responder"], kind="webhook", address=receiver.url
+        verified_at=timezone.now(), user=users["responder"], kind="webhook", address=receiver.url
     )
     client.force_login(users["responder"])
     response = client.post(f"/account/contact-methods/{method.pk}/test", follow=True)

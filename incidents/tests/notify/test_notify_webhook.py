@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from incidents.models import CircuitBreaker, ContactMethod, Notification
 from incidents.notify import sending
@@ -24,7 +25,9 @@ def receiver(settings):
 
 
 def hook(user, url):
-    return ContactMethod.objects.create(user=user, kind="webhook", address=url)
+    return ContactMethod.objects.create(
+        verified_at=timezone.now(), user=user, kind="webhook", address=url
+    )
 
 
 def queue(user, incident=None, at=T0):

@@ -5,6 +5,7 @@ import ipaddress
 from datetime import UTC, datetime
 
 import pytest
+from django.utils import timezone
 
 from incidents.models import ContactMethod, Notification
 from incidents.notify import address, sending
@@ -89,7 +90,10 @@ def test_a_name_that_resolves_inside_is_refused_when_sent_and_not_retried(settin
     try:
         port = receiver.url.rsplit(":", 1)[1].split("/")[0]
         method = ContactMethod.objects.create(
-            user=users["responder"], kind="webhook", address=f"http://localhost:{port}/hook"
+            verified_at=timezone.now(),
+            user=users["responder"],
+            kind="webhook",
+            address=f"http://localhost:{port}/hook",
         )
         row = _page(users["responder"])
         assert sending.notification_send(notification_id=row.pk, now=T0) == "failed"
