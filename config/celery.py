@@ -16,7 +16,7 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "redrive-deliveries": {"task": "incidents.redrive_deliveries", "schedule": 5.0},
     "check-heartbeats": {"task": "incidents.check_heartbeats", "schedule": 30.0},
-    "oncall-handoff-notices": {"task": "oncall.send_handoff_notices", "schedule": 60.0},
+    "handoff-notices": {"task": "incidents.send_handoff_notices", "schedule": 60.0},
     "escalation-audit": {
         "task": "incidents.escalation_audit",
         "schedule": float(settings.PAGERLINE_ESCALATION_AUDIT_SECONDS),

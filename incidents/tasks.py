@@ -78,3 +78,15 @@ def pages_audit() -> int:
     from incidents.notify import pages
 
     return pages.pages_audit()
+
+
+@shared_task(name="incidents.send_handoff_notices", ignore_result=True)
+def send_handoff_notices(now: str | None = None) -> int:
+    """Beat, every minute: tell people whose shift starts soon, on every channel they chose
+    for it. Safe to run twice (each notice is claimed by a unique row). ``now`` (ISO 8601)
+    is for tests and replays."""
+    from datetime import datetime
+
+    from incidents.notify import handoffs
+
+    return handoffs.handoff_notices_send(now=datetime.fromisoformat(now) if now else None)

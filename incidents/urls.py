@@ -59,6 +59,16 @@ _policy_urls = [
         name="contact-method-test",
     ),
     path(
+        "account/contact-methods/<int:method_id>/verify",
+        notify_views.contact_method_verify,
+        name="contact-method-verify",
+    ),
+    path(
+        "account/contact-methods/<int:method_id>/send-code",
+        notify_views.contact_method_send_code,
+        name="contact-method-send-code",
+    ),
+    path(
         "account/contact-methods/<int:method_id>/delete",
         notify_views.contact_method_delete,
         name="contact-method-delete",
@@ -78,6 +88,16 @@ _policy_urls = [
         "api/v1/contact-methods/<int:method_id>/test/",
         notify_api.ContactMethodTest.as_view(),
         name="api-contact-method-test",
+    ),
+    path(
+        "api/v1/contact-methods/<int:method_id>/verify/",
+        notify_api.ContactMethodVerify.as_view(),
+        name="api-contact-method-verify",
+    ),
+    path(
+        "api/v1/contact-methods/<int:method_id>/send-code/",
+        notify_api.ContactMethodSendCode.as_view(),
+        name="api-contact-method-send-code",
     ),
 ]
 

@@ -1,11 +1,11 @@
 """Is this a usable address for a channel? One rule for the model (admin), the contact method
 service (pages and API) and nothing else. No database.
 
-Webhooks go to public addresses only, unless an admin lists a private network in
-PAGERLINE_WEBHOOK_PRIVATE_NETWORKS: a contact method must not make the worker POST to the
-cloud metadata service, Redis or anything else on the inside. A URL naming a private IP (or
-localhost) is refused when it is saved; a host name is checked where it resolves, when the
-webhook is sent (incidents.notify.transports.webhook).
+Webhooks and Apprise URLs go to public addresses only, unless an admin lists a private
+network in PAGERLINE_WEBHOOK_PRIVATE_NETWORKS: a contact method must not make the worker POST
+to the cloud metadata service, Redis or anything else on the inside. A URL naming a private
+IP (or localhost) is refused when it is saved; a host name is checked where it resolves,
+when the message is sent (incidents.notify.transports.webhook and .apprise).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
+
+from incidents.notify import apprise_url
 
 MAX_LENGTH = 1000
 _URL = URLValidator(schemes=["http", "https"])
@@ -38,7 +40,22 @@ def address_problem(kind: str, address: object) -> str | None:
         return None
     if kind == "webhook":
         return _url_problem(address)
+    if kind == "apprise":
+        return _apprise_problem(address)
     return "Unknown kind of contact method."
+
+
+def _apprise_problem(address: str) -> str | None:
+    notifier = apprise_url.plugin(address)
+    if notifier is None:
+        return (
+            "Apprise does not recognise this URL; see its list of services "
+            "(e.g. discord://webhook_id/webhook_token, ntfys://ntfy.sh/topic)."
+        )
+    host = apprise_url.target_host(notifier)
+    if host is None:
+        return f"{apprise_url.service_name(notifier)} does not send over the network."
+    return host_problem(host, settings.PAGERLINE_WEBHOOK_PRIVATE_NETWORKS)
 
 
 def _url_problem(address: str) -> str | None:
@@ -97,7 +114,8 @@ def host_problem(host: str, allowed: Iterable) -> str | None:
 
 def redacted(kind: str, address: str) -> str:
     """An address safe for the audit log: a webhook URL's path and query often hold a secret
-    (Slack's incoming webhooks do), so only its scheme and host are kept."""
+    (Slack's incoming webhooks do), so only its scheme and host are kept. An Apprise
+    method's address is already its masked form."""
     if kind != "webhook":
         return address
     parts = urlsplit(address)

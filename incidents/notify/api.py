@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.models import Channel, ContactMethod, Notification
-from incidents.notify import contacts
+from incidents.notify import contacts, verification
 from incidents.notify.address import MAX_LENGTH
 from incidents.notify.selectors import contact_methods_of
 
@@ -26,9 +26,23 @@ class ContactMethodOut(serializers.ModelSerializer):
             "enabled",
             "notify_escalations",
             "notify_handoffs",
+            "verified",
+            "verified_at",
+            "code_sent_at",
             "created_at",
         ]
         read_only_fields = fields
+
+    verified = serializers.SerializerMethodField(
+        help_text="Pages go only to verified methods: enter the code sent through it "
+        "(POST .../verify/), or link your Slack account from Slack."
+    )
+    code_sent_at = serializers.DateTimeField(
+        source="verify_sent_at", read_only=True, allow_null=True
+    )
+
+    def get_verified(self, method) -> bool:
+        return method.verified_at is not None
 
 
 class ContactMethodCreated(ContactMethodOut):
@@ -47,7 +61,11 @@ class ContactMethodCreated(ContactMethodOut):
 class ContactMethodIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Channel.values)
     address = serializers.CharField(
-        max_length=MAX_LENGTH, trim_whitespace=False, help_text="an email address or http(s) URL"
+        max_length=MAX_LENGTH,
+        trim_whitespace=False,
+        help_text="an email address, an http(s) URL, a phone number in E.164 form "
+        "(+4915112345678), a Slack user id (U0123ABCD) or an Apprise URL "
+        "(discord://..., ntfys://..., tgram://...; stored encrypted, shown masked)",
     )
     enabled = serializers.BooleanField(default=True)
     notify_escalations = serializers.BooleanField(default=True)
@@ -133,9 +151,47 @@ class ContactMethodTest(APIView):
         try:
             row = contacts.contact_method_test(method=method)
         except contacts.TestTooSoon as exc:
-            return Response(
-                {"detail": str(exc)},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(exc.retry_after)},
-            )
+            return _too_soon(exc)
         return Response(TestResult(row).data)
+
+
+class CodeIn(serializers.Serializer):
+    code = serializers.CharField(max_length=20, help_text="the six digits that were sent")
+
+
+def _too_soon(exc) -> Response:
+    return Response(
+        {"detail": str(exc)},
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+class ContactMethodVerify(APIView):
+    @extend_schema(request=CodeIn, responses=ContactMethodOut)
+    def post(self, request, method_id: int):
+        """Enter the code sent through the method: it is verified and receives pages."""
+        method = _mine(request, method_id)
+        incoming = CodeIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        method = verification.verification_check(method=method, **incoming.validated_data)
+        return Response(ContactMethodOut(method).data)
+
+
+class ContactMethodSendCode(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            202: ContactMethodOut,
+            429: inline_serializer("CodeTooSoon", fields={"detail": serializers.CharField()}),
+        },
+    )
+    def post(self, request, method_id: int):
+        """Send a new verification code through the method (earlier codes stop working)."""
+        method = _mine(request, method_id)
+        try:
+            verification.verification_send(method=method)
+        except verification.CodeTooSoon as exc:
+            return _too_soon(exc)
+        method.refresh_from_db()
+        return Response(ContactMethodOut(method).data, status=status.HTTP_202_ACCEPTED)

@@ -14,7 +14,9 @@ class ContactMethodForm(forms.Form):
     address = forms.CharField(
         max_length=MAX_LENGTH,
         strip=False,
-        help_text="An email address, or an http(s) URL (e.g. a Slack incoming webhook).",
+        help_text="An email address, an http(s) URL (e.g. a Slack incoming webhook), a phone "
+        "number such as +4915112345678, a Slack user id, or an Apprise URL "
+        "(discord://..., ntfys://ntfy.sh/topic, tgram://...).",
     )
     notify_escalations = forms.BooleanField(required=False, initial=True, label="Pages")
     notify_handoffs = forms.BooleanField(required=False, label="On-call handoffs")
@@ -24,3 +26,7 @@ class PreferencesForm(forms.Form):
     enabled = forms.BooleanField(required=False)
     notify_escalations = forms.BooleanField(required=False)
     notify_handoffs = forms.BooleanField(required=False)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(max_length=20)

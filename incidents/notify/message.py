@@ -5,6 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
+
+from incidents.models import NotificationReason
+from incidents.notify import links
+
+# Messages for these reasons page someone about an incident: they carry action links.
+PAGING_REASONS = frozenset({NotificationReason.ESCALATION, NotificationReason.FALLBACK})
 
 
 def incident_url(incident) -> str:
@@ -45,3 +52,29 @@ def payload(notification) -> dict[str, Any]:
             "url": url,
         }
     return body
+
+
+def links_for(notification) -> dict[str, str]:
+    """{"acknowledge": url, "resolve": url} minted for this message's recipient and
+    channel, or {} when the message is not a page about an incident."""
+    incident = notification.incident
+    if incident is None or notification.reason not in PAGING_REASONS:
+        return {}
+    return links.links_mint(
+        incident=incident,
+        user_id=notification.user_id,
+        channel=notification.channel,
+        now=timezone.now(),
+    )
+
+
+def plain_text(notification) -> str:
+    """The page as plain text for chat services: what happened, where to see it, and the
+    links to acknowledge or resolve it from the message."""
+    lines = [notification.text]
+    incident = notification.incident
+    if incident is not None:
+        lines.append(f"Open incident #{incident.pk}: {incident_url(incident)}")
+        for action, url in links_for(notification).items():
+            lines.append(f"{action.capitalize()}: {url}")
+    return "\n".join(lines)

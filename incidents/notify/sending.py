@@ -29,6 +29,7 @@ from incidents.notify.transports import TransportError
 log = logging.getLogger(__name__)
 
 SEND_TASK = "incidents.send_notification"
+CODE_SENT_TEXT = "A verification code (not kept once sent)."
 # A task may run a moment before its row is due (clock skew between hosts).
 _EARLY = timedelta(seconds=1)
 
@@ -200,6 +201,9 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     duration_ms = int((time.monotonic() - started) * 1000)
     breaker_record(endpoint=row.endpoint, ok=True, now=now)
     _finish(row, NotificationStatus.SENT, now, duration_ms=duration_ms)
+    if row.reason == NotificationReason.VERIFY:
+        # The code is out: the row keeps no copy of it (incidents.notify.verification).
+        Notification.objects.filter(pk=row.pk).update(text=CODE_SENT_TEXT)
     return NotificationStatus.SENT
 
 

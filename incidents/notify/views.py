@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import FieldErrors
 from incidents.models import Channel, ContactMethod
-from incidents.notify import contacts
+from incidents.notify import contacts, verification
 from incidents.notify import selectors as notify_selectors
-from incidents.notify.forms import ContactMethodForm, PreferencesForm
+from incidents.notify.forms import CodeForm, ContactMethodForm, PreferencesForm
 from oncall import selectors
 from oncall import services as oncall_services
 from oncall.forms import ProfileForm
@@ -99,6 +99,38 @@ def contact_method_test(request, method_id: int):
         messages.success(request, f"Test sent to {method.address}.")
     else:
         messages.error(request, f"Test to {method.address} failed: {row.error}")
+    return redirect("contact-methods")
+
+
+@login_required
+@require_POST
+def contact_method_verify(request, method_id: int):
+    method = _mine(request, method_id)
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            verification.verification_check(method=method, code=form.cleaned_data["code"])
+        except FieldErrors as exc:
+            messages.error(request, f"{method.address}: {' '.join(text for _, text in exc.flat())}")
+        else:
+            messages.success(request, f"{method.address} is verified: it will receive pages.")
+    else:
+        messages.error(request, f"{method.address}: enter the six digits of the code.")
+    return redirect("contact-methods")
+
+
+@login_required
+@require_POST
+def contact_method_send_code(request, method_id: int):
+    method = _mine(request, method_id)
+    try:
+        verification.verification_send(method=method)
+    except verification.CodeTooSoon as exc:
+        messages.error(request, str(exc))
+    except FieldErrors as exc:
+        messages.error(request, " ".join(text for _, text in exc.flat()))
+    else:
+        messages.success(request, f"A new code is on its way to {method.address}.")
     return redirect("contact-methods")
 
 
