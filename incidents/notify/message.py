@@ -28,8 +28,20 @@ def context(notification) -> dict[str, Any]:
     }
 
 
+def _incident_json(incident) -> dict[str, Any]:
+    return {
+        "id": incident.pk,
+        "title": incident.title,
+        "status": incident.status,
+        "severity": incident.severity,
+        "service": incident.service.name,
+        "url": incident_url(incident),
+    }
+
+
 def payload(notification) -> dict[str, Any]:
-    """The webhook body: Slack-compatible `text`, plus structured fields for other receivers."""
+    """The webhook body: Slack-compatible `text`, plus structured fields for other receivers.
+    A bundle (several pages in one message) lists every incident in `incidents`."""
     incident = notification.incident
     text = notification.text
     body: dict[str, Any] = {
@@ -43,15 +55,27 @@ def payload(notification) -> dict[str, Any]:
     if incident is not None:
         url = incident_url(incident)
         body["text"] = f"{text}\n<{url}|Open incident #{incident.pk}>"
-        body["incident"] = {
-            "id": incident.pk,
-            "title": incident.title,
-            "status": incident.status,
-            "severity": incident.severity,
-            "service": incident.service.name,
-            "url": url,
-        }
+        body["incident"] = _incident_json(incident)
+    bundled = [row.incident for row in items(notification)[1:] if row.incident is not None]
+    if bundled:
+        body["incidents"] = [_incident_json(i) for i in [incident, *bundled] if i is not None]
     return body
+
+
+def items(notification) -> list:
+    """The pages one message carries: the row itself, then those bundled into it."""
+    return [notification, *getattr(notification, "bundle", ())]
+
+
+def bundle_summary(rows: list) -> tuple[str, str]:
+    """Subject and text of one message carrying several pages: "7 new incidents on
+    checkout, payments", then one line per incident."""
+    incidents = [row.incident for row in rows if row.incident is not None]
+    services = list(dict.fromkeys(i.service.name for i in incidents))
+    subject = f"[Pagerline] {len(rows)} new incidents on {', '.join(services)}"
+    lines = [f"{len(rows)} incidents need you:"]
+    lines += [f"#{i.pk} {i.severity.upper()} {i.service.name}: {i.title}" for i in incidents]
+    return subject[:300], "\n".join(lines)
 
 
 def links_for(notification) -> dict[str, str]:
@@ -70,11 +94,14 @@ def links_for(notification) -> dict[str, str]:
 
 def plain_text(notification) -> str:
     """The page as plain text for chat services: what happened, where to see it, and the
-    links to acknowledge or resolve it from the message."""
+    links to acknowledge or resolve it from the message (each incident's, in a bundle)."""
     lines = [notification.text]
-    incident = notification.incident
-    if incident is not None:
-        lines.append(f"Open incident #{incident.pk}: {incident_url(incident)}")
-        for action, url in links_for(notification).items():
+    for row in items(notification):
+        incident = row.incident
+        if incident is None:
+            continue
+        lines.append("")
+        lines.append(f"#{incident.pk} {incident.title}: {incident_url(incident)}")
+        for action, url in links_for(row).items():
             lines.append(f"{action.capitalize()}: {url}")
     return "\n".join(lines)

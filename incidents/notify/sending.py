@@ -23,13 +23,17 @@ from incidents.models import (
     NotificationReason,
     NotificationStatus,
 )
-from incidents.notify import breaker, transports
+from incidents.notify import breaker, bundling, message, transports
 from incidents.notify.transports import TransportError
 
 log = logging.getLogger(__name__)
 
 SEND_TASK = "incidents.send_notification"
 CODE_SENT_TEXT = "A verification code (not kept once sent)."
+# Sent whatever state an incident is in (the others are pages: noise once acknowledged).
+UNBOUND_REASONS = frozenset(
+    {NotificationReason.HANDOFF, NotificationReason.TEST, NotificationReason.VERIFY}
+)
 # A task may run a moment before its row is due (clock skew between hosts).
 _EARLY = timedelta(seconds=1)
 
@@ -144,19 +148,25 @@ def _retry(*, row: Notification, at: datetime, attempt: int, now: datetime) -> N
 
 
 def notification_send(*, notification_id: int, now: datetime | None = None) -> str:
-    """Make this row's one attempt; returns its final status (or "not_claimed")."""
+    """Make this row's one attempt (for a page: one message carrying every page that waits
+    for the same contact method, incidents.notify.bundling); returns its final status, or
+    why nothing was sent (not_claimed, waiting, held)."""
     now = now or timezone.now()
-    claimed = Notification.objects.filter(
-        pk=notification_id, status=NotificationStatus.PENDING, next_attempt_at__lte=now + _EARLY
-    ).update(status=NotificationStatus.SENDING, claimed_at=now)
-    if not claimed:
-        return "not_claimed"
-    row = Notification.objects.select_related("contact_method", "incident__service").get(
-        pk=notification_id
-    )
+    claimed = bundling.claim(notification_id=notification_id, now=now)
+    if claimed.hold_until is not None:
+        _enqueue_on_commit(notification_id, eta=claimed.hold_until)
+    if claimed.row is None:
+        if claimed.outcome == "skipped":
+            return NotificationStatus.SKIPPED
+        return claimed.outcome
+    row, rows = claimed.row, [claimed.row, *claimed.others]
+    row.bundle = claimed.others
+    if row.bundle:
+        # One message names them all (in memory: each row keeps its own text).
+        row.subject, row.text = message.bundle_summary(rows)
     method = row.contact_method
     incident = row.incident
-    paging = row.reason != NotificationReason.HANDOFF
+    paging = row.reason not in UNBOUND_REASONS
     if paging and incident is not None and incident.status != IncidentStatus.TRIGGERED:
         # Someone acknowledged (or it resolved) while this page waited: it is noise now.
         with transaction.atomic():
@@ -164,21 +174,27 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         return NotificationStatus.SKIPPED
     if method is None or not method.enabled:
         with transaction.atomic():
-            _finish(
-                row, NotificationStatus.SKIPPED, now, error="contact method removed or disabled"
-            )
+            for each in rows:
+                _finish(
+                    each,
+                    NotificationStatus.SKIPPED,
+                    now,
+                    error="contact method removed or disabled",
+                )
         return NotificationStatus.SKIPPED
     decision = breaker_allow(endpoint=row.endpoint, now=now)
     if not decision.allowed:
         with transaction.atomic():
-            _finish(
-                row,
-                NotificationStatus.SKIPPED,
-                now,
-                error=f"circuit open for {row.endpoint}; retrying at {decision.retry_at:%H:%M:%S}",
-            )
-            # Not an attempt at the endpoint, so it does not use up the retry budget.
-            _retry(row=row, at=decision.retry_at, attempt=row.attempt, now=now)
+            for each in rows:
+                _finish(
+                    each,
+                    NotificationStatus.SKIPPED,
+                    now,
+                    error=f"circuit open for {row.endpoint}; retrying at "
+                    f"{decision.retry_at:%H:%M:%S}",
+                )
+                # Not an attempt at the endpoint, so it does not use up the retry budget.
+                _retry(row=each, at=decision.retry_at, attempt=each.attempt, now=now)
         return NotificationStatus.SKIPPED
     started = time.monotonic()
     try:
@@ -191,20 +207,37 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         # A permanent error (4xx, bad address) means the endpoint itself answered.
         breaker_record(endpoint=row.endpoint, ok=exc.permanent, now=now, error=str(exc))
         with transaction.atomic():
-            _finish(row, NotificationStatus.FAILED, now, error=str(exc), duration_ms=duration_ms)
-            if not exc.permanent and row.attempt < settings.PAGERLINE_NOTIFY_MAX_ATTEMPTS:
-                wait = breaker.backoff(
-                    row.attempt, base_seconds=settings.PAGERLINE_NOTIFY_BACKOFF_SECONDS
+            for each in rows:
+                _finish(
+                    each, NotificationStatus.FAILED, now, error=str(exc), duration_ms=duration_ms
                 )
-                _retry(row=row, at=now + wait, attempt=row.attempt + 1, now=now)
+                if not exc.permanent and each.attempt < settings.PAGERLINE_NOTIFY_MAX_ATTEMPTS:
+                    wait = breaker.backoff(
+                        each.attempt, base_seconds=settings.PAGERLINE_NOTIFY_BACKOFF_SECONDS
+                    )
+                    _retry(row=each, at=now + wait, attempt=each.attempt + 1, now=now)
+        _wake_waiting(row, now)
         return NotificationStatus.FAILED
     duration_ms = int((time.monotonic() - started) * 1000)
     breaker_record(endpoint=row.endpoint, ok=True, now=now)
-    _finish(row, NotificationStatus.SENT, now, duration_ms=duration_ms)
+    with transaction.atomic():
+        for each in rows:
+            _finish(each, NotificationStatus.SENT, now, duration_ms=duration_ms)
     if row.reason == NotificationReason.VERIFY:
         # The code is out: the row keeps no copy of it (incidents.notify.verification).
         Notification.objects.filter(pk=row.pk).update(text=CODE_SENT_TEXT)
+    _wake_waiting(row, now)
     return NotificationStatus.SENT
+
+
+def _wake_waiting(row: Notification, now: datetime) -> None:
+    """A page's message went (or failed): send what waited for it, as one bundle."""
+    if row.reason not in bundling.BUNDLED_REASONS:
+        return
+    waiting = bundling.next_waiting(contact_method_id=row.contact_method_id, now=now)
+    if waiting is not None:
+        notification_id, at = waiting
+        _enqueue(notification_id, eta=at if at > now else None)
 
 
 def _finish(

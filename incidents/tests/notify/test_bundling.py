@@ -1,0 +1,123 @@
+"""Storms: the first page to a person goes at once; pages that queue up behind a message
+being sent, or that the channel's limit holds back, go out together as one message that
+names every incident. Delivered to a real local HTTP receiver (webhook methods)."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from incidents.models import ContactMethod, Notification
+from incidents.notify import sending
+from incidents.tests.notify_support import allow_loopback, running_receiver
+from incidents.tests.paging_support import trigger
+from incidents.timeline import actions
+from tests.support import wait_for
+
+T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def receiver(settings):
+    allow_loopback(settings)
+    yield from running_receiver()
+
+
+def hook(user, url) -> ContactMethod:
+    return ContactMethod.objects.create(
+        user=user, kind="webhook", address=url, verified_at=timezone.now()
+    )
+
+
+def page(method, incident, at) -> Notification:
+    (row,) = sending.methods_notify(
+        methods=[method],
+        reason="escalation",
+        subject=f"[Pagerline] #{incident.pk}",
+        text=f"Incident #{incident.pk} needs you",
+        at=at,
+        incident=incident,
+    )
+    return row
+
+
+def bodies(receiver) -> list[dict]:
+    return [json.loads(r["body"]) for r in receiver.requests]
+
+
+@pytest.mark.django_db
+def test_a_channel_limit_holds_pages_back_and_sends_them_as_one(service, users, receiver, settings):
+    settings.PAGERLINE_CHANNEL_INTERVAL_SECONDS = {"webhook": 30}
+    method = hook(users["responder"], receiver.url)
+    first, second, third, acked = (
+        trigger(service, T0, key=f"k{n}", title=f"Outage {n}") for n in range(4)
+    )
+    assert sending.notification_send(notification_id=page(method, first, T0).pk, now=T0) == "sent"
+
+    later = T0 + timedelta(seconds=5)
+    rows = [page(method, incident, later) for incident in (second, third, acked)]
+    assert sending.notification_send(notification_id=rows[0].pk, now=later) == "held"
+    assert {
+        r.next_attempt_at for r in Notification.objects.filter(pk__in=[r.pk for r in rows])
+    } == {T0 + timedelta(seconds=30)}
+    actions.incident_acknowledge(incident_id=acked.pk, user=users["responder"], at=later)
+
+    due = T0 + timedelta(seconds=30)
+    assert sending.notification_send(notification_id=rows[1].pk, now=due) == "sent"
+    assert sending.notification_send(notification_id=rows[0].pk, now=due) == "not_claimed"
+    single, bundle = bodies(receiver)
+    assert single["incident"]["id"] == first.pk and "incidents" not in single
+    assert [i["id"] for i in bundle["incidents"]] == [second.pk, third.pk]
+    assert bundle["subject"] == f"[Pagerline] 2 new incidents on {service.name}"
+    assert f"#{second.pk}" in bundle["text"] and f"#{third.pk}" in bundle["text"]
+    states = dict(
+        Notification.objects.filter(pk__in=[r.pk for r in rows]).values_list("pk", "status")
+    )
+    assert states == {rows[0].pk: "sent", rows[1].pk: "sent", rows[2].pk: "skipped"}
+    carried = Notification.objects.get(pk=rows[1].pk)
+    assert carried.bundled_into_id == rows[0].pk  # the oldest carries the message
+    # Each row keeps its own text; only the message named them all.
+    assert carried.text == f"Incident #{third.pk} needs you"
+
+
+@pytest.mark.django_db
+def test_other_methods_and_other_people_are_not_held(service, users, receiver, settings):
+    settings.PAGERLINE_CHANNEL_INTERVAL_SECONDS = {"webhook": 30}
+    mine = hook(users["responder"], receiver.url)
+    theirs = hook(users["manager"], receiver.url)
+    incident = trigger(service, T0)
+    assert sending.notification_send(notification_id=page(mine, incident, T0).pk) == "sent"
+    assert sending.notification_send(notification_id=page(theirs, incident, T0).pk) == "sent"
+    assert len(receiver.requests) == 2
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_pages_that_queue_behind_a_slow_send_go_out_together(
+    service, users, settings, worker_env, make_worker
+):
+    allow_loopback(settings, worker_env)
+    server = next(running_receiver())
+    try:
+        server.replies = ["slow"]
+        server.hang_seconds = 2.0
+        method = hook(users["responder"], server.url)
+        make_worker("--concurrency", "2")
+        incidents = [
+            trigger(service, timezone.now(), key=f"k{n}", title=f"Outage {n}") for n in range(4)
+        ]
+        page(method, incidents[0], timezone.now())
+        wait_for(lambda: len(server.requests) == 1, timeout=20, message="the first page")
+        for incident in incidents[1:]:  # while the first is still being answered
+            page(method, incident, timezone.now())
+        wait_for(lambda: len(server.requests) == 2, timeout=20, message="no bundle came")
+        single, bundle = bodies(server)
+        assert single["incident"]["id"] == incidents[0].pk
+        assert [i["id"] for i in bundle["incidents"]] == [i.pk for i in incidents[1:]]
+        wait_for(
+            lambda: set(Notification.objects.values_list("status", flat=True)) == {"sent"},
+            message="not every page was recorded as sent",
+        )
+    finally:
+        server.stop()
