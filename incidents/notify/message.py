@@ -57,14 +57,25 @@ def payload(notification) -> dict[str, Any]:
         body["text"] = f"{text}\n<{url}|Open incident #{incident.pk}>"
         body["incident"] = _incident_json(incident)
     bundled = [row.incident for row in items(notification)[1:] if row.incident is not None]
+    # Structured fields carry every incident (no links to mint, so no cap).
     if bundled:
         body["incidents"] = [_incident_json(i) for i in [incident, *bundled] if i is not None]
     return body
 
 
+# A bundle lists at most this many incidents (each with its links); the rest are counted.
+MAX_LISTED = 20
+
+
 def items(notification) -> list:
     """The pages one message carries: the row itself, then those bundled into it."""
     return [notification, *getattr(notification, "bundle", ())]
+
+
+def listed(notification) -> tuple[list, int]:
+    """The pages a message lists one by one, and how many more it only counts."""
+    rows = items(notification)
+    return rows[:MAX_LISTED], max(0, len(rows) - MAX_LISTED)
 
 
 def bundle_summary(rows: list) -> tuple[str, str]:
@@ -74,7 +85,11 @@ def bundle_summary(rows: list) -> tuple[str, str]:
     services = list(dict.fromkeys(i.service.name for i in incidents))
     subject = f"[Pagerline] {len(rows)} new incidents on {', '.join(services)}"
     lines = [f"{len(rows)} incidents need you:"]
-    lines += [f"#{i.pk} {i.severity.upper()} {i.service.name}: {i.title}" for i in incidents]
+    lines += [
+        f"#{i.pk} {i.severity.upper()} {i.service.name}: {i.title}" for i in incidents[:MAX_LISTED]
+    ]
+    if len(incidents) > MAX_LISTED:
+        lines.append(f"... and {len(incidents) - MAX_LISTED} more: {settings.PAGERLINE_BASE_URL}/")
     return subject[:300], "\n".join(lines)
 
 
@@ -96,7 +111,8 @@ def plain_text(notification) -> str:
     """The page as plain text for chat services: what happened, where to see it, and the
     links to acknowledge or resolve it from the message (each incident's, in a bundle)."""
     lines = [notification.text]
-    for row in items(notification):
+    rows, _ = listed(notification)
+    for row in rows:
         incident = row.incident
         if incident is None:
             continue

@@ -121,3 +121,21 @@ def test_pages_that_queue_behind_a_slow_send_go_out_together(
         )
     finally:
         server.stop()
+
+
+@pytest.mark.django_db
+def test_a_big_bundle_lists_twenty_and_counts_the_rest(service, users, receiver):
+    from incidents.notify import message
+
+    method = hook(users["responder"], receiver.url)
+    rows = [
+        page(method, trigger(service, T0, key=f"k{n}", title=f"Outage {n}"), T0) for n in range(25)
+    ]
+    head = rows[0]
+    head.bundle = rows[1:]
+    subject, text = message.bundle_summary(rows)
+    assert subject == f"[Pagerline] 25 new incidents on {service.name}"
+    assert text.count("Outage") == 20 and "... and 5 more" in text
+    listed, more = message.listed(head)
+    assert (len(listed), more) == (20, 5)
+    assert len(message.payload(head)["incidents"]) == 25
