@@ -11,6 +11,7 @@ webhook is sent (incidents.notify.transports.webhook).
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -20,6 +21,9 @@ from django.core.validators import URLValidator, validate_email
 
 MAX_LENGTH = 1000
 _URL = URLValidator(schemes=["http", "https"])
+# Slack ids: a user (U..., or W... on Enterprise Grid) and a channel (C... public, G... private).
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{6,20}")
+_SLACK_CHANNEL = re.compile(r"[CG][A-Z0-9]{6,20}")
 
 
 def address_problem(kind: str, address: object) -> str | None:
@@ -38,7 +42,24 @@ def address_problem(kind: str, address: object) -> str | None:
         return None
     if kind == "webhook":
         return _url_problem(address)
+    if kind == "slack":
+        if not _SLACK_USER.fullmatch(address):
+            return (
+                "Enter your Slack member ID (e.g. U0123ABCD: in Slack, your profile, "
+                "⋮ More, Copy member ID), not your name."
+            )
+        return None
     return "Unknown kind of contact method."
+
+
+def slack_channel_problem(channel: str) -> str | None:
+    """What is wrong with a service's Slack channel (blank: no channel posts)."""
+    if channel and not _SLACK_CHANNEL.fullmatch(channel):
+        return (
+            "Enter the channel's ID (e.g. C0123ABCD: the channel's details, at the bottom), "
+            "not its name."
+        )
+    return None
 
 
 def _url_problem(address: str) -> str | None:

@@ -22,7 +22,7 @@ from incidents.models import (
     NotificationReason,
     NotificationStatus,
 )
-from incidents.notify import transports
+from incidents.notify import sending, transports
 from incidents.notify.address import address_problem, redacted
 from incidents.notify.transports import TransportError
 
@@ -87,11 +87,27 @@ def contact_method_create(
         raise FieldErrors({"address": "You already have this contact method."})
     if mine.count() >= MAX_METHODS_PER_USER:
         raise FieldErrors({"address": f"At most {MAX_METHODS_PER_USER} contact methods each."})
-    # Verification of new methods (a code sent through them) is not built yet: until it is,
-    # a method counts as verified once added.
+    now = timezone.now()
+    # A Slack account is linked when its owner presses "This is me" in the DM sent below
+    # (incidents.notify.slack.linking). Code verification of the other kinds is not built
+    # yet: until it is, they count as verified once added.
+    linking = kind == Channel.SLACK
     method = ContactMethod.objects.create(
-        user=user, kind=kind, address=address, verified_at=timezone.now(), **preferences
+        user=user,
+        kind=kind,
+        address=address,
+        verified_at=None if linking else now,
+        verify_sent_at=now if linking else None,
+        **preferences,
     )
+    if linking:
+        sending.methods_notify(
+            methods=[method],
+            reason=NotificationReason.VERIFY,
+            subject="[Pagerline] Link your Slack account",
+            text="Pages reach this account once you confirm; your presses then act as you.",
+            at=now,
+        )
     audit_record(
         actor=user,
         action="contact_method.created",

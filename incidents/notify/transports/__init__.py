@@ -25,10 +25,12 @@ class Transport(Protocol):
 
 def get(channel: str) -> Transport:
     from incidents.notify.transports.email import EmailTransport
+    from incidents.notify.transports.slack import SlackTransport
     from incidents.notify.transports.webhook import WebhookTransport
 
     transports: dict[str, Transport] = {
         EmailTransport.channel: EmailTransport(),
+        SlackTransport.channel: SlackTransport(),
         WebhookTransport.channel: WebhookTransport(),
     }
     try:
