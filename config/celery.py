@@ -29,6 +29,8 @@ app.conf.beat_schedule = {
         "task": "incidents.redrive_notifications",
         "schedule": float(settings.PAGERLINE_ESCALATION_AUDIT_SECONDS),
     },
+    # Slack messages still showing a state older than their incident's (lost redraw task).
+    "slack-audit": {"task": "incidents.slack_audit", "schedule": 60.0},
     "metrics-attach-drill-incidents": {"task": "metrics.attach_drill_incidents", "schedule": 5.0},
     # Each team's previous ISO week in its own zone; a second run returns the snapshot.
     "metrics-weekly-reports": {

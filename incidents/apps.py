@@ -9,7 +9,9 @@ class IncidentsConfig(AppConfig):
         # one way (docs/architecture.md): the timeline does not import escalation.
         from incidents.escalation import runs
         from incidents.notify import pages
+        from incidents.notify.slack import messages as slack_messages
         from incidents.timeline import events
 
         events.follow(runs.escalation_follow)
         events.follow(pages.pages_follow)
+        events.follow(slack_messages.slack_follow)

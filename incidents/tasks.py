@@ -90,3 +90,27 @@ def send_handoff_notices(now: str | None = None) -> int:
     from incidents.notify import handoffs
 
     return handoffs.handoff_notices_send(now=datetime.fromisoformat(now) if now else None)
+
+
+@shared_task(name="incidents.slack_channel_posts", ignore_result=True)
+def slack_channel_posts(incident_ids: list[int], attempt: int = 1) -> int:
+    """Post new incidents to their services' Slack channels (once each)."""
+    from incidents.notify.slack import messages
+
+    return messages.channel_posts(incident_ids=incident_ids, attempt=attempt)
+
+
+@shared_task(name="incidents.slack_redraw", ignore_result=True)
+def slack_redraw(incident_ids: list[int], attempt: int = 1) -> int:
+    """Redraw the Slack messages of incidents whose state changed."""
+    from incidents.notify.slack import messages
+
+    return messages.messages_redraw(incident_ids=incident_ids, attempt=attempt)
+
+
+@shared_task(name="incidents.slack_audit", ignore_result=True)
+def slack_audit() -> int:
+    """Beat safety net: redraw Slack messages whose redraw task was lost."""
+    from incidents.notify.slack import messages
+
+    return messages.messages_audit()

@@ -9,6 +9,7 @@ from incidents.maintenance import api as maintenance_api
 from incidents.maintenance import views as maintenance_views
 from incidents.notify import api as notify_api
 from incidents.notify import views as notify_views
+from incidents.notify.slack import views as slack_views
 from incidents.timeline import api
 from incidents.timeline import views as timeline_views
 from oncall import audit
@@ -104,6 +105,7 @@ _policy_urls = [
 # Alert webhooks: config/urls.py lists them first, so the busiest path resolves fastest.
 hook_urlpatterns = [
     path("hooks/heartbeat/<str:token>", views.heartbeat, name="heartbeat"),
+    path("hooks/slack/interactions", slack_views.interactions_hook, name="slack-interactions"),
     path("hooks/<slug:source>/<str:token>", views.alert_webhook, name="alert-webhook"),
     path("hooks/<slug:source>", views.alert_webhook, name="alert-webhook-bearer"),
     # PagerDuty's own path, so its client libraries work with only the base URL changed;

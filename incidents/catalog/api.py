@@ -32,13 +32,20 @@ class ServiceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Service
-        fields = ["id", "slug", "name", "description", "team", "escalation_policy"]
+        fields = ["id", "slug", "name", "description", "team", "escalation_policy", "slack_channel"]
+        read_only_fields = ["slack_channel"]
 
 
 class ServiceUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(allow_blank=True, required=False)
     escalation_policy = ObjectIdField(allow_null=True, required=False)
+    slack_channel = serializers.CharField(
+        max_length=64,
+        allow_blank=True,
+        required=False,
+        help_text="a Slack channel ID (C0123ABCD) each new incident is posted to; blank: none",
+    )
 
 
 class IntegrationSerializer(serializers.ModelSerializer):

@@ -20,6 +20,7 @@ from incidents.models import (
     Service,
     hash_token,
 )
+from incidents.notify.address import slack_channel_problem
 
 
 def _snapshot(obj, fields) -> dict:
@@ -28,7 +29,7 @@ def _snapshot(obj, fields) -> dict:
 
 # --- services ---------------------------------------------------------------------------------
 
-SERVICE_FIELDS = ("name", "description", "escalation_policy_id")
+SERVICE_FIELDS = ("name", "description", "escalation_policy_id", "slack_channel")
 
 
 @transaction.atomic
@@ -51,6 +52,9 @@ def service_update(*, actor, service: Service, **fields) -> Service:
     unknown = set(fields) - set(SERVICE_FIELDS)
     if unknown:
         raise FieldErrors({name: "cannot be changed" for name in sorted(unknown)})
+    problem = slack_channel_problem(fields.get("slack_channel", ""))
+    if problem:
+        raise FieldErrors({"slack_channel": problem})
     policy_id = fields.get("escalation_policy_id")
     if policy_id is not None:
         from incidents.models import EscalationPolicy

@@ -11,6 +11,7 @@ when the message is sent (incidents.notify.transports.webhook and .apprise).
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -22,6 +23,9 @@ from incidents.notify import apprise_url
 
 MAX_LENGTH = 1000
 _URL = URLValidator(schemes=["http", "https"])
+# Slack ids: a user (U..., or W... on Enterprise Grid) and a channel (C... public, G... private).
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{6,20}")
+_SLACK_CHANNEL = re.compile(r"[CG][A-Z0-9]{6,20}")
 
 
 def address_problem(kind: str, address: object) -> str | None:
@@ -42,6 +46,13 @@ def address_problem(kind: str, address: object) -> str | None:
         return _url_problem(address)
     if kind == "apprise":
         return _apprise_problem(address)
+    if kind == "slack":
+        if not _SLACK_USER.fullmatch(address):
+            return (
+                "Enter your Slack member ID (e.g. U0123ABCD: in Slack, your profile, "
+                "⋮ More, Copy member ID), not your name."
+            )
+        return None
     return "Unknown kind of contact method."
 
 
@@ -56,6 +67,16 @@ def _apprise_problem(address: str) -> str | None:
     if host is None:
         return f"{apprise_url.service_name(notifier)} does not send over the network."
     return host_problem(host, settings.PAGERLINE_WEBHOOK_PRIVATE_NETWORKS)
+
+
+def slack_channel_problem(channel: str) -> str | None:
+    """What is wrong with a service's Slack channel (blank: no channel posts)."""
+    if channel and not _SLACK_CHANNEL.fullmatch(channel):
+        return (
+            "Enter the channel's ID (e.g. C0123ABCD: the channel's details, at the bottom), "
+            "not its name."
+        )
+    return None
 
 
 def _url_problem(address: str) -> str | None:

@@ -93,7 +93,8 @@ def contact_method_create(
         raise FieldErrors({"address": "You already have this contact method."})
     if mine.count() >= MAX_METHODS_PER_USER:
         raise FieldErrors({"address": f"At most {MAX_METHODS_PER_USER} contact methods each."})
-    # Unverified until the code sent through it comes back (incidents.notify.verification).
+    # Unverified until the code sent through it comes back, or for Slack until its owner
+    # presses "This is me" in the DM (incidents.notify.verification, .slack.linking).
     method = ContactMethod.objects.create(
         user=user, kind=kind, address=address, secret_target=secret_target, **preferences
     )
@@ -104,9 +105,8 @@ def contact_method_create(
         summary=f"{user.get_username()} added contact method {_label(method)}",
         changes={"kind": kind, "address": redacted(kind, address), **preferences},
     )
-    if kind not in verification.NOT_BY_CODE:
-        verification.verification_send(method=method)
-        method.refresh_from_db(fields=["verify_sent_at"])
+    verification.verification_send(method=method)
+    method.refresh_from_db(fields=["verify_sent_at"])
     return method
 
 

@@ -1,6 +1,7 @@
 """Verifying a contact method: a code sent through the method itself and entered back in the
 UI or the API. Until then the method receives no page (incidents.notify.sending
-.usable_methods). Slack methods are verified by linking the account instead.
+.usable_methods). Slack methods are verified by linking the account instead: what is sent
+to them is a "This is me" button, pressed from that same Slack account.
 
 A code is six digits, valid for PAGERLINE_VERIFY_CODE_MINUTES, good for MAX_ATTEMPTS tries;
 only its HMAC (keyed with SECRET_KEY and bound to the method) is kept on the method. The
@@ -54,14 +55,14 @@ def _digest(method_id: int, code: str) -> str:
 def verification_send(*, method: ContactMethod, now: datetime | None = None) -> Notification:
     """Queue a new code through the method; earlier codes stop working."""
     now = now or timezone.now()
-    if method.kind in NOT_BY_CODE:
-        raise FieldErrors({"kind": "Slack accounts are verified by linking them from Slack."})
     with transaction.atomic():
         method = ContactMethod.objects.select_for_update().get(pk=method.pk)
         if method.verified_at is not None:
             raise FieldErrors({"code": "This contact method is already verified."})
         if method.verify_sent_at is not None and now < method.verify_sent_at + RESEND_INTERVAL:
             raise CodeTooSoon(method.verify_sent_at + RESEND_INTERVAL, now)
+        if method.kind in NOT_BY_CODE:
+            return _link_request(method, now)
         code = f"{secrets.randbelow(10**6):06d}"
         method.verify_code_hash = _digest(method.pk, code)
         method.verify_sent_at = now
@@ -74,6 +75,21 @@ def verification_send(*, method: ContactMethod, now: datetime | None = None) -> 
             text=code_text(code),
             at=now,
         )
+    return row
+
+
+def _link_request(method: ContactMethod, now: datetime) -> Notification:
+    """Slack: a DM with a "This is me" button (the Slack transport draws it for this
+    reason); pressing it from the same Slack account links it (incidents.notify.slack)."""
+    method.verify_sent_at = now
+    method.save(update_fields=["verify_sent_at"])
+    (row,) = sending.methods_notify(
+        methods=[method],
+        reason=NotificationReason.VERIFY,
+        subject="[Pagerline] Link your Slack account",
+        text="Pages reach this account once you confirm; your presses then act as you.",
+        at=now,
+    )
     return row
 
 
