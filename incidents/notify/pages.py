@@ -201,6 +201,12 @@ def page_hurry(*, page_id: int, now: datetime | None = None) -> bool:
     return True
 
 
+def pages_failed(rows: list, now: datetime) -> None:
+    """Messages of these pages failed for good: each person's next step goes now."""
+    for page_id in {row.page_id for row in rows if row.page_id is not None}:
+        page_hurry(page_id=page_id, now=now)
+
+
 # --- stopping ---------------------------------------------------------------------------------
 
 

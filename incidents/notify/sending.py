@@ -38,6 +38,17 @@ UNBOUND_REASONS = frozenset(
 _EARLY = timedelta(seconds=1)
 
 
+# Called with the rows of a message that failed for good (a bad address, an unknown number):
+# incidents.notify.pages registers itself here (IncidentsConfig.ready), so a person's next
+# rule step fires at once instead of after its delay, while imports still run one way.
+_permanent_failure_followers: list = []
+
+
+def follow_permanent_failures(follower) -> None:
+    if follower not in _permanent_failure_followers:
+        _permanent_failure_followers.append(follower)
+
+
 def _enqueue(notification_id: int, *, eta: datetime | None = None) -> None:
     try:
         current_app.send_task(SEND_TASK, args=[notification_id], eta=eta, retry=False)
@@ -216,6 +227,9 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
                         each.attempt, base_seconds=settings.PAGERLINE_NOTIFY_BACKOFF_SECONDS
                     )
                     _retry(row=each, at=now + wait, attempt=each.attempt + 1, now=now)
+        if exc.permanent:
+            for follower in _permanent_failure_followers:
+                follower(rows, now)
         _wake_waiting(row, now)
         return NotificationStatus.FAILED
     duration_ms = int((time.monotonic() - started) * 1000)
