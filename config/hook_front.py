@@ -39,7 +39,8 @@ from incidents.intake import webhooks
 # Django's `slug` and `str` converters, as in incidents/urls.py's hook patterns.
 _HOOK_PATH = re.compile(r"/hooks/(?P<source>[-a-zA-Z0-9_]+)(?:/(?P<token>[^/]+))?")
 _ENQUEUE_PATHS = {"/v2/enqueue", "/v2/enqueue/"}
-_NOT_HERE = {"heartbeat"}  # /hooks/heartbeat/<token> is a Django view
+# /hooks/heartbeat/<token> and Twilio's /hooks/twilio/... are Django views.
+_NOT_HERE = {"heartbeat", "twilio"}
 
 request_log = logging.getLogger("django.request")
 

@@ -11,6 +11,7 @@ webhook is sent (incidents.notify.transports.webhook).
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -19,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
 MAX_LENGTH = 1000
+PHONE_KINDS = ("sms", "voice")
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 _URL = URLValidator(schemes=["http", "https"])
 
 
@@ -38,7 +41,19 @@ def address_problem(kind: str, address: object) -> str | None:
         return None
     if kind == "webhook":
         return _url_problem(address)
+    if kind in PHONE_KINDS:
+        return phone_problem(address)
     return "Unknown kind of contact method."
+
+
+def phone_problem(number: str) -> str | None:
+    """SMS and calls go to E.164 numbers, as Twilio takes them: + and 8 to 15 digits."""
+    if _E164.fullmatch(number) is None:
+        return (
+            "Enter the number in international form: + and the country code, then the "
+            "number, digits only (+4915112345678)."
+        )
+    return None
 
 
 def _url_problem(address: str) -> str | None:
@@ -97,7 +112,10 @@ def host_problem(host: str, allowed: Iterable) -> str | None:
 
 def redacted(kind: str, address: str) -> str:
     """An address safe for the audit log: a webhook URL's path and query often hold a secret
-    (Slack's incoming webhooks do), so only its scheme and host are kept."""
+    (Slack's incoming webhooks do), so only its scheme and host are kept; of a phone
+    number, only the last four digits."""
+    if kind in PHONE_KINDS:
+        return f"+…{address[-4:]}"
     if kind != "webhook":
         return address
     parts = urlsplit(address)

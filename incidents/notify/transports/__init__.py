@@ -25,11 +25,15 @@ class Transport(Protocol):
 
 def get(channel: str) -> Transport:
     from incidents.notify.transports.email import EmailTransport
+    from incidents.notify.transports.sms import SmsTransport
+    from incidents.notify.transports.voice import VoiceTransport
     from incidents.notify.transports.webhook import WebhookTransport
 
     transports: dict[str, Transport] = {
         EmailTransport.channel: EmailTransport(),
         WebhookTransport.channel: WebhookTransport(),
+        SmsTransport.channel: SmsTransport(),
+        VoiceTransport.channel: VoiceTransport(),
     }
     try:
         return transports[channel]
