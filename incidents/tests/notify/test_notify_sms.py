@@ -153,3 +153,17 @@ def test_wrong_credentials_are_not_retried(fake_twilio, users, settings):
     assert "Twilio 404" in row.error or "Twilio 401" in row.error
     assert not Notification.objects.filter(retry_of=row).exists()
     assert ACCOUNT_SID not in row.error
+
+
+def test_send_me_a_test_texts_the_number(client, fake_twilio, users):
+    method = phone_method(users["responder"])
+    client.force_login(users["responder"])
+    response = client.post(f"/api/v1/contact-methods/{method.pk}/test/")
+    assert response.status_code in {200, 201}, response.content
+    (sent,) = fake_twilio.messages()
+    assert sent["To"] == NUMBER
+    assert sent["Body"] == (
+        "This is a test from Pagerline for responder: pages will reach you here."
+    )
+    row = Notification.objects.get(reason="test")
+    assert row.status == "sent" and row.provider_id.startswith("SM")
