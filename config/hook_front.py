@@ -40,8 +40,9 @@ from incidents.intake import webhooks
 # Django's `slug` and `str` converters, as in incidents/urls.py's hook patterns.
 _HOOK_PATH = re.compile(r"/hooks/(?P<source>[-a-zA-Z0-9_]+)(?:/(?P<token>[^/]+))?")
 _ENQUEUE_PATHS = {"/v2/enqueue", "/v2/enqueue/"}
-# Django views: /hooks/heartbeat/<token>, /hooks/slack/interactions (Slack's button presses).
-_NOT_HERE = {"heartbeat", "slack"}
+# Django views: /hooks/heartbeat/<token>, /hooks/slack/interactions (Slack's button presses)
+# and Twilio's /hooks/twilio/... (replies, calls, status callbacks).
+_NOT_HERE = {"heartbeat", "slack", "twilio"}
 
 request_log = logging.getLogger("django.request")
 

@@ -348,6 +348,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The twilio client logs every request and response line by line at INFO.
+        "twilio.http_client": {"level": "WARNING"},
         # Django logs the path of every 4xx/5xx: webhook paths carry their token.
         "django.request": {"filters": ["redact_secret_paths"]},
         "django.server": {"filters": ["redact_secret_paths"]},

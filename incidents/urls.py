@@ -9,6 +9,7 @@ from incidents.maintenance import api as maintenance_api
 from incidents.maintenance import views as maintenance_views
 from incidents.notify import api as notify_api
 from incidents.notify import views as notify_views
+from incidents.notify.phone import views as phone_views
 from incidents.notify.slack import views as slack_views
 from incidents.timeline import api
 from incidents.timeline import views as timeline_views
@@ -102,8 +103,24 @@ _policy_urls = [
     ),
 ]
 
+# Twilio's requests (signed with X-Twilio-Signature), before the alert webhooks' patterns,
+# which would take /hooks/twilio/<anything> for an alert source's token.
+_twilio_urls = [
+    path("hooks/twilio/sms", phone_views.sms_inbound, name="twilio-sms"),
+    path("hooks/twilio/voice", phone_views.callback_answered, name="twilio-callback"),
+    path("hooks/twilio/voice/keys", phone_views.callback_keys, name="twilio-callback-keys"),
+    path("hooks/twilio/calls/<int:notification_id>", phone_views.call_answered, name="twilio-call"),
+    path(
+        "hooks/twilio/calls/<int:notification_id>/keys",
+        phone_views.call_keys,
+        name="twilio-call-keys",
+    ),
+    path("hooks/twilio/status", phone_views.status_callback, name="twilio-status"),
+]
+
 # Alert webhooks: config/urls.py lists them first, so the busiest path resolves fastest.
 hook_urlpatterns = [
+    *_twilio_urls,
     path("hooks/heartbeat/<str:token>", views.heartbeat, name="heartbeat"),
     path("hooks/slack/interactions", slack_views.interactions_hook, name="slack-interactions"),
     path("hooks/<slug:source>/<str:token>", views.alert_webhook, name="alert-webhook"),

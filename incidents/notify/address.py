@@ -22,6 +22,8 @@ from django.core.validators import URLValidator, validate_email
 from incidents.notify import apprise_url
 
 MAX_LENGTH = 1000
+PHONE_KINDS = ("sms", "voice")
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 _URL = URLValidator(schemes=["http", "https"])
 # Slack ids: a user (U..., or W... on Enterprise Grid) and a channel (C... public, G... private).
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{6,20}")
@@ -53,6 +55,8 @@ def address_problem(kind: str, address: object) -> str | None:
                 "⋮ More, Copy member ID), not your name."
             )
         return None
+    if kind in PHONE_KINDS:
+        return phone_problem(address)
     return "Unknown kind of contact method."
 
 
@@ -75,6 +79,16 @@ def slack_channel_problem(channel: str) -> str | None:
         return (
             "Enter the channel's ID (e.g. C0123ABCD: the channel's details, at the bottom), "
             "not its name."
+        )
+    return None
+
+
+def phone_problem(number: str) -> str | None:
+    """SMS and calls go to E.164 numbers, as Twilio takes them: + and 8 to 15 digits."""
+    if _E164.fullmatch(number) is None:
+        return (
+            "Enter the number in international form: + and the country code, then the "
+            "number, digits only (+4915112345678)."
         )
     return None
 
@@ -135,8 +149,10 @@ def host_problem(host: str, allowed: Iterable) -> str | None:
 
 def redacted(kind: str, address: str) -> str:
     """An address safe for the audit log: a webhook URL's path and query often hold a secret
-    (Slack's incoming webhooks do), so only its scheme and host are kept. An Apprise
-    method's address is already its masked form."""
+    (Slack's incoming webhooks do), so only its scheme and host are kept; of a phone
+    number, only the last four digits; an Apprise method's address is already masked."""
+    if kind in PHONE_KINDS:
+        return f"+…{address[-4:]}"
     if kind != "webhook":
         return address
     parts = urlsplit(address)

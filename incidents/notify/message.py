@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.models import NotificationReason
-from incidents.notify import links
+from incidents.notify import links, phone_text
 
 # Messages for these reasons page someone about an incident: they carry action links.
 PAGING_REASONS = frozenset({NotificationReason.ESCALATION, NotificationReason.FALLBACK})
@@ -121,3 +121,24 @@ def plain_text(notification) -> str:
         for action, url in links_for(row).items():
             lines.append(f"{action.capitalize()}: {url}")
     return "\n".join(lines)
+
+
+def incidents_of(notification) -> list:
+    """The incidents one message names: the notification's own and those of the pages
+    bundled into it (incidents.notify.bundling), once each, by number."""
+    found = {row.incident.pk: row.incident for row in items(notification) if row.incident}
+    return [found[pk] for pk in sorted(found)]
+
+
+def phone_page(incident) -> phone_text.Page:
+    """An incident as a text message or a call names it."""
+    return phone_text.Page(
+        incident_id=incident.pk,
+        severity=incident.severity,
+        service=incident.service.name,
+        title=incident.title,
+    )
+
+
+def phone_pages(notification) -> list[phone_text.Page]:
+    return [phone_page(incident) for incident in incidents_of(notification)]

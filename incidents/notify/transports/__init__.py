@@ -27,6 +27,8 @@ def get(channel: str) -> Transport:
     from incidents.notify.transports.apprise import AppriseTransport
     from incidents.notify.transports.email import EmailTransport
     from incidents.notify.transports.slack import SlackTransport
+    from incidents.notify.transports.sms import SmsTransport
+    from incidents.notify.transports.voice import VoiceTransport
     from incidents.notify.transports.webhook import WebhookTransport
 
     transports: dict[str, Transport] = {
@@ -34,6 +36,8 @@ def get(channel: str) -> Transport:
         EmailTransport.channel: EmailTransport(),
         SlackTransport.channel: SlackTransport(),
         WebhookTransport.channel: WebhookTransport(),
+        SmsTransport.channel: SmsTransport(),
+        VoiceTransport.channel: VoiceTransport(),
     }
     try:
         return transports[channel]
