@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import (
+    Channel,
     CircuitBreaker,
     ContactMethod,
     Incident,
@@ -237,8 +238,9 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     with transaction.atomic():
         for each in rows:
             _finish(each, NotificationStatus.SENT, now, duration_ms=duration_ms)
-    if row.reason == NotificationReason.VERIFY:
-        # The code is out: the row keeps no copy of it (incidents.notify.verification).
+    if row.reason == NotificationReason.VERIFY and row.channel != Channel.VOICE:
+        # The code is out: the row keeps no copy of it (incidents.notify.verification). A
+        # call reads it when answered, later: its row is cleared once the code is used.
         Notification.objects.filter(pk=row.pk).update(text=CODE_SENT_TEXT)
     _wake_waiting(row, now)
     return NotificationStatus.SENT

@@ -107,6 +107,9 @@ def verification_check(*, method: ContactMethod, code: str, now: datetime | None
             method.verified_at = now
             method.verify_code_hash = ""
             method.save(update_fields=["verified_at", "verify_code_hash"])
+            Notification.objects.filter(
+                contact_method=method, reason=NotificationReason.VERIFY
+            ).update(text=sending.CODE_SENT_TEXT)
             audit_record(
                 actor=method.user,
                 action="contact_method.verified",
