@@ -59,7 +59,9 @@ def users_page(*, users: list, incident: Incident, reason: str, why: str, at: da
     if not users:
         return set()
     urgency = incident_urgency(incident)
-    user_ids = [u.pk for u in users]
+    # A person named twice (directly and through a schedule) is paged once: a second start
+    # would replace the first and send its first step again.
+    user_ids = list(dict.fromkeys(u.pk for u in users))
     usable: dict[int, list[int]] = {}
     for method in sending.usable_methods(user_ids=user_ids):
         usable.setdefault(method.user_id, []).append(method.pk)
