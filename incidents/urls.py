@@ -79,6 +79,28 @@ _policy_urls = [
         notify_api.ContactMethodTest.as_view(),
         name="api-contact-method-test",
     ),
+    path(
+        "account/notification-rules/",
+        notify_views.notification_rules,
+        name="notification-rules",
+    ),
+    path(
+        "account/notification-rules/<int:notification_rule_id>/delete",
+        notify_views.notification_rule_delete,
+        name="notification-rule-delete",
+    ),
+    path("account/test-page", notify_views.test_page, name="test-page"),
+    path(
+        "api/v1/notification-rules/",
+        notify_api.NotificationRuleList.as_view(),
+        name="api-notification-rules",
+    ),
+    path(
+        "api/v1/notification-rules/<int:notification_rule_id>/",
+        notify_api.NotificationRuleDetail.as_view(),
+        name="api-notification-rule",
+    ),
+    path("api/v1/test-page/", notify_api.TestPage.as_view(), name="api-test-page"),
 ]
 
 # Alert webhooks: config/urls.py lists them first, so the busiest path resolves fastest.

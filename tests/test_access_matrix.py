@@ -139,6 +139,13 @@ RULES: dict[str, dict[str, str]] = {
     "api-contact-methods": {"GET": "any_user", "POST": "any_user"},
     "api-contact-method": {"GET": "owner", "PATCH": "owner", "DELETE": "owner"},
     "api-contact-method-test": {"POST": "owner"},
+    # notification rules and the test page: each user's own (the manager's rule is the world's)
+    "notification-rules": {"GET": "any_user", "POST": "any_user"},
+    "notification-rule-delete": {"POST": "owner"},
+    "test-page": {"POST": "any_user"},
+    "api-notification-rules": {"GET": "any_user", "POST": "any_user"},
+    "api-notification-rule": {"GET": "owner", "PATCH": "owner", "DELETE": "owner"},
+    "api-test-page": {"POST": "any_user"},
     # metrics
     "dashboard": {"GET": "any_user"},
     "service-page": {"GET": "member"},
@@ -447,3 +454,4 @@ def test_prometheus_metrics_need_the_token_once_one_is_set(world, db, client, se
     assert client.get("/metrics").status_code == 401
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {'s' * 32}")
     assert response.status_code == 200
+
