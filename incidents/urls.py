@@ -8,6 +8,7 @@ from incidents.intake import views
 from incidents.maintenance import api as maintenance_api
 from incidents.maintenance import views as maintenance_views
 from incidents.notify import api as notify_api
+from incidents.notify import link_view
 from incidents.notify import views as notify_views
 from incidents.timeline import api
 from incidents.timeline import views as timeline_views
@@ -101,6 +102,7 @@ _policy_urls = [
         name="api-notification-rule",
     ),
     path("api/v1/test-page/", notify_api.TestPage.as_view(), name="api-test-page"),
+    path("a/<str:token>/", link_view.action_link, name="action-link"),
 ]
 
 # Alert webhooks: config/urls.py lists them first, so the busiest path resolves fastest.

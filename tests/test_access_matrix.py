@@ -46,6 +46,8 @@ EXCLUDED = {
     "ical-schedule": "secret feed URL; see test_it_refuses_a_wrong_ical_token",
     "ical-user": "secret feed URL",
     "prometheus-metrics": "open unless PAGERLINE_METRICS_TOKEN is set; see its own test",
+    "action-link": "the one-use token in the URL is the credential, whoever is signed in; "
+    "see test_it_refuses_a_wrong_action_link_token",
 }
 EXCLUDED_NAMESPACES = {"admin"}  # Django admin has its own staff checks (tested below)
 
@@ -455,3 +457,26 @@ def test_prometheus_metrics_need_the_token_once_one_is_set(world, db, client, se
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {'s' * 32}")
     assert response.status_code == 200
 
+
+def test_it_refuses_a_wrong_action_link_token(world, db, client):
+    """An acknowledge link acts for its recipient without a login; a wrong token is 404 to
+    anyone, signed in or not, and changes nothing."""
+    from incidents.notify import links
+
+    url = links.link_mint(
+        incident=world.incident,
+        user_id=world.users["responder"].pk,
+        action="acknowledge",
+        channel="email",
+        now=world.now,
+    )
+    path = url.removeprefix(settings.PAGERLINE_BASE_URL)
+    assert client.get(path).status_code == 200
+    for who in (None, "staff", "manager"):
+        if who:
+            client.force_login(world.users[who])
+        assert client.get("/a/" + "z" * 43 + "/").status_code == 404
+        assert client.post("/a/" + "z" * 43 + "/").status_code == 404
+        assert client.post(path[:-5] + "abcd/").status_code == 404
+    world.incident.refresh_from_db()
+    assert world.incident.status == "triggered"
