@@ -135,6 +135,7 @@ def _retry(*, row: Notification, at: datetime, attempt: int, now: datetime) -> N
         text=row.text,
         attempt=attempt,
         retry_of_id=row.retry_of_id or row.pk,
+        page_id=row.page_id,
         created_at=now,
         next_attempt_at=at,
     )

@@ -333,3 +333,54 @@ def test_steps_group_rules_by_delay_in_order():
     assert rules.steps([], fallback_method_ids=[]) == []
     assert rules.urgency("error", ["critical", "error"]) == "high"
     assert rules.urgency("warning", ["critical", "error"]) == "low"
+
+
+def test_only_a_failure_of_the_last_step_hurries_the_next(service, users):
+    responder = users["responder"]
+    for n, delay in enumerate((0, 60, 600)):
+        rule(responder, method(responder, address=f"{n}@example.com"), delay)
+    incident = paged(service, users, (0, [responder]))
+    page = PersonalPage.objects.get(incident=incident)
+    first = Notification.objects.get()
+    assert advance(page, T0 + timedelta(seconds=60)) == "fired"
+    # Step 1's failure is reported after step 2 went out: step 3 keeps its time.
+    assert not pages.page_hurry(
+        page_id=page.pk, notification_id=first.pk, now=T0 + timedelta(seconds=90)
+    )
+    second = Notification.objects.get(contact_method__address="1@example.com")
+    assert pages.page_hurry(
+        page_id=page.pk, notification_id=second.pk, now=T0 + timedelta(seconds=95)
+    )
+    page.refresh_from_db()
+    assert page.next_fire_at == T0 + timedelta(seconds=95)
+
+
+def test_a_failed_retry_counts_as_its_step(service, users):
+    from incidents.notify import sending
+
+    responder = users["responder"]
+    rule(responder, method(responder), 0)
+    rule(responder, method(responder, "webhook"), 600)
+    incident = paged(service, users, (0, [responder]))
+    page = PersonalPage.objects.get(incident=incident)
+    first = Notification.objects.get()
+    retry = sending._retry(
+        row=first, at=T0 + timedelta(seconds=30), attempt=2, now=T0 + timedelta(seconds=1)
+    )
+    assert retry.page_id == page.pk
+    assert pages.page_hurry(
+        page_id=page.pk, notification_id=retry.pk, now=T0 + timedelta(seconds=40)
+    )
+
+
+def test_a_failure_from_a_replaced_run_hurries_nothing(service, users):
+    responder = users["responder"]
+    rule(responder, method(responder), 0)
+    rule(responder, method(responder, "webhook"), 600)
+    incident = paged(service, users, (0, [responder]), (60, [responder]))
+    old = Notification.objects.get()
+    fire(incident, T0 + timedelta(seconds=60))
+    page = PersonalPage.objects.get(incident=incident)
+    assert not pages.page_hurry(
+        page_id=page.pk, notification_id=old.pk, now=T0 + timedelta(seconds=70)
+    )
