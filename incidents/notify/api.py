@@ -170,7 +170,7 @@ class NotificationRuleOut(serializers.ModelSerializer):
 
 class NotificationRuleIn(serializers.Serializer):
     urgency = serializers.ChoiceField(
-        choices=Urgency.values,
+        choices=Urgency.choices,
         help_text="pages of this urgency run the rule (a service's high_urgency_severities "
         "say which severities are high)",
     )
@@ -264,7 +264,7 @@ class NotificationRuleDetail(APIView):
 
 
 class TestPageIn(serializers.Serializer):
-    urgency = serializers.ChoiceField(choices=Urgency.values, default=Urgency.HIGH)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.HIGH)
 
 
 class TestPageRow(serializers.ModelSerializer):
