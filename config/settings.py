@@ -323,6 +323,8 @@ SPECTACULAR_SETTINGS = {
         "IntegrationSourceEnum": "incidents.models.SourceKind",
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
         "NotificationStatusEnum": "incidents.models.NotificationStatus",
+        "UrgencyEnum": "incidents.models.Urgency",
+        "SeverityEnum": "incidents.catalog.api.SEVERITIES",
         "DrillStatusEnum": "metrics.models.Drill.Status",
         "DrillResultEnum": "metrics.serializers.DRILL_RESULTS",
         "TargetResultEnum": "metrics.serializers.TARGET_RESULTS",

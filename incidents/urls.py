@@ -8,6 +8,7 @@ from incidents.intake import views
 from incidents.maintenance import api as maintenance_api
 from incidents.maintenance import views as maintenance_views
 from incidents.notify import api as notify_api
+from incidents.notify import link_view
 from incidents.notify import views as notify_views
 from incidents.notify.phone import views as phone_views
 from incidents.notify.slack import views as slack_views
@@ -101,6 +102,29 @@ _policy_urls = [
         notify_api.ContactMethodSendCode.as_view(),
         name="api-contact-method-send-code",
     ),
+    path(
+        "account/notification-rules/",
+        notify_views.notification_rules,
+        name="notification-rules",
+    ),
+    path(
+        "account/notification-rules/<int:notification_rule_id>/delete",
+        notify_views.notification_rule_delete,
+        name="notification-rule-delete",
+    ),
+    path("account/test-page", notify_views.test_page, name="test-page"),
+    path(
+        "api/v1/notification-rules/",
+        notify_api.NotificationRuleList.as_view(),
+        name="api-notification-rules",
+    ),
+    path(
+        "api/v1/notification-rules/<int:notification_rule_id>/",
+        notify_api.NotificationRuleDetail.as_view(),
+        name="api-notification-rule",
+    ),
+    path("api/v1/test-page/", notify_api.TestPage.as_view(), name="api-test-page"),
+    path("a/<str:token>/", link_view.action_link, name="action-link"),
 ]
 
 # Twilio's requests (signed with X-Twilio-Signature), before the alert webhooks' patterns,

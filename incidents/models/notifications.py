@@ -74,6 +74,8 @@ class NotificationReason(models.TextChoices):
     HANDOFF = "handoff", "On-call handoff"
     # Sent by the user from their contact methods page, to check the address works.
     TEST = "test", "Test"
+    # "Send me a test page": the user's own notification rules run with a test message.
+    TEST_PAGE = "test_page", "Test page"
     # The code that verifies a new contact method.
     VERIFY = "verify", "Verification code"
 

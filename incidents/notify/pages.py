@@ -59,7 +59,9 @@ def users_page(*, users: list, incident: Incident, reason: str, why: str, at: da
     if not users:
         return set()
     urgency = incident_urgency(incident)
-    user_ids = [u.pk for u in users]
+    # A person named twice (directly and through a schedule) is paged once: a second start
+    # would replace the first and send its first step again.
+    user_ids = list(dict.fromkeys(u.pk for u in users))
     usable: dict[int, list[int]] = {}
     for method in sending.usable_methods(user_ids=user_ids):
         usable.setdefault(method.user_id, []).append(method.pk)
@@ -188,13 +190,19 @@ def page_advance(*, page_id: int, token: str, now: datetime | None = None) -> st
         return _fire(page=page, incident=incident, now=now)
 
 
-def page_hurry(*, page_id: int, now: datetime | None = None) -> bool:
+def page_hurry(*, page_id: int, now: datetime | None = None, notification_id=None) -> bool:
     """A message of this page failed for good (the provider said undelivered): go on to
-    the person's next rule step now instead of waiting for its delay."""
+    the person's next rule step now instead of waiting for its delay.
+
+    With `notification_id` (the failed message), only if it belongs to the step that fired
+    last: a late failure report of an earlier step (a later one already went out), or of a
+    run of the page that a newer page replaced, hurries nothing."""
     now = now or timezone.now()
     with transaction.atomic():
         page = PersonalPage.objects.select_for_update().filter(pk=page_id).first()
         if page is None or page.state != PageState.ACTIVE or page.next_fire_at <= now:
+            return False
+        if notification_id is not None and not _from_last_step(page, notification_id):
             return False
         page.next_fire_at = now
         _schedule(page)
@@ -203,8 +211,24 @@ def page_hurry(*, page_id: int, now: datetime | None = None) -> bool:
 
 def pages_failed(rows: list, now: datetime) -> None:
     """Messages of these pages failed for good: each person's next step goes now."""
-    for page_id in {row.page_id for row in rows if row.page_id is not None}:
-        page_hurry(page_id=page_id, now=now)
+    for row in rows:
+        if row.page_id is not None:
+            page_hurry(page_id=row.page_id, now=now, notification_id=row.pk)
+
+
+def _from_last_step(page: PersonalPage, notification_id: int) -> bool:
+    row = page.notifications.filter(pk=notification_id).select_related("retry_of").first()
+    if row is None:
+        return False
+    # A retry is a row of its own, made later: what counts is when its step fired.
+    fired_at = row.retry_of.created_at if row.retry_of else row.created_at
+    latest = (
+        page.notifications.filter(retry_of__isnull=True)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return fired_at >= page.started_at and (latest is None or fired_at >= latest)
 
 
 # --- stopping ---------------------------------------------------------------------------------

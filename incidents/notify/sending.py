@@ -67,9 +67,11 @@ def _enqueue_on_commit(notification_id: int, *, eta: datetime | None = None) -> 
 
 def usable_methods(*, user_ids: list[int], preference: str = "notify_escalations"):
     """The contact methods that may be paged now: enabled, verified, wanted for
-    `preference` (notify_escalations or notify_handoffs), and not opted out (SMS STOP)."""
+    `preference` (notify_escalations or notify_handoffs), not opted out (SMS STOP), and of
+    an active user (a deactivated account's running pages go quiet)."""
     return ContactMethod.objects.filter(
         user__in=user_ids,
+        user__is_active=True,
         enabled=True,
         verified_at__isnull=False,
         opted_out_at__isnull=True,
@@ -86,9 +88,10 @@ def methods_notify(
     at: datetime,
     incident: Incident | None = None,
     page=None,
+    send_at: datetime | None = None,
 ) -> list[Notification]:
     """Queue one notification per contact method; sending starts after the caller's
-    transaction commits."""
+    transaction commits, or at `send_at` (an ETA task, and the re-drive if it is lost)."""
     rows = [
         Notification(
             incident=incident,
@@ -100,7 +103,7 @@ def methods_notify(
             subject=subject[:300],
             text=text,
             created_at=at,
-            next_attempt_at=at,
+            next_attempt_at=send_at or at,
             page=page,
         )
         for method in methods
@@ -108,7 +111,7 @@ def methods_notify(
     created = Notification.objects.bulk_create(rows)
     for row in created:
         # bulk_create returns primary keys on PostgreSQL and SQLite >= 3.35.
-        _enqueue_on_commit(row.pk)
+        _enqueue_on_commit(row.pk, eta=send_at)
     return created
 
 
@@ -149,6 +152,7 @@ def _retry(*, row: Notification, at: datetime, attempt: int, now: datetime) -> N
         text=row.text,
         attempt=attempt,
         retry_of_id=row.retry_of_id or row.pk,
+        page_id=row.page_id,
         created_at=now,
         next_attempt_at=at,
     )

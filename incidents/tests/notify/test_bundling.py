@@ -139,3 +139,36 @@ def test_a_big_bundle_lists_twenty_and_counts_the_rest(service, users, receiver)
     listed, more = message.listed(head)
     assert (len(listed), more) == (20, 5)
     assert len(message.payload(head)["incidents"]) == 25
+
+
+@pytest.mark.django_db
+def test_an_email_bundle_lists_each_incident_with_its_own_links(service, users, settings):
+    from incidents.models import ActionToken
+    from incidents.tests.notify_support import running_smtp_sink
+
+    sink_fixture = running_smtp_sink(settings)
+    smtp = next(sink_fixture)
+    try:
+        settings.PAGERLINE_CHANNEL_INTERVAL_SECONDS = {"email": 30}
+        mail = ContactMethod.objects.create(
+            user=users["responder"], kind="email", address="r@example.com", verified_at=T0
+        )
+        first, second, third = (
+            trigger(service, T0, key=f"k{n}", title=f"Outage {n}") for n in range(3)
+        )
+        assert sending.notification_send(notification_id=page(mail, first, T0).pk, now=T0) == "sent"
+        rows = [page(mail, incident, T0) for incident in (second, third)]
+        due = T0 + timedelta(seconds=30)
+        assert sending.notification_send(notification_id=rows[0].pk, now=due) == "sent"
+        bundle = smtp.messages[-1]
+        assert bundle["Subject"] == f"[Pagerline] 2 new incidents on {service.name}"
+        text = bundle.get_body(("plain",)).get_content()
+        assert f"Incident #{second.pk}: Outage 1" in text
+        assert f"Incident #{third.pk}: Outage 2" in text
+        tokens = ActionToken.objects.filter(incident__in=[second, third], channel="email")
+        assert sorted(tokens.values_list("incident_id", "action")) == sorted(
+            (i.pk, a) for i in (second, third) for a in ("acknowledge", "resolve")
+        )
+        assert text.count(f"{settings.PAGERLINE_BASE_URL}/a/") == 4
+    finally:
+        sink_fixture.close()
