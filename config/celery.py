@@ -10,7 +10,6 @@ from django.conf import settings  # read lazily; DJANGO_SETTINGS_MODULE is set a
 # Plain string constants (no models, no Django), safe to import before setup.
 from incidents import task_names as incidents_tasks
 from metrics import task_names as metrics_tasks
-from oncall import task_names as oncall_tasks
 
 app = Celery("pagerline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -21,15 +20,21 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "redrive-deliveries": {"task": incidents_tasks.REDRIVE_DELIVERIES, "schedule": 5.0},
     "check-heartbeats": {"task": incidents_tasks.CHECK_HEARTBEATS, "schedule": 30.0},
-    "oncall-handoff-notices": {"task": oncall_tasks.SEND_HANDOFF_NOTICES, "schedule": 60.0},
+    "handoff-notices": {"task": incidents_tasks.SEND_HANDOFF_NOTICES, "schedule": 60.0},
     "escalation-audit": {
         "task": incidents_tasks.ESCALATION_AUDIT,
+        "schedule": float(settings.PAGERLINE_ESCALATION_AUDIT_SECONDS),
+    },
+    "pages-audit": {
+        "task": incidents_tasks.PAGES_AUDIT,
         "schedule": float(settings.PAGERLINE_ESCALATION_AUDIT_SECONDS),
     },
     "redrive-notifications": {
         "task": incidents_tasks.REDRIVE_NOTIFICATIONS,
         "schedule": float(settings.PAGERLINE_ESCALATION_AUDIT_SECONDS),
     },
+    # Slack messages still showing a state older than their incident's (lost redraw task).
+    "slack-audit": {"task": incidents_tasks.SLACK_AUDIT, "schedule": 60.0},
     "metrics-attach-drill-incidents": {
         "task": metrics_tasks.ATTACH_DRILL_INCIDENTS,
         "schedule": 5.0,

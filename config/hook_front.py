@@ -4,7 +4,8 @@
 `/hooks/<source>/<token>`, `/hooks/<source>` (bearer token) or `/v2/enqueue` is answered
 here by the same functions the Django views call (incidents.intake.webhooks.alert_hook and
 enqueue_hook: method, type, size, JSON, validation, authentication, storage, answers);
-every other request, `/hooks/heartbeat/...` included, goes to Django unchanged.
+every other request, `/hooks/heartbeat/...` and `/hooks/slack/...` included, goes to Django
+unchanged.
 
 Why: a webhook needs none of the middleware (no session, user, CSRF or messages), yet
 building the request and running the middleware and URL resolver cost as much CPU as the
@@ -39,7 +40,9 @@ from incidents.intake import webhooks
 # Django's `slug` and `str` converters, as in incidents/urls.py's hook patterns.
 _HOOK_PATH = re.compile(r"/hooks/(?P<source>[-a-zA-Z0-9_]+)(?:/(?P<token>[^/]+))?")
 _ENQUEUE_PATHS = {"/v2/enqueue", "/v2/enqueue/"}
-_NOT_HERE = {"heartbeat"}  # /hooks/heartbeat/<token> is a Django view
+# Django views: /hooks/heartbeat/<token>, /hooks/slack/interactions (Slack's button presses)
+# and Twilio's /hooks/twilio/... (replies, calls, status callbacks).
+_NOT_HERE = {"heartbeat", "slack", "twilio"}
 
 request_log = logging.getLogger("django.request")
 

@@ -1,13 +1,14 @@
-"""Keep secrets out of logs: webhook and calendar URLs carry their token in the path, and
-Django logs the path of every 4xx/5xx response."""
+"""Keep secrets out of logs: webhook, calendar and acknowledge/resolve link URLs carry their
+token in the path, and Django logs the path of every 4xx/5xx response."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-# /hooks/<source>/<token>, /ical/schedule/<token>.ics, /ical/user/<token>.ics
-SECRET_PATH = re.compile(r"(/hooks/[\w-]+/|/ical/(?:schedule|user)/)[^\s/?#\"']+")
+# /hooks/<source>/<token>, /ical/schedule/<token>.ics, /ical/user/<token>.ics, /a/<token>/
+SECRET_PATH = re.compile(r"(/hooks/[\w-]+/|/ical/(?:schedule|user)/|/a/)[^\s/?#\"']+")
+# (/a/ anywhere, also inside a full URL: redacting a harmless path too is the cheaper mistake.)
 REDACTED = r"\1[redacted]"
 
 

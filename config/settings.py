@@ -6,6 +6,7 @@ embedded Redis socket under ./var (started by the launcher or the test suite).
 
 from __future__ import annotations
 
+import base64
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -164,6 +165,51 @@ PAGERLINE_WEBHOOK_PRIVATE_NETWORKS = env_networks("PAGERLINE_WEBHOOK_PRIVATE_NET
 PAGERLINE_BREAKER_THRESHOLD = env_int("PAGERLINE_BREAKER_THRESHOLD", 5, minimum=1)
 PAGERLINE_BREAKER_COOLDOWN_SECONDS = env_int("PAGERLINE_BREAKER_COOLDOWN_SECONDS", 60, minimum=1)
 
+
+# Paging (docs/paging.md). Secrets in contact methods (Apprise URLs carry tokens) are
+# encrypted with the first of PAGERLINE_ENCRYPTION_KEYS (Fernet keys, comma-separated); the
+# others still decrypt, so a key is rotated by putting a new one first and running
+# `manage.py encryption_rotate`. Laptop default: one key kept under ./var.
+def _encryption_keys() -> list[str]:
+    keys = env_list("PAGERLINE_ENCRYPTION_KEYS", [])
+    if keys:
+        return keys
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / "encryption_key"
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return [path.read_text().strip()]
+
+
+PAGERLINE_ENCRYPTION_KEYS = _encryption_keys()
+# Acknowledge / resolve links in messages: how long one works (it also stops working once
+# used, or once the incident has moved past its action).
+PAGERLINE_ACTION_LINK_HOURS = env_int("PAGERLINE_ACTION_LINK_HOURS", 24, minimum=1)
+# Verification codes sent through a new contact method.
+PAGERLINE_VERIFY_CODE_MINUTES = env_int("PAGERLINE_VERIFY_CODE_MINUTES", 15, minimum=1)
+# The same person is sent at most one message per channel per interval; what queues up
+# meanwhile goes out together as one bundle. 0 = no limit (messages still bundle while
+# an earlier one is being sent).
+PAGERLINE_CHANNEL_INTERVAL_SECONDS = {
+    "sms": env_int("PAGERLINE_SMS_INTERVAL_SECONDS", 30, minimum=0),
+    "voice": env_int("PAGERLINE_VOICE_INTERVAL_SECONDS", 60, minimum=0),
+    "slack": env_int("PAGERLINE_SLACK_INTERVAL_SECONDS", 0, minimum=0),
+    "email": env_int("PAGERLINE_EMAIL_INTERVAL_SECONDS", 0, minimum=0),
+    "apprise": env_int("PAGERLINE_APPRISE_INTERVAL_SECONDS", 0, minimum=0),
+    "webhook": env_int("PAGERLINE_WEBHOOK_INTERVAL_SECONDS", 0, minimum=0),
+}
+# Twilio (SMS and voice): from the console, Account Info and a phone number of the account.
+# The API base URL is configurable for tests (a local stand-in); never change it otherwise.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/")
+# Slack app: its bot token (xoxb-...) and signing secret (Basic Information).
+SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN", "")
+SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET", "")
+SLACK_API_BASE_URL = env_str("SLACK_API_BASE_URL", "https://slack.com/api/").rstrip("/") + "/"
+
 # /metrics (Prometheus): when a token is set, scrapers must send `Authorization: Bearer <it>`.
 PAGERLINE_METRICS_TOKEN = env_str("PAGERLINE_METRICS_TOKEN", "")
 if PAGERLINE_METRICS_TOKEN and len(PAGERLINE_METRICS_TOKEN) < 16:
@@ -277,6 +323,8 @@ SPECTACULAR_SETTINGS = {
         "IntegrationSourceEnum": "incidents.models.SourceKind",
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
         "NotificationStatusEnum": "incidents.models.NotificationStatus",
+        "UrgencyEnum": "incidents.models.Urgency",
+        "SeverityEnum": "incidents.catalog.api.SEVERITIES",
         "DrillStatusEnum": "metrics.models.Drill.Status",
         "DrillResultEnum": "metrics.serializers.DRILL_RESULTS",
         "TargetResultEnum": "metrics.serializers.TARGET_RESULTS",
@@ -302,6 +350,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The twilio client logs every request and response line by line at INFO.
+        "twilio.http_client": {"level": "WARNING"},
         # Django logs the path of every 4xx/5xx: webhook paths carry their token.
         "django.request": {"filters": ["redact_secret_paths"]},
         "django.server": {"filters": ["redact_secret_paths"]},

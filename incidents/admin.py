@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from core.errors import FieldErrors
 from core.text import NUL_MESSAGE, has_nul
 from incidents import models as paging_models
+from incidents.catalog.changes import high_urgency_checked
 from incidents.intake import drain
 from incidents.maintenance import windows as maintenance_services
 from incidents.models import (
@@ -19,8 +20,29 @@ from incidents.notify import sending as notification_services
 from incidents.notify.address import address_problem
 
 
+class ServiceAdminForm(forms.ModelForm):
+    class Meta:
+        model = Service
+        fields = [
+            "team",
+            "slug",
+            "name",
+            "description",
+            "escalation_policy",
+            "high_urgency_severities",
+            "slack_channel",
+        ]
+
+    def clean_high_urgency_severities(self):
+        try:
+            return high_urgency_checked(self.cleaned_data["high_urgency_severities"])
+        except FieldErrors as exc:
+            raise forms.ValidationError(" ".join(exc.errors["high_urgency_severities"])) from None
+
+
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
+    form = ServiceAdminForm
     list_display = ["name", "slug", "team"]
     list_filter = ["team"]
     prepopulated_fields = {"slug": ["name"]}

@@ -63,3 +63,55 @@ def redrive_notifications() -> int:
     from incidents.notify import sending
 
     return sending.notifications_redrive()
+
+
+@shared_task(name=task_names.PAGE_STEP, ignore_result=True)
+def page_step(page_id: int, token: str) -> str:
+    """One step of a person's notification rules (an ETA task); a stale token does nothing."""
+    from incidents.notify import pages
+
+    return pages.page_advance(page_id=page_id, token=token)
+
+
+@shared_task(name=task_names.PAGES_AUDIT, ignore_result=True)
+def pages_audit() -> int:
+    """Beat safety net: fire personal page steps whose ETA task was lost."""
+    from incidents.notify import pages
+
+    return pages.pages_audit()
+
+
+@shared_task(name=task_names.SEND_HANDOFF_NOTICES, ignore_result=True)
+def send_handoff_notices(now: str | None = None) -> int:
+    """Beat, every minute: tell people whose shift starts soon, on every channel they chose
+    for it. Safe to run twice (each notice is claimed by a unique row). ``now`` (ISO 8601)
+    is for tests and replays."""
+    from datetime import datetime
+
+    from incidents.notify import handoffs
+
+    return handoffs.handoff_notices_send(now=datetime.fromisoformat(now) if now else None)
+
+
+@shared_task(name=task_names.SLACK_CHANNEL_POSTS, ignore_result=True)
+def slack_channel_posts(incident_ids: list[int], attempt: int = 1) -> int:
+    """Post new incidents to their services' Slack channels (once each)."""
+    from incidents.notify.slack import messages
+
+    return messages.channel_posts(incident_ids=incident_ids, attempt=attempt)
+
+
+@shared_task(name=task_names.SLACK_REDRAW, ignore_result=True)
+def slack_redraw(incident_ids: list[int], attempt: int = 1) -> int:
+    """Redraw the Slack messages of incidents whose state changed."""
+    from incidents.notify.slack import messages
+
+    return messages.messages_redraw(incident_ids=incident_ids, attempt=attempt)
+
+
+@shared_task(name=task_names.SLACK_AUDIT, ignore_result=True)
+def slack_audit() -> int:
+    """Beat safety net: redraw Slack messages whose redraw task was lost."""
+    from incidents.notify.slack import messages
+
+    return messages.messages_audit()

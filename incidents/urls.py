@@ -8,7 +8,10 @@ from incidents.intake import views
 from incidents.maintenance import api as maintenance_api
 from incidents.maintenance import views as maintenance_views
 from incidents.notify import api as notify_api
+from incidents.notify import link_view
 from incidents.notify import views as notify_views
+from incidents.notify.phone import views as phone_views
+from incidents.notify.slack import views as slack_views
 from incidents.timeline import api
 from incidents.timeline import views as timeline_views
 from oncall import audit
@@ -59,6 +62,16 @@ _policy_urls = [
         name="contact-method-test",
     ),
     path(
+        "account/contact-methods/<int:method_id>/verify",
+        notify_views.contact_method_verify,
+        name="contact-method-verify",
+    ),
+    path(
+        "account/contact-methods/<int:method_id>/send-code",
+        notify_views.contact_method_send_code,
+        name="contact-method-send-code",
+    ),
+    path(
         "account/contact-methods/<int:method_id>/delete",
         notify_views.contact_method_delete,
         name="contact-method-delete",
@@ -79,11 +92,61 @@ _policy_urls = [
         notify_api.ContactMethodTest.as_view(),
         name="api-contact-method-test",
     ),
+    path(
+        "api/v1/contact-methods/<int:method_id>/verify/",
+        notify_api.ContactMethodVerify.as_view(),
+        name="api-contact-method-verify",
+    ),
+    path(
+        "api/v1/contact-methods/<int:method_id>/send-code/",
+        notify_api.ContactMethodSendCode.as_view(),
+        name="api-contact-method-send-code",
+    ),
+    path(
+        "account/notification-rules/",
+        notify_views.notification_rules,
+        name="notification-rules",
+    ),
+    path(
+        "account/notification-rules/<int:notification_rule_id>/delete",
+        notify_views.notification_rule_delete,
+        name="notification-rule-delete",
+    ),
+    path("account/test-page", notify_views.test_page, name="test-page"),
+    path(
+        "api/v1/notification-rules/",
+        notify_api.NotificationRuleList.as_view(),
+        name="api-notification-rules",
+    ),
+    path(
+        "api/v1/notification-rules/<int:notification_rule_id>/",
+        notify_api.NotificationRuleDetail.as_view(),
+        name="api-notification-rule",
+    ),
+    path("api/v1/test-page/", notify_api.TestPage.as_view(), name="api-test-page"),
+    path("a/<str:token>/", link_view.action_link, name="action-link"),
+]
+
+# Twilio's requests (signed with X-Twilio-Signature), before the alert webhooks' patterns,
+# which would take /hooks/twilio/<anything> for an alert source's token.
+_twilio_urls = [
+    path("hooks/twilio/sms", phone_views.sms_inbound, name="twilio-sms"),
+    path("hooks/twilio/voice", phone_views.callback_answered, name="twilio-callback"),
+    path("hooks/twilio/voice/keys", phone_views.callback_keys, name="twilio-callback-keys"),
+    path("hooks/twilio/calls/<int:notification_id>", phone_views.call_answered, name="twilio-call"),
+    path(
+        "hooks/twilio/calls/<int:notification_id>/keys",
+        phone_views.call_keys,
+        name="twilio-call-keys",
+    ),
+    path("hooks/twilio/status", phone_views.status_callback, name="twilio-status"),
 ]
 
 # Alert webhooks: config/urls.py lists them first, so the busiest path resolves fastest.
 hook_urlpatterns = [
+    *_twilio_urls,
     path("hooks/heartbeat/<str:token>", views.heartbeat, name="heartbeat"),
+    path("hooks/slack/interactions", slack_views.interactions_hook, name="slack-interactions"),
     path("hooks/<slug:source>/<str:token>", views.alert_webhook, name="alert-webhook"),
     path("hooks/<slug:source>", views.alert_webhook, name="alert-webhook-bearer"),
     # PagerDuty's own path, so its client libraries work with only the base URL changed;

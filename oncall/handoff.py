@@ -1,30 +1,25 @@
-"""Handoff notices: tell the incoming person by email shortly before their shift starts.
+"""Handoff notices: which shifts start soon, the claim that makes each notice go out once,
+and what it says. Sending is the paging side's (incidents.notify.handoffs, run every minute
+by the beat task ``incidents.send_handoff_notices``), since imports run metrics ->
+incidents -> oncall and only incidents has every channel.
 
-Run every minute by the beat task ``oncall.send_handoff_notices``. A notice is claimed by
-inserting its ``HandoffNotice`` row (unique per schedule, user and shift start) before the
-email goes out, so two overlapping runs, a repeated task or a second beat send it once.
-
-Email only: the incidents app has richer transports, but imports run metrics -> incidents ->
-oncall, so oncall cannot use them; a reminder that arrives by email is enough here.
+A notice is claimed by inserting its ``HandoffNotice`` row (unique per schedule, user and
+shift start) before anything goes out, so two overlapping runs, a repeated task or a second
+beat send it once.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from oncall import rotation, selectors
 from oncall.models import HandoffNotice, Schedule, UserProfile
-
-log = logging.getLogger(__name__)
 
 # A beat that runs late still sends the notice for a shift that began this recently.
 GRACE = timedelta(minutes=10)
@@ -74,7 +69,7 @@ def notices_due(*, now: datetime) -> list[DueNotice]:
     return due
 
 
-def _claim(notice: DueNotice, user) -> HandoffNotice | None:
+def notice_claim(notice: DueNotice, user) -> HandoffNotice | None:
     try:
         with transaction.atomic():
             return HandoffNotice.objects.create(
@@ -88,7 +83,7 @@ def _format(instant: datetime, zone: str) -> str:
     return instant.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y %H:%M %Z")
 
 
-def _message(notice: DueNotice, user, user_zone: str) -> tuple[str, str]:
+def notice_message(notice: DueNotice, user, user_zone: str) -> tuple[str, str]:
     shift = notice.shift
     subject = f"On call soon: {notice.schedule_name} from {_format(shift.start, user_zone)}"
     lines = [
@@ -112,44 +107,14 @@ def _message(notice: DueNotice, user, user_zone: str) -> tuple[str, str]:
     return subject, "\n".join(lines) + "\n"
 
 
-def handoff_notices_send(*, now: datetime | None = None) -> int:
-    """Send every due notice once; returns how many emails went out.
-
-    A failed send releases its claim so the next run (a minute later) tries again, for as long
-    as the shift is within the notice window.
-    """
-    now = now or timezone.now()
-    due = notices_due(now=now)
-    if not due:
-        return 0
+def notice_recipients(due: list[DueNotice]) -> tuple[dict, dict]:
+    """({username: user}, {user id: time zone}) of the people the notices are for."""
     usernames = {notice.shift.user for notice in due}
     users = {
         user.get_username(): user
-        for user in get_user_model().objects.filter(username__in=usernames)
+        for user in get_user_model().objects.filter(username__in=usernames, is_active=True)
     }
     zones = dict(
         UserProfile.objects.filter(user__in=users.values()).values_list("user_id", "time_zone")
     )
-    sent = 0
-    for notice in due:
-        user = users.get(notice.shift.user)
-        if user is None:
-            continue
-        claim = _claim(notice, user)
-        if claim is None:
-            continue
-        if not user.email:
-            claim.skipped_reason = "no email address"
-            claim.save(update_fields=["skipped_reason"])
-            continue
-        subject, body = _message(notice, user, zones.get(user.pk, "UTC"))
-        try:
-            send_mail(subject, body, None, [user.email])
-        except Exception:
-            log.exception("handoff notice to %s failed; retrying next run", user.email)
-            claim.delete()
-            continue
-        claim.sent_at = timezone.now()
-        claim.save(update_fields=["sent_at"])
-        sent += 1
-    return sent
+    return users, zones

@@ -35,10 +35,11 @@ from incidents.models import (
     MaintenanceWindow,
     Notification,
     NotificationReason,
+    NotificationRule,
     RoutingRule,
     Service,
 )
-from incidents.notify import sending
+from incidents.notify import rules_changes, sending
 from incidents.tests.factories import make_contact_method, make_policy
 from incidents.timeline import actions
 from metrics import drills, reports, weeks
@@ -73,6 +74,7 @@ class World:
     report: WeeklyReport | None = None
     contact_method: ContactMethod | None = None
     own_contact_method: ContactMethod | None = None  # the manager's, for owner-only URLs
+    own_notification_rule: NotificationRule | None = None  # the manager's, on that method
     notification: Notification | None = None
     api_token: ApiToken | None = None  # the manager's, for the API fuzzing
     api_token_plain: str = ""
@@ -170,6 +172,12 @@ def build_world(now: datetime | None = None) -> World:
     # Paging: a contact method, a notification, a planned maintenance window.
     world.contact_method = make_contact_method(responder, address="responder@alpha7.example")
     world.own_contact_method = make_contact_method(manager, address="manager@alpha7.example")
+    world.own_notification_rule = rules_changes.notification_rule_create(
+        user=manager,
+        urgency="high",
+        delay_seconds=0,
+        contact_method_id=world.own_contact_method.pk,
+    )
     (world.notification,) = sending.users_notify(
         users=[responder],
         reason=NotificationReason.ESCALATION,
@@ -267,6 +275,7 @@ KWARGS = {
     "override_id": lambda w: w.override.pk,
     "policy_id": lambda w: w.policy.pk,
     "method_id": lambda w: w.own_contact_method.pk,
+    "notification_rule_id": lambda w: w.own_notification_rule.pk,
 }
 
 
@@ -438,6 +447,19 @@ BODIES = {
     ("account-time-zone", "POST"): lambda w: {"time_zone": "Europe/Berlin"},
     ("api-contact-methods", "POST"): lambda w: {"kind": "email", "address": "new@example.com"},
     ("api-contact-method", "PATCH"): lambda w: {"notify_handoffs": True},
+    ("notification-rules", "POST"): lambda w: {
+        "urgency": "high",
+        "delay_minutes": "5",
+        "contact_method": str(w.own_contact_method.pk),
+    },
+    ("api-notification-rules", "POST"): lambda w: {
+        "urgency": "low",
+        "delay_seconds": 300,
+        "contact_method": w.own_contact_method.pk,
+    },
+    ("api-notification-rule", "PATCH"): lambda w: {"delay_seconds": 120},
+    ("test-page", "POST"): lambda w: {"urgency": "high"},
+    ("api-test-page", "POST"): lambda w: {"urgency": "high"},
     ("api-override-list", "POST"): lambda w: {
         "user": "responder",
         "start": _iso(w, 30),

@@ -56,7 +56,8 @@ def send_email_to(settings, port: int) -> None:
 
 
 class Receiver:
-    """Answers each POST with the next scripted reply (status, or "hang" to time out)."""
+    """Answers each POST with the next scripted reply (a status; "hang" to time out, "slow"
+    to answer 200 after `hang_seconds`)."""
 
     def __init__(self):
         self.requests: list[dict] = []
@@ -76,6 +77,9 @@ class Receiver:
                 reply = receiver.replies.pop(0) if receiver.replies else receiver.default
                 if reply == "hang":
                     time.sleep(receiver.hang_seconds)  # a slow server, past our timeout
+                    reply = 200
+                elif reply == "slow":
+                    time.sleep(receiver.hang_seconds)  # slow, but within our timeout
                     reply = 200
                 self.send_response(int(reply))
                 self.send_header("Content-Type", "text/plain")

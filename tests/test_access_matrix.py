@@ -42,10 +42,21 @@ EXCLUDED = {
     "alert-webhook-bearer": "bearer token is the credential",
     "heartbeat": "token in the URL is the credential",
     "pagerduty-enqueue": "routing_key in the body is the credential",
+    "slack-interactions": "Slack's signature is the credential; see test_slack_interactions",
     "v2/enqueue/": "the same view as pagerduty-enqueue, with a trailing slash",
     "ical-schedule": "secret feed URL; see test_it_refuses_a_wrong_ical_token",
     "ical-user": "secret feed URL",
     "prometheus-metrics": "open unless PAGERLINE_METRICS_TOKEN is set; see its own test",
+    # Twilio's requests: X-Twilio-Signature is the credential, every one refused without it
+    # (incidents/tests/notify/test_twilio_bad_input.py); no session counts.
+    "twilio-sms": "signed by Twilio",
+    "twilio-callback": "signed by Twilio",
+    "twilio-callback-keys": "signed by Twilio",
+    "twilio-call": "signed by Twilio",
+    "twilio-call-keys": "signed by Twilio",
+    "twilio-status": "signed by Twilio",
+    "action-link": "the one-use token in the URL is the credential, whoever is signed in; "
+    "see test_it_refuses_a_wrong_action_link_token",
 }
 EXCLUDED_NAMESPACES = {"admin"}  # Django admin has its own staff checks (tested below)
 
@@ -134,11 +145,22 @@ RULES: dict[str, dict[str, str]] = {
     "contact-methods": {"GET": "any_user", "POST": "any_user"},
     "contact-method-update": {"POST": "owner"},
     "contact-method-test": {"POST": "owner"},
+    "contact-method-verify": {"POST": "owner"},
+    "contact-method-send-code": {"POST": "owner"},
     "contact-method-delete": {"POST": "owner"},
     "account-time-zone": {"POST": "any_user"},
     "api-contact-methods": {"GET": "any_user", "POST": "any_user"},
     "api-contact-method": {"GET": "owner", "PATCH": "owner", "DELETE": "owner"},
     "api-contact-method-test": {"POST": "owner"},
+    "api-contact-method-verify": {"POST": "owner"},
+    "api-contact-method-send-code": {"POST": "owner"},
+    # notification rules and the test page: each user's own (the manager's rule is the world's)
+    "notification-rules": {"GET": "any_user", "POST": "any_user"},
+    "notification-rule-delete": {"POST": "owner"},
+    "test-page": {"POST": "any_user"},
+    "api-notification-rules": {"GET": "any_user", "POST": "any_user"},
+    "api-notification-rule": {"GET": "owner", "PATCH": "owner", "DELETE": "owner"},
+    "api-test-page": {"POST": "any_user"},
     # metrics
     "dashboard": {"GET": "any_user"},
     "service-page": {"GET": "member"},
@@ -439,3 +461,27 @@ def test_prometheus_metrics_need_the_token_once_one_is_set(world, db, client, se
     assert client.get("/metrics").status_code == 401
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {'s' * 32}")
     assert response.status_code == 200
+
+
+def test_it_refuses_a_wrong_action_link_token(world, db, client):
+    """An acknowledge link acts for its recipient without a login; a wrong token is 404 to
+    anyone, signed in or not, and changes nothing."""
+    from incidents.notify import links
+
+    url = links.link_mint(
+        incident=world.incident,
+        user_id=world.users["responder"].pk,
+        action="acknowledge",
+        channel="email",
+        now=world.now,
+    )
+    path = url.removeprefix(settings.PAGERLINE_BASE_URL)
+    assert client.get(path).status_code == 200
+    for who in (None, "staff", "manager"):
+        if who:
+            client.force_login(world.users[who])
+        assert client.get("/a/" + "z" * 43 + "/").status_code == 404
+        assert client.post("/a/" + "z" * 43 + "/").status_code == 404
+        assert client.post(path[:-5] + "abcd/").status_code == 404
+    world.incident.refresh_from_db()
+    assert world.incident.status == "triggered"

@@ -27,3 +27,50 @@ def test_it_redacts_calendar_and_hook_paths_only():
         == "Bad Request: /hooks/pagerduty/[redacted]"
     )
     assert redact("Not Found: /incidents/42/") == "Not Found: /incidents/42/"
+
+
+@pytest.mark.django_db
+def test_a_refused_action_link_does_not_log_its_token(client, service, users, caplog):
+    """Every refusal of an acknowledge/resolve link (404, 409, 410) is logged by Django with
+    its path; the token in it is redacted."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from incidents.notify import links
+    from incidents.tests.factories import make_alert_incident
+    from incidents.timeline import actions
+
+    incident = make_alert_incident(service, timezone.now())
+    expired = links.link_mint(
+        incident=incident,
+        user_id=users["responder"].pk,
+        action="acknowledge",
+        channel="email",
+        now=timezone.now() - timedelta(days=2),
+    ).removeprefix(settings.PAGERLINE_BASE_URL)
+    moved = links.link_mint(
+        incident=incident,
+        user_id=users["responder"].pk,
+        action="resolve",
+        channel="email",
+        now=timezone.now(),
+    ).removeprefix(settings.PAGERLINE_BASE_URL)
+    actions.incident_resolve(incident_id=incident.pk, user=users["manager"])
+    unknown = "/a/" + "q" * 43 + "/"
+    with caplog.at_level(logging.INFO):
+        assert client.get(expired).status_code == 410
+        assert client.post(moved).status_code == 409
+        assert client.post(unknown).status_code == 404
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert logged.count("/a/[redacted]") == 3
+    for path in (expired, moved, unknown):
+        assert path.split("/")[2] not in logged
+
+
+def test_it_redacts_action_link_paths():
+    assert redact("Gone: /a/AbC-12_x/") == "Gone: /a/[redacted]/"
+    assert (
+        redact("see https://pager.example/a/AbC-12_x/") == "see https://pager.example/a/[redacted]/"
+    )

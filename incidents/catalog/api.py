@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from core.fields import MAX_STORED_INT, ObjectIdField, SlugLookupField, query_text
 from core.pagination import PaginatedList
+from incidents.alerts import Severity
 from incidents.catalog import changes
 from incidents.intake import routing, sources
 from incidents.models import Integration, RoutingRule, Service
@@ -28,19 +29,54 @@ def _require_manager(user, team_id: int) -> None:
         raise PermissionDenied("only the team's managers can change its configuration")
 
 
+SEVERITIES = [severity.value for severity in Severity]
+HIGH_URGENCY_HELP = (
+    "incidents of these severities page people with their high-urgency notification rules, "
+    "the others with their low-urgency rules"
+)
+
+
 class ServiceSerializer(serializers.ModelSerializer):
     team = SlugLookupField(slug_field="slug", queryset=Team.objects.all())
     escalation_policy = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    high_urgency_severities = serializers.ListField(
+        child=serializers.ChoiceField(choices=SEVERITIES),
+        read_only=True,
+        help_text=HIGH_URGENCY_HELP,
+    )
 
     class Meta:
         model = Service
-        fields = ["id", "slug", "name", "description", "team", "escalation_policy"]
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "team",
+            "escalation_policy",
+            "high_urgency_severities",
+            "slack_channel",
+        ]
+        read_only_fields = ["slack_channel"]
 
 
 class ServiceUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(allow_blank=True, required=False)
     escalation_policy = ObjectIdField(allow_null=True, required=False)
+    slack_channel = serializers.CharField(
+        max_length=64,
+        allow_blank=True,
+        required=False,
+        help_text="a Slack channel ID (C0123ABCD) each new incident is posted to; blank: none",
+    )
+    high_urgency_severities = serializers.ListField(
+        child=serializers.ChoiceField(choices=SEVERITIES),
+        allow_empty=True,
+        max_length=len(SEVERITIES),
+        required=False,
+        help_text=HIGH_URGENCY_HELP,
+    )
 
 
 class IntegrationSerializer(serializers.ModelSerializer):

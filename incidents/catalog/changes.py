@@ -13,6 +13,7 @@ from django.db import (
 from core.audit import audit_record, diff
 from core.errors import FieldErrors
 from core.text import NUL_MESSAGE, has_nul
+from incidents.alerts import Severity
 from incidents.intake import routing, sources
 from incidents.models import (
     Integration,
@@ -20,6 +21,7 @@ from incidents.models import (
     Service,
     hash_token,
 )
+from incidents.notify.address import slack_channel_problem
 
 
 def _snapshot(obj, fields) -> dict:
@@ -28,7 +30,30 @@ def _snapshot(obj, fields) -> dict:
 
 # --- services ---------------------------------------------------------------------------------
 
-SERVICE_FIELDS = ("name", "description", "escalation_policy_id")
+SERVICE_FIELDS = (
+    "name",
+    "description",
+    "escalation_policy_id",
+    "high_urgency_severities",
+    "slack_channel",
+)
+
+
+def high_urgency_checked(value) -> list[str]:
+    """A service's high-urgency severities: known severities, each once, most severe
+    first. Empty is allowed (every incident of the service then pages with low urgency)."""
+    known = [severity.value for severity in Severity]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise FieldErrors({"high_urgency_severities": "Expected a list of severities."})
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise FieldErrors(
+            {
+                "high_urgency_severities": f"Unknown severities {', '.join(map(repr, unknown))}; "
+                f"expected some of {', '.join(known)}."
+            }
+        )
+    return [severity for severity in known if severity in value]
 
 
 @transaction.atomic
@@ -51,6 +76,11 @@ def service_update(*, actor, service: Service, **fields) -> Service:
     unknown = set(fields) - set(SERVICE_FIELDS)
     if unknown:
         raise FieldErrors({name: "cannot be changed" for name in sorted(unknown)})
+    problem = slack_channel_problem(fields.get("slack_channel", ""))
+    if problem:
+        raise FieldErrors({"slack_channel": problem})
+    if "high_urgency_severities" in fields:
+        fields["high_urgency_severities"] = high_urgency_checked(fields["high_urgency_severities"])
     policy_id = fields.get("escalation_policy_id")
     if policy_id is not None:
         from incidents.models import EscalationPolicy

@@ -31,7 +31,7 @@ from incidents.models import (
     MaintenanceWindow,
     NotificationReason,
 )
-from incidents.notify import sending
+from incidents.notify import pages
 from incidents.timeline import events
 
 log = logging.getLogger(__name__)
@@ -380,15 +380,9 @@ def _step_users(step: Step, *, at: datetime) -> tuple[list, list[str]]:
 
 
 def _page(*, users: list, incident: Incident, now: datetime, why: str, fallback=False) -> set:
-    if not users:
-        return set()
-    subject = f"[Pagerline] #{incident.pk} {incident.title} ({incident.service.name})"
-    text = f"Incident #{incident.pk} on {incident.service.name} needs you: {incident.title} ({why})"
+    """Start each user's notification rules for the incident; the ids of those reached."""
     reason = NotificationReason.FALLBACK if fallback else NotificationReason.ESCALATION
-    rows = sending.users_notify(
-        users=users, reason=reason, subject=subject, text=text, at=now, incident=incident
-    )
-    return set(rows)
+    return pages.users_page(users=users, incident=incident, reason=reason, why=why, at=now)
 
 
 def _page_fallback(

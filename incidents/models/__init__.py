@@ -9,6 +9,7 @@ from incidents.models.escalation import (
 )
 from incidents.models.incident import (
     OPEN_STATUSES,
+    ActedVia,
     Alert,
     AppendOnlyQuerySet,
     EventKind,
@@ -23,6 +24,7 @@ from incidents.models.intake import (
     RoutingRule,
     Service,
     SourceKind,
+    default_high_urgency,
     hash_token,
 )
 from incidents.models.maintenance import MaintenanceWindow
@@ -34,9 +36,21 @@ from incidents.models.notifications import (
     NotificationReason,
     NotificationStatus,
 )
+from incidents.models.paging import (
+    ActionToken,
+    InboundMessage,
+    LinkAction,
+    NotificationRule,
+    PageState,
+    PersonalPage,
+    SlackMessage,
+    Urgency,
+)
 
 __all__ = [
     "OPEN_STATUSES",
+    "ActedVia",
+    "ActionToken",
     "Alert",
     "AlertDelivery",
     "AppendOnlyQuerySet",
@@ -49,17 +63,25 @@ __all__ = [
     "EscalationStep",
     "EscalationTarget",
     "EventKind",
+    "InboundMessage",
     "Incident",
     "IncidentEscalation",
     "IncidentEvent",
     "IncidentStatus",
     "Integration",
+    "LinkAction",
     "MaintenanceWindow",
     "Notification",
     "NotificationReason",
+    "NotificationRule",
     "NotificationStatus",
+    "PageState",
+    "PersonalPage",
     "RoutingRule",
     "Service",
+    "SlackMessage",
     "SourceKind",
+    "Urgency",
+    "default_high_urgency",
     "hash_token",
 ]

@@ -133,6 +133,19 @@ class EventKind(models.TextChoices):
     IN_MAINTENANCE = "in_maintenance", "In maintenance"
 
 
+class ActedVia(models.TextChoices):
+    """Where a responder's acknowledgement or resolution came from (on its timeline event)."""
+
+    WEB = "web", "the web"
+    API = "api", "the API"
+    EMAIL = "email", "an email link"
+    APPRISE = "apprise", "a link in a chat message"
+    SMS = "sms", "SMS"
+    VOICE = "voice", "a phone call"
+    SLACK = "slack", "Slack"
+    SOURCE = "source", "the alert source"
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("incident events are append-only: they cannot be updated")

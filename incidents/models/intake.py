@@ -8,6 +8,11 @@ from django.db.models import Q
 from oncall.models import Team
 
 
+def default_high_urgency() -> list[str]:
+    """Which severities page with high urgency unless a service says otherwise."""
+    return ["critical", "error"]
+
+
 def hash_token(token: str) -> str:
     """Integration tokens are stored as SHA-256: a leaked database does not leak webhook URLs."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -26,6 +31,11 @@ class Service(models.Model):
         on_delete=models.SET_NULL,
         related_name="services",
     )
+    # Incidents of these severities page people with their high-urgency rules; the others
+    # with their low-urgency rules.
+    high_urgency_severities = models.JSONField(default=default_high_urgency, blank=True)
+    # A Slack channel id (C0123ABCD) where each new incident is also posted, with buttons.
+    slack_channel = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["name"]

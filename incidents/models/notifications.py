@@ -9,10 +9,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.crypto import EncryptedTextField
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     WEBHOOK = "webhook", "Webhook (Slack-compatible)"
+    SMS = "sms", "SMS"
+    VOICE = "voice", "Phone call"
+    SLACK = "slack", "Slack"
+    # Microsoft Teams, Discord, Telegram, Matrix, ntfy, Pushover... through the apprise library.
+    APPRISE = "apprise", "Apprise (Teams, Discord, Telegram, ntfy...)"
 
 
 def _new_secret() -> str:
@@ -24,8 +31,20 @@ class ContactMethod(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods"
     )
     kind = models.CharField(max_length=16, choices=Channel.choices)
-    # An email address or an http(s) URL, depending on `kind`.
+    # What `kind` reaches: an email address, an http(s) URL, a phone number in E.164 form
+    # (+4915112345678), a Slack user id (U0123ABCD), or an Apprise URL with its secrets
+    # masked (the whole URL is in `secret_target`).
     address = models.CharField(max_length=1000)
+    # The Apprise URL itself (it carries tokens), encrypted at rest (core.crypto).
+    secret_target = EncryptedTextField(blank=True, default="")
+    # Pages go only to verified methods: a code sent through the method was entered back
+    # (for Slack: the account was linked). Methods older than verification count as verified.
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verify_code_hash = models.CharField(max_length=64, blank=True)
+    verify_sent_at = models.DateTimeField(null=True, blank=True)
+    verify_attempts = models.PositiveSmallIntegerField(default=0)
+    # The person replied STOP to an SMS (the carrier blocks further messages until START).
+    opted_out_at = models.DateTimeField(null=True, blank=True)
     enabled = models.BooleanField(default=True)
     notify_escalations = models.BooleanField(default=True)
     notify_handoffs = models.BooleanField(default=False)
@@ -55,6 +74,10 @@ class NotificationReason(models.TextChoices):
     HANDOFF = "handoff", "On-call handoff"
     # Sent by the user from their contact methods page, to check the address works.
     TEST = "test", "Test"
+    # "Send me a test page": the user's own notification rules run with a test message.
+    TEST_PAGE = "test_page", "Test page"
+    # The code that verifies a new contact method.
+    VERIFY = "verify", "Verification code"
 
 
 class Notification(models.Model):
@@ -93,6 +116,23 @@ class Notification(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The personal notification rules that made this page, and the step that fired it.
+    page = models.ForeignKey(
+        "incidents.PersonalPage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+    )
+    # Sent inside another row's message (a bundle of pages to one person on one channel).
+    bundled_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled"
+    )
+    # The provider's id of what was sent (Twilio message or call SID, Slack message ts) and
+    # the delivery status it reported afterwards (Twilio status callbacks).
+    provider_id = models.CharField(max_length=64, blank=True, db_index=True)
+    delivery_status = models.CharField(max_length=32, blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -22,7 +22,7 @@ from incidents.models import (
     NotificationReason,
     NotificationStatus,
 )
-from incidents.notify import transports
+from incidents.notify import apprise_url, transports, verification
 from incidents.notify.address import address_problem, redacted
 from incidents.notify.transports import TransportError
 
@@ -83,11 +83,21 @@ def contact_method_create(
     # Serialise a user's own additions so the limit and the duplicate check hold.
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     mine = ContactMethod.objects.filter(user=user)
-    if mine.filter(kind=kind, address=address).exists():
+    secret_target = ""
+    if kind == Channel.APPRISE:
+        # The URL carries tokens: kept encrypted; the address shows it masked.
+        secret_target, address = address, apprise_url.masked(apprise_url.plugin(address))
+        if any(m.secret_target == secret_target for m in mine.filter(kind=kind)):
+            raise FieldErrors({"address": "You already have this contact method."})
+    elif mine.filter(kind=kind, address=address).exists():
         raise FieldErrors({"address": "You already have this contact method."})
     if mine.count() >= MAX_METHODS_PER_USER:
         raise FieldErrors({"address": f"At most {MAX_METHODS_PER_USER} contact methods each."})
-    method = ContactMethod.objects.create(user=user, kind=kind, address=address, **preferences)
+    # Unverified until the code sent through it comes back, or for Slack until its owner
+    # presses "This is me" in the DM (incidents.notify.verification, .slack.linking).
+    method = ContactMethod.objects.create(
+        user=user, kind=kind, address=address, secret_target=secret_target, **preferences
+    )
     audit_record(
         actor=user,
         action="contact_method.created",
@@ -95,6 +105,8 @@ def contact_method_create(
         summary=f"{user.get_username()} added contact method {_label(method)}",
         changes={"kind": kind, "address": redacted(kind, address), **preferences},
     )
+    verification.verification_send(method=method)
+    method.refresh_from_db(fields=["verify_sent_at"])
     return method
 
 

@@ -1,5 +1,6 @@
-"""Reads for notifications: a person's own contact methods and recent notifications, the
-notifications of an incident, and the circuit breakers of outbound endpoints."""
+"""Reads for notifications: a person's own contact methods, notification rules and recent
+notifications, the notifications of an incident, and the circuit breakers of outbound
+endpoints."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from incidents.models import (
     ContactMethod,
     Incident,
     Notification,
+    NotificationRule,
 )
 
 # --- contact methods --------------------------------------------------------------------------
@@ -42,3 +44,15 @@ def notifications_for(incident: Incident) -> list[Notification]:
 
 def circuit_breakers() -> QuerySet[CircuitBreaker]:
     return CircuitBreaker.objects.order_by("endpoint")
+
+
+# --- notification rules -----------------------------------------------------------------------
+
+
+def notification_rules_of(user) -> QuerySet[NotificationRule]:
+    """The user's own rules, high urgency first, each list in the order its steps fire."""
+    return (
+        NotificationRule.objects.filter(user=user)
+        .select_related("contact_method")
+        .order_by("urgency", "delay_seconds", "contact_method_id", "id")
+    )

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from incidents import task_names
 from incidents.models import (
+    Channel,
     CircuitBreaker,
     ContactMethod,
     Incident,
@@ -24,13 +25,29 @@ from incidents.models import (
     NotificationReason,
     NotificationStatus,
 )
-from incidents.notify import breaker, transports
+from incidents.notify import breaker, bundling, message, transports
 from incidents.notify.transports import TransportError
 
 log = logging.getLogger(__name__)
 
+CODE_SENT_TEXT = "A verification code (not kept once sent)."
+# Sent whatever state an incident is in (the others are pages: noise once acknowledged).
+UNBOUND_REASONS = frozenset(
+    {NotificationReason.HANDOFF, NotificationReason.TEST, NotificationReason.VERIFY}
+)
 # A task may run a moment before its row is due (clock skew between hosts).
 _EARLY = timedelta(seconds=1)
+
+
+# Called with the rows of a message that failed for good (a bad address, an unknown number):
+# incidents.notify.pages registers itself here (IncidentsConfig.ready), so a person's next
+# rule step fires at once instead of after its delay, while imports still run one way.
+_permanent_failure_followers: list = []
+
+
+def follow_permanent_failures(follower) -> None:
+    if follower not in _permanent_failure_followers:
+        _permanent_failure_followers.append(follower)
 
 
 def _enqueue(notification_id: int, *, eta: datetime | None = None) -> None:
@@ -50,24 +67,33 @@ def _enqueue_on_commit(notification_id: int, *, eta: datetime | None = None) -> 
 # --- creating ---------------------------------------------------------------------------------
 
 
-def users_notify(
+def usable_methods(*, user_ids: list[int], preference: str = "notify_escalations"):
+    """The contact methods that may be paged now: enabled, verified, wanted for
+    `preference` (notify_escalations or notify_handoffs), not opted out (SMS STOP), and of
+    an active user (a deactivated account's running pages go quiet)."""
+    return ContactMethod.objects.filter(
+        user__in=user_ids,
+        user__is_active=True,
+        enabled=True,
+        verified_at__isnull=False,
+        opted_out_at__isnull=True,
+        **{preference: True},
+    ).order_by("user_id", "id")
+
+
+def methods_notify(
     *,
-    users: list,
+    methods,
     reason: str,
     subject: str,
     text: str,
     at: datetime,
     incident: Incident | None = None,
-) -> dict[int, list[Notification]]:
-    """Queue one notification per enabled contact method of each user that wants `reason`.
-
-    Returns {user id: rows}; a user with no row could not be reached. Sending starts after
-    the caller's transaction commits.
-    """
-    preference = "notify_handoffs" if reason == NotificationReason.HANDOFF else "notify_escalations"
-    methods = ContactMethod.objects.filter(
-        user__in=[u.pk for u in users], enabled=True, **{preference: True}
-    ).order_by("user_id", "id")
+    page=None,
+    send_at: datetime | None = None,
+) -> list[Notification]:
+    """Queue one notification per contact method; sending starts after the caller's
+    transaction commits, or at `send_at` (an ETA task, and the re-drive if it is lost)."""
     rows = [
         Notification(
             incident=incident,
@@ -79,16 +105,40 @@ def users_notify(
             subject=subject[:300],
             text=text,
             created_at=at,
-            next_attempt_at=at,
+            next_attempt_at=send_at or at,
+            page=page,
         )
         for method in methods
     ]
     created = Notification.objects.bulk_create(rows)
-    by_user: dict[int, list[Notification]] = defaultdict(list)
     for row in created:
-        by_user[row.user_id].append(row)
         # bulk_create returns primary keys on PostgreSQL and SQLite >= 3.35.
-        _enqueue_on_commit(row.pk)
+        _enqueue_on_commit(row.pk, eta=send_at)
+    return created
+
+
+def users_notify(
+    *,
+    users: list,
+    reason: str,
+    subject: str,
+    text: str,
+    at: datetime,
+    incident: Incident | None = None,
+) -> dict[int, list[Notification]]:
+    """Queue one notification per usable contact method of each user that wants `reason`,
+    all at once (handoff notices, tests of a whole person; pages go through the person's
+    rules, incidents.notify.pages).
+
+    Returns {user id: rows}; a user with no row could not be reached.
+    """
+    preference = "notify_handoffs" if reason == NotificationReason.HANDOFF else "notify_escalations"
+    methods = usable_methods(user_ids=[u.pk for u in users], preference=preference)
+    by_user: dict[int, list[Notification]] = defaultdict(list)
+    for row in methods_notify(
+        methods=methods, reason=reason, subject=subject, text=text, at=at, incident=incident
+    ):
+        by_user[row.user_id].append(row)
     return dict(by_user)
 
 
@@ -104,6 +154,7 @@ def _retry(*, row: Notification, at: datetime, attempt: int, now: datetime) -> N
         text=row.text,
         attempt=attempt,
         retry_of_id=row.retry_of_id or row.pk,
+        page_id=row.page_id,
         created_at=now,
         next_attempt_at=at,
     )
@@ -115,19 +166,25 @@ def _retry(*, row: Notification, at: datetime, attempt: int, now: datetime) -> N
 
 
 def notification_send(*, notification_id: int, now: datetime | None = None) -> str:
-    """Make this row's one attempt; returns its final status (or "not_claimed")."""
+    """Make this row's one attempt (for a page: one message carrying every page that waits
+    for the same contact method, incidents.notify.bundling); returns its final status, or
+    why nothing was sent (not_claimed, waiting, held)."""
     now = now or timezone.now()
-    claimed = Notification.objects.filter(
-        pk=notification_id, status=NotificationStatus.PENDING, next_attempt_at__lte=now + _EARLY
-    ).update(status=NotificationStatus.SENDING, claimed_at=now)
-    if not claimed:
-        return "not_claimed"
-    row = Notification.objects.select_related("contact_method", "incident__service").get(
-        pk=notification_id
-    )
+    claimed = bundling.claim(notification_id=notification_id, now=now)
+    if claimed.hold_until is not None:
+        _enqueue_on_commit(notification_id, eta=claimed.hold_until)
+    if claimed.row is None:
+        if claimed.outcome == "skipped":
+            return NotificationStatus.SKIPPED
+        return claimed.outcome
+    row, rows = claimed.row, [claimed.row, *claimed.others]
+    row.bundle = claimed.others
+    if row.bundle:
+        # One message names them all (in memory: each row keeps its own text).
+        row.subject, row.text = message.bundle_summary(rows)
     method = row.contact_method
     incident = row.incident
-    paging = row.reason != NotificationReason.HANDOFF
+    paging = row.reason not in UNBOUND_REASONS
     if paging and incident is not None and incident.status != IncidentStatus.TRIGGERED:
         # Someone acknowledged (or it resolved) while this page waited: it is noise now.
         with transaction.atomic():
@@ -135,21 +192,27 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         return NotificationStatus.SKIPPED
     if method is None or not method.enabled:
         with transaction.atomic():
-            _finish(
-                row, NotificationStatus.SKIPPED, now, error="contact method removed or disabled"
-            )
+            for each in rows:
+                _finish(
+                    each,
+                    NotificationStatus.SKIPPED,
+                    now,
+                    error="contact method removed or disabled",
+                )
         return NotificationStatus.SKIPPED
     decision = breaker_allow(endpoint=row.endpoint, now=now)
     if not decision.allowed:
         with transaction.atomic():
-            _finish(
-                row,
-                NotificationStatus.SKIPPED,
-                now,
-                error=f"circuit open for {row.endpoint}; retrying at {decision.retry_at:%H:%M:%S}",
-            )
-            # Not an attempt at the endpoint, so it does not use up the retry budget.
-            _retry(row=row, at=decision.retry_at, attempt=row.attempt, now=now)
+            for each in rows:
+                _finish(
+                    each,
+                    NotificationStatus.SKIPPED,
+                    now,
+                    error=f"circuit open for {row.endpoint}; retrying at "
+                    f"{decision.retry_at:%H:%M:%S}",
+                )
+                # Not an attempt at the endpoint, so it does not use up the retry budget.
+                _retry(row=each, at=decision.retry_at, attempt=each.attempt, now=now)
         return NotificationStatus.SKIPPED
     started = time.monotonic()
     try:
@@ -162,17 +225,41 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         # A permanent error (4xx, bad address) means the endpoint itself answered.
         breaker_record(endpoint=row.endpoint, ok=exc.permanent, now=now, error=str(exc))
         with transaction.atomic():
-            _finish(row, NotificationStatus.FAILED, now, error=str(exc), duration_ms=duration_ms)
-            if not exc.permanent and row.attempt < settings.PAGERLINE_NOTIFY_MAX_ATTEMPTS:
-                wait = breaker.backoff(
-                    row.attempt, base_seconds=settings.PAGERLINE_NOTIFY_BACKOFF_SECONDS
+            for each in rows:
+                _finish(
+                    each, NotificationStatus.FAILED, now, error=str(exc), duration_ms=duration_ms
                 )
-                _retry(row=row, at=now + wait, attempt=row.attempt + 1, now=now)
+                if not exc.permanent and each.attempt < settings.PAGERLINE_NOTIFY_MAX_ATTEMPTS:
+                    wait = breaker.backoff(
+                        each.attempt, base_seconds=settings.PAGERLINE_NOTIFY_BACKOFF_SECONDS
+                    )
+                    _retry(row=each, at=now + wait, attempt=each.attempt + 1, now=now)
+        if exc.permanent:
+            for follower in _permanent_failure_followers:
+                follower(rows, now)
+        _wake_waiting(row, now)
         return NotificationStatus.FAILED
     duration_ms = int((time.monotonic() - started) * 1000)
     breaker_record(endpoint=row.endpoint, ok=True, now=now)
-    _finish(row, NotificationStatus.SENT, now, duration_ms=duration_ms)
+    with transaction.atomic():
+        for each in rows:
+            _finish(each, NotificationStatus.SENT, now, duration_ms=duration_ms)
+    if row.reason == NotificationReason.VERIFY and row.channel != Channel.VOICE:
+        # The code is out: the row keeps no copy of it (incidents.notify.verification). A
+        # call reads it when answered, later: its row is cleared once the code is used.
+        Notification.objects.filter(pk=row.pk).update(text=CODE_SENT_TEXT)
+    _wake_waiting(row, now)
     return NotificationStatus.SENT
+
+
+def _wake_waiting(row: Notification, now: datetime) -> None:
+    """A page's message went (or failed): send what waited for it, as one bundle."""
+    if row.reason not in bundling.BUNDLED_REASONS:
+        return
+    waiting = bundling.next_waiting(contact_method_id=row.contact_method_id, now=now)
+    if waiting is not None:
+        notification_id, at = waiting
+        _enqueue(notification_id, eta=at if at > now else None)
 
 
 def _finish(

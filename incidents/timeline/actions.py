@@ -25,7 +25,14 @@ from django.utils import timezone
 
 from core.errors import FieldErrors
 from incidents.alerts import Severity
-from incidents.models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus, Service
+from incidents.models import (
+    OPEN_STATUSES,
+    ActedVia,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    Service,
+)
 from incidents.timeline import events
 from oncall.models import Membership
 from oncall.permissions import RESPONDING_ROLES, can_respond
@@ -44,6 +51,16 @@ def _who(user, actor_label: str) -> dict:
     if user is not None:
         return {"actor": user, "actor_label": ""}
     return {"actor": None, "actor_label": actor_label or "system"}
+
+
+def _via(user, via: str) -> str:
+    """Where the action came from (ActedVia): said by the caller, else a person acting is
+    taken to be on the web and anything else to be the alert source."""
+    if via:
+        if via not in ActedVia.values:
+            raise ValueError(f"unknown channel {via!r}")
+        return via
+    return ActedVia.WEB if user is not None else ActedVia.SOURCE
 
 
 def _require_responder(user, team_id: int) -> None:
@@ -94,6 +111,7 @@ def incident_acknowledge(
     user=None,
     actor_label: str = "",
     at: datetime | None = None,
+    via: str = "",
 ) -> Incident:
     with _acting(incident_id=incident_id, incident=incident, user=user) as locked:
         if locked.status == IncidentStatus.ACKNOWLEDGED:
@@ -101,7 +119,10 @@ def incident_acknowledge(
         if locked.status == IncidentStatus.RESOLVED:
             raise InvalidTransition(f"incident #{locked.pk} is resolved; reopen it first")
         events.incident_acknowledged(
-            incident=locked, at=at or timezone.now(), **_who(user, actor_label)
+            incident=locked,
+            at=at or timezone.now(),
+            via=_via(user, via),
+            **_who(user, actor_label),
         )
     return locked
 
@@ -113,6 +134,7 @@ def incident_unacknowledge(
     user=None,
     actor_label: str = "",
     at: datetime | None = None,
+    via: str = "",
 ) -> Incident:
     """Withdraw an acknowledgement: the incident is triggered again (and escalates again)."""
     with _acting(incident_id=incident_id, incident=incident, user=user) as locked:
@@ -122,7 +144,10 @@ def incident_unacknowledge(
                 "there is no acknowledgement to withdraw"
             )
         events.incident_unacknowledged(
-            incident=locked, at=at or timezone.now(), **_who(user, actor_label)
+            incident=locked,
+            at=at or timezone.now(),
+            via=_via(user, via),
+            **_who(user, actor_label),
         )
     return locked
 
@@ -135,6 +160,7 @@ def incident_resolve(
     actor_label: str = "",
     reason: str = "",
     at: datetime | None = None,
+    via: str = "",
 ) -> Incident:
     reason = (reason or "").strip()[:MAX_REASON]
     with _acting(incident_id=incident_id, incident=incident, user=user) as locked:
@@ -144,6 +170,7 @@ def incident_resolve(
             incident=locked,
             at=at or timezone.now(),
             reason=reason or ("resolved by a responder" if user else "resolved"),
+            via=_via(user, via),
             **_who(user, actor_label),
         )
     return locked

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from core.errors import FieldErrors
 from core.openapi import CONFLICT
 from core.pagination import PaginatedList
-from incidents.models import Incident
+from incidents.models import ActedVia, Incident
 from incidents.timeline import actions, describe, selectors
 from incidents.timeline import serializers as s
 
@@ -111,12 +111,14 @@ class Action:
     serializer: type[drf.Serializer]
     call: Callable
     created: bool = False
+    # Records that it came through the API (acknowledge, unacknowledge, resolve).
+    via: bool = False
 
 
 ACTIONS = {
-    "acknowledge": Action(s.NoInput, actions.incident_acknowledge),
-    "unacknowledge": Action(s.NoInput, actions.incident_unacknowledge),
-    "resolve": Action(s.ReasonSerializer, actions.incident_resolve),
+    "acknowledge": Action(s.NoInput, actions.incident_acknowledge, via=True),
+    "unacknowledge": Action(s.NoInput, actions.incident_unacknowledge, via=True),
+    "resolve": Action(s.ReasonSerializer, actions.incident_resolve, via=True),
     "reopen": Action(s.ReasonSerializer, actions.incident_reopen),
     "notes": Action(s.NoteSerializer, actions.incident_add_note, created=True),
     "severity": Action(s.SeveritySerializer, actions.incident_set_severity),
@@ -151,6 +153,8 @@ class IncidentAction(IncidentAPIView):
         if spec is None:
             raise NotFound(f"no such action; known: {', '.join(ACTIONS)}")
         data = _parsed(spec.serializer, request.data)
+        if spec.via:
+            data["via"] = ActedVia.API
         result = spec.call(incident_id=incident.pk, user=request.user, **data)
         if spec.created:
             return Response(describe.entry(result), status=status.HTTP_201_CREATED)

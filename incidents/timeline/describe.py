@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from incidents.models import EventKind, IncidentEvent
+from incidents.models import ActedVia, EventKind, IncidentEvent
 from incidents.timeline import markdown
 
 _LABELS = dict(EventKind.choices)
@@ -51,12 +51,26 @@ def _drill(data: dict) -> str:
     return f"{data.get('drill_name', '')}{how}"
 
 
+def _via(data: dict, before: str = "", after: str = "") -> str:
+    """ "via SMS", "via an email link": where a responder acted (absent on older events and
+    on events no responder made)."""
+    via = data.get("via")
+    if not via or via in {ActedVia.WEB, ActedVia.SOURCE}:
+        return ""
+    try:
+        return f"{before}via {ActedVia(via).label}{after}"
+    except ValueError:
+        return ""
+
+
 # Each returns the detail shown after the event's label ("Resolved: all alerts resolved").
 DESCRIBERS: dict[str, Callable[[dict], str]] = {
     EventKind.TRIGGERED: _triggered,
     EventKind.ALERT_FIRED: _alert_fired,
     EventKind.ALERT_RESOLVED: lambda d: d.get("title", ""),
-    EventKind.RESOLVED: lambda d: d.get("reason", ""),
+    EventKind.ACKNOWLEDGED: lambda d: _via(d),
+    EventKind.UNACKNOWLEDGED: lambda d: _via(d),
+    EventKind.RESOLVED: lambda d: " ".join(filter(None, [d.get("reason", ""), _via(d, "(", ")")])),
     EventKind.REOPENED: lambda d: d.get("reason", ""),
     EventKind.SEVERITY_CHANGED: lambda d: f"from {d['from']} to {d['to']}",
     EventKind.ASSIGNED: _assigned,

@@ -243,6 +243,10 @@ def source_action_ignored(
     )
 
 
+def _via(via: str) -> dict:
+    return {"via": via} if via else {}
+
+
 def incident_resolved(
     *,
     incident: Incident,
@@ -250,12 +254,13 @@ def incident_resolved(
     reason: str,
     actor=None,
     actor_label: str = "",
+    via: str = "",
 ) -> IncidentEvent:
     return _append(
         incident,
         EventKind.RESOLVED,
         at=at,
-        data={"reason": reason},
+        data={"reason": reason, **_via(via)},
         actor=actor,
         actor_label=actor_label,
     )
@@ -280,9 +285,16 @@ def incident_reopened(
 
 
 def incident_acknowledged(
-    *, incident: Incident, at: datetime, actor=None, actor_label: str = ""
+    *, incident: Incident, at: datetime, actor=None, actor_label: str = "", via: str = ""
 ) -> IncidentEvent:
-    return _append(incident, EventKind.ACKNOWLEDGED, at=at, actor=actor, actor_label=actor_label)
+    return _append(
+        incident,
+        EventKind.ACKNOWLEDGED,
+        at=at,
+        data=_via(via),
+        actor=actor,
+        actor_label=actor_label,
+    )
 
 
 def note_added(
@@ -295,9 +307,16 @@ def note_added(
 
 
 def incident_unacknowledged(
-    *, incident: Incident, at: datetime, actor=None, actor_label: str = ""
+    *, incident: Incident, at: datetime, actor=None, actor_label: str = "", via: str = ""
 ) -> IncidentEvent:
-    return _append(incident, EventKind.UNACKNOWLEDGED, at=at, actor=actor, actor_label=actor_label)
+    return _append(
+        incident,
+        EventKind.UNACKNOWLEDGED,
+        at=at,
+        data=_via(via),
+        actor=actor,
+        actor_label=actor_label,
+    )
 
 
 def severity_changed(

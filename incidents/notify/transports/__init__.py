@@ -24,12 +24,20 @@ class Transport(Protocol):
 
 
 def get(channel: str) -> Transport:
+    from incidents.notify.transports.apprise import AppriseTransport
     from incidents.notify.transports.email import EmailTransport
+    from incidents.notify.transports.slack import SlackTransport
+    from incidents.notify.transports.sms import SmsTransport
+    from incidents.notify.transports.voice import VoiceTransport
     from incidents.notify.transports.webhook import WebhookTransport
 
     transports: dict[str, Transport] = {
+        AppriseTransport.channel: AppriseTransport(),
         EmailTransport.channel: EmailTransport(),
+        SlackTransport.channel: SlackTransport(),
         WebhookTransport.channel: WebhookTransport(),
+        SmsTransport.channel: SmsTransport(),
+        VoiceTransport.channel: VoiceTransport(),
     }
     try:
         return transports[channel]

@@ -1,6 +1,8 @@
 """The email transport: a page as a plain-text and HTML message through Django's mail
-backend (EMAIL_URL). A refused recipient is a permanent failure; a server that cannot be
-reached is retried."""
+backend (EMAIL_URL), with links to acknowledge and to resolve the incident (minted for the
+recipient at send time: each message, retries too, carries its own one-use links;
+incidents.notify.links). A refused recipient is a permanent failure; a server that cannot
+be reached is retried."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
+from django.utils import timezone
 
-from incidents.notify import message
+from incidents.notify import links, message
 from incidents.notify.transports import TransportError
 
 
@@ -31,6 +34,24 @@ class EmailTransport:
         except ValidationError:
             raise TransportError(f"invalid email address {address!r}", permanent=True) from None
         context = message.context(notification)
+        if notification.incident is not None:
+            context["links"] = links.links_mint(
+                incident=notification.incident,
+                user_id=notification.user_id,
+                channel=self.channel,
+                now=timezone.now(),
+            )
+        # A bundle (incidents.notify.bundling): every other incident with its own links.
+        rows, context["more"] = message.listed(notification)
+        context["bundled"] = [
+            {
+                "incident": row.incident,
+                "url": message.incident_url(row.incident),
+                "links": message.links_for(row),
+            }
+            for row in rows[1:]
+            if row.incident is not None
+        ]
         email = EmailMultiAlternatives(
             subject=notification.subject,
             body=render_to_string("email/notification.txt", context),

@@ -46,7 +46,7 @@ class WebhookTransport:
         port = _port(parts)
         if port is None or not parts.hostname:
             raise TransportError(f"invalid URL: {method.address!r}", permanent=True)
-        ips = _public_addresses(parts.hostname, port)
+        ips = public_addresses(parts.hostname, port)
         response = _post_to_one(parts, ips, port, (body, headers))
         status = response.status
         if 200 <= status < 300:
@@ -90,7 +90,7 @@ def _post_to_one(parts, ips: list[str], port: int, request: tuple[bytes, dict]):
     raise TransportError(f"{parts.hostname} has no address", permanent=False)
 
 
-def _public_addresses(host: str, port: int) -> list[str]:
+def public_addresses(host: str, port: int) -> list[str]:
     """The addresses to connect to: the host resolved here and checked (every address it
     has must be public or allowed), then connected to as checked, so a name that resolves
     again to somewhere else (DNS rebinding) cannot slip in between check and request."""

@@ -186,3 +186,18 @@ def test_the_audit_log_is_for_managers_of_the_team(client, users, integration):
         client.force_login(users[role])
         assert "integration.token_rotated" not in client.get("/audit/").content.decode()
         assert client.get("/api/v1/audit/").json()["results"] == []
+
+
+def test_managers_choose_a_slack_channel_for_new_incidents(client, users, service):
+    client.force_login(users["manager"])
+    url = f"/api/v1/services/{service.slug}/"
+    response = client.patch(url, {"slack_channel": "C0OPS12345"}, content_type=JSON)
+    assert response.status_code == 200
+    assert response.json()["slack_channel"] == "C0OPS12345"
+    for name in ("#ops", "ops", "U0123ABCD"):
+        refused = client.patch(url, {"slack_channel": name}, content_type=JSON)
+        assert refused.status_code == 400
+        assert "channel's ID" in refused.json()["slack_channel"][0]
+    assert client.patch(url, {"slack_channel": ""}, content_type=JSON).json()["slack_channel"] == ""
+    client.force_login(users["responder"])
+    assert client.patch(url, {"slack_channel": "C0OPS12345"}, content_type=JSON).status_code == 403

@@ -4,6 +4,7 @@ shown once, preferences, tests through the real transports, and the audit log.""
 import hashlib
 import hmac
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,6 +27,21 @@ SLACK = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"
 
 def add(client, **fields):
     return client.post(URL, {"kind": "email", "address": "me@example.com", **fields}, JSON)
+
+
+def code_sent_to(method_id: int) -> str:
+    """The code in the verification message queued for the method, as its owner reads it."""
+    row = Notification.objects.filter(contact_method_id=method_id, reason="verify").latest("id")
+    return re.search(r"\b(\d{6})\b", row.text).group(1)
+
+
+def add_verified(client, **fields) -> dict:
+    created = add(client, **fields).json()
+    answer = client.post(
+        f"{URL}{created['id']}/verify/", {"code": code_sent_to(created["id"])}, JSON
+    )
+    assert answer.status_code == 200 and answer.json()["verified"], answer.content
+    return answer.json()
 
 
 @pytest.mark.parametrize("role", ["manager", "responder", "viewer", "outsider"])
@@ -106,7 +122,7 @@ INVALID = [
     ("webhook", "http://exa mple.com/hook", "address"),
     ("webhook", "https://example.com/" + "x" * 1000, "address"),
     ("webhook", "me@example.com", "address"),
-    ("sms", "+4912345", "kind"),
+    ("pager", "+4912345", "kind"),
 ]
 
 
@@ -167,13 +183,15 @@ def test_kind_and_address_never_change(client, users):
 
 def test_preferences_decide_what_a_method_receives(client, users):
     client.force_login(users["responder"])
-    pages = add(client, address="pages@example.com").json()
-    handoffs = add(client, address="handoffs@example.com").json()
+    pages = add_verified(client, address="pages@example.com")
+    handoffs = add_verified(client, address="handoffs@example.com")
     client.patch(
         f"{URL}{handoffs['id']}/", {"notify_escalations": False, "notify_handoffs": True}, JSON
     )
-    off = add(client, address="off@example.com").json()
+    off = add_verified(client, address="off@example.com")
     client.patch(f"{URL}{off['id']}/", {"enabled": False}, JSON)
+    unverified = add(client, address="unverified@example.com").json()
+    client.patch(f"{URL}{unverified['id']}/", {"notify_handoffs": True}, JSON)
 
     def reached(reason):
         rows = sending.users_notify(
@@ -197,7 +215,7 @@ def test_a_test_email_goes_through_the_real_smtp_transport(client, users, smtp):
     assert message["To"] == "responder@example.com"
     assert message["Subject"] == "[Pagerline] Test notification"
     assert "pages will reach you here" in message.get_body(("plain",)).get_content()
-    row = Notification.objects.get()
+    row = Notification.objects.get(reason="test")
     assert (row.reason, row.status, row.user, row.incident) == (
         "test",
         "sent",
@@ -207,7 +225,7 @@ def test_a_test_email_goes_through_the_real_smtp_transport(client, users, smtp):
 
     too_soon = client.post(f"{URL}{created['id']}/test/")
     assert too_soon.status_code == 429 and int(too_soon["Retry-After"]) > 0
-    assert len(smtp.messages) == 1 and Notification.objects.count() == 1
+    assert len(smtp.messages) == 1 and Notification.objects.filter(reason="test").count() == 1
 
 
 def test_tests_are_limited_per_method_not_forever(users, smtp):
@@ -239,7 +257,7 @@ def test_a_failing_test_reports_the_endpoints_answer_without_retrying(client, us
     response = client.post(f"{URL}{created['id']}/test/")
     assert response.status_code == 200
     assert response.json()["status"] == "failed" and "HTTP 404" in response.json()["error"]
-    assert Notification.objects.count() == 1  # no retry row
+    assert Notification.objects.filter(reason="test").count() == 1  # no retry row
     assert not CircuitBreaker.objects.exists()  # one person's test never trips a breaker
 
 
@@ -250,7 +268,7 @@ def test_a_test_to_a_dead_endpoint_fails_fast_and_is_recorded(client, users, set
     created = add(client, kind="webhook", address=url).json()
     response = client.post(f"{URL}{created['id']}/test/")
     assert response.json()["status"] == "failed"
-    row = Notification.objects.get()
+    row = Notification.objects.get(reason="test")
     assert row.status == "failed" and "ConnectionError" in row.error
 
 
@@ -259,5 +277,5 @@ def test_deleting_a_method_keeps_the_record_of_what_was_sent(client, users, smtp
     created = add(client).json()
     client.post(f"{URL}{created['id']}/test/")
     assert client.delete(f"{URL}{created['id']}/").status_code == 204
-    row = Notification.objects.get()
+    row = Notification.objects.get(reason="test")
     assert row.status == "sent" and row.contact_method is None

@@ -81,7 +81,7 @@ def test_it_resolves_and_refuses_to_resolve_twice(incident, users):
     )
     incident.refresh_from_db()
     assert (incident.status, incident.resolved_at) == ("resolved", minutes(9))
-    assert last_event(incident).data == {"reason": "rolled back"}
+    assert last_event(incident).data == {"reason": "rolled back", "via": "web"}
     with pytest.raises(actions.InvalidTransition, match="already resolved"):
         actions.incident_resolve(incident_id=incident.pk, user=users["responder"])
     with pytest.raises(actions.InvalidTransition, match="reopen it first"):

@@ -1,4 +1,5 @@
-"""Handoff notices, delivered to a real local SMTP server (aiosmtpd) with explicit `now`s.
+"""Handoff notices (sent by incidents.notify.handoffs), delivered to a real local SMTP server
+(aiosmtpd) with explicit `now`s.
 
 The schedule: Europe/Berlin, daily handoffs at 09:00 between manager and responder from
 Fri 27 March 2026; on Sunday 29 March (first day of CEST) 09:00 is 07:00 UTC, manager's turn.
@@ -8,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from oncall import handoff, services
+from incidents.notify import handoffs
+from oncall import services
 from oncall.models import HandoffNotice, Schedule
 from oncall.tests import factories
 from tests.peers import free_port, send_email_to
@@ -37,9 +39,9 @@ def schedule(team, users):
 @pytest.mark.django_db
 def test_it_emails_the_incoming_person_once(schedule, smtp):
     now = HANDOFF - timedelta(minutes=20)
-    assert handoff.handoff_notices_send(now=now) == 1
-    assert handoff.handoff_notices_send(now=now) == 0
-    assert handoff.handoff_notices_send(now=now + timedelta(minutes=1)) == 0
+    assert handoffs.handoff_notices_send(now=now) == 1
+    assert handoffs.handoff_notices_send(now=now) == 0
+    assert handoffs.handoff_notices_send(now=now + timedelta(minutes=1)) == 0
     assert smtp.recipients == ["manager@example.test"]
     message = smtp.messages[0]
     assert message["Subject"] == "On call soon: Primary from Sun 29 Mar 2026 07:00 UTC"
@@ -55,24 +57,24 @@ def test_it_emails_the_incoming_person_once(schedule, smtp):
 
 @pytest.mark.django_db
 def test_it_waits_for_the_lead_time(schedule, smtp):
-    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=31)) == 0
-    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=30)) == 1
+    assert handoffs.handoff_notices_send(now=HANDOFF - timedelta(minutes=31)) == 0
+    assert handoffs.handoff_notices_send(now=HANDOFF - timedelta(minutes=30)) == 1
 
 
 @pytest.mark.django_db
 def test_it_still_sends_just_after_the_start_when_beat_is_late(schedule, smtp):
-    assert handoff.handoff_notices_send(now=HANDOFF + timedelta(minutes=5)) == 1
-    assert handoff.handoff_notices_send(now=HANDOFF + timedelta(minutes=11)) == 0  # stale
+    assert handoffs.handoff_notices_send(now=HANDOFF + timedelta(minutes=5)) == 1
+    assert handoffs.handoff_notices_send(now=HANDOFF + timedelta(minutes=11)) == 0  # stale
     assert smtp.recipients == ["manager@example.test"]
 
 
 @pytest.mark.django_db
 def test_it_uses_each_schedules_lead_time_and_zero_turns_it_off(schedule, smtp):
     services.schedule_update(schedule=schedule, handoff_notice_seconds=2 * 3600)
-    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=110)) == 1
+    assert handoffs.handoff_notices_send(now=HANDOFF - timedelta(minutes=110)) == 1
     Schedule.objects.update(handoff_notice_seconds=0)
     HandoffNotice.objects.all().delete()
-    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=10)) == 0
+    assert handoffs.handoff_notices_send(now=HANDOFF - timedelta(minutes=10)) == 0
 
 
 @pytest.mark.django_db
@@ -84,7 +86,7 @@ def test_it_does_not_tell_someone_already_on_call(schedule, users, smtp):
         start=HANDOFF - timedelta(hours=2),
         end=HANDOFF,
     )
-    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=10)) == 0
+    assert handoffs.handoff_notices_send(now=HANDOFF - timedelta(minutes=10)) == 0
     assert smtp.messages == []
 
 
@@ -97,7 +99,7 @@ def test_it_notifies_an_override_in_the_users_time_zone(schedule, users, smtp):
         start=HANDOFF + timedelta(hours=3),
         end=HANDOFF + timedelta(hours=5),
     )
-    assert handoff.handoff_notices_send(now=HANDOFF + timedelta(hours=3, minutes=-15)) == 1
+    assert handoffs.handoff_notices_send(now=HANDOFF + timedelta(hours=3, minutes=-15)) == 1
     (envelope,) = smtp.envelopes
     (message,) = smtp.messages
     assert envelope.rcpt_tos == ["viewer@example.test"]
@@ -109,7 +111,7 @@ def test_it_notifies_an_override_in_the_users_time_zone(schedule, users, smtp):
 def test_it_skips_and_records_a_user_without_an_address(schedule, users, smtp):
     users["manager"].email = ""
     users["manager"].save()
-    assert handoff.handoff_notices_send(now=HANDOFF - timedelta(minutes=5)) == 0
+    assert handoffs.handoff_notices_send(now=HANDOFF - timedelta(minutes=5)) == 0
     assert HandoffNotice.objects.get().skipped_reason == "no email address"
     assert smtp.messages == []
 
@@ -119,18 +121,18 @@ def test_it_retries_a_failed_send_on_the_next_run(schedule, settings, smtp):
     send_email_to(settings, free_port())  # nothing listens there
     settings.EMAIL_TIMEOUT = 2
     now = HANDOFF - timedelta(minutes=5)
-    assert handoff.handoff_notices_send(now=now) == 0
+    assert handoffs.handoff_notices_send(now=now) == 0
     assert not HandoffNotice.objects.exists()
 
     settings.EMAIL_PORT = smtp.port
-    assert handoff.handoff_notices_send(now=now + timedelta(minutes=1)) == 1
+    assert handoffs.handoff_notices_send(now=now + timedelta(minutes=1)) == 1
     assert smtp.recipients == ["manager@example.test"]
 
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_it_runs_the_beat_task_on_a_real_worker(schedule, smtp, worker_env, make_worker):
-    from oncall.tasks import send_handoff_notices
+    from incidents.tasks import send_handoff_notices
 
     worker_env["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp.port}"
     make_worker()
