@@ -13,12 +13,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.metadata import ApiMetadata
-from incidents.timeline import api as incidents_api
-from tests.access_world import KWARGS, World, module_world
+from tests.access_world import World, module_world, path_variants
 
 PREFIX = "api/v1/"
-# Path parameters with more than one value worth trying.
-CHOICES = {"action": sorted(incidents_api.ACTIONS)}
 
 
 def _walk(resolver, prefix: str = "", names: tuple = ()):
@@ -50,13 +47,7 @@ def world(django_db_setup, django_db_blocker):
 
 def _paths(world: World, route: str, name: str, names: tuple) -> list[str]:
     assert name, f"{route}: name the URL pattern, so it can be reversed"
-    unknown = [n for n in names if n not in KWARGS and n not in CHOICES]
-    assert not unknown, f"{route}: map {unknown} to the world's objects in KWARGS"
-    variants = [{}]
-    for n in names:
-        values = CHOICES.get(n) or [KWARGS[n](world)]
-        variants = [{**variant, n: value} for variant in variants for value in values]
-    return [reverse(name, kwargs=variant) for variant in variants]
+    return [reverse(name, kwargs=variant) for variant in path_variants(world, names)]
 
 
 def test_the_api_uses_the_metadata_that_never_fails():
