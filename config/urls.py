@@ -22,6 +22,9 @@ urlpatterns = [
     path("", include("oncall.urls")),
 ]
 
+# A URL under /api/ that matches no pattern answers 404 in JSON, as the API's views do.
+handler404 = "core.api_errors.page_not_found"
+
 if settings.PAGERLINE_BENCH_VIEWS:
     # First, like the webhooks: the bare view must not pay more URL matching than they do.
     urlpatterns.insert(0, path("bench/bare", health.bench_bare))

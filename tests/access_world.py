@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 from pytest import MonkeyPatch
 from rest_framework.views import APIView
 
@@ -42,6 +43,7 @@ from incidents.models import (
 from incidents.notify import rules_changes, sending
 from incidents.tests.factories import make_contact_method, make_policy
 from incidents.timeline import actions
+from incidents.timeline import api as incidents_api
 from metrics import drills, reports, weeks
 from metrics.models import Drill, WeeklyReport
 from oncall import services as oncall_services
@@ -277,6 +279,32 @@ KWARGS = {
     "method_id": lambda w: w.own_contact_method.pk,
     "notification_rule_id": lambda w: w.own_notification_rule.pk,
 }
+# Path parameters with more than one value worth trying.
+CHOICES = {"action": sorted(incidents_api.ACTIONS)}
+
+
+def path_variants(world: World, names) -> list[dict]:
+    """Every set of path parameters to try on a URL taking `names`: the world's object for
+    each name in KWARGS, each value of one in CHOICES."""
+    unknown = [name for name in names if name not in KWARGS and name not in CHOICES]
+    assert not unknown, f"map {unknown} to the world's objects in tests/access_world.py KWARGS"
+    variants = [{}]
+    for name in names:
+        values = CHOICES.get(name) or [KWARGS[name](world)]
+        variants = [{**variant, name: value} for variant in variants for value in values]
+    return variants
+
+
+def api_operations() -> list[tuple[str, str, dict]]:
+    """(METHOD, path template, operation) of every operation in the OpenAPI schema, read from
+    the generator (no request, no database). The schema lists no OPTIONS operations."""
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    return [
+        (method.upper(), path, operation)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
 
 
 # --- valid requests ----------------------------------------------------------------------------

@@ -25,13 +25,12 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from core.parsers import MAX_DEPTH, json_depth
 from incidents.intake import sources, store
 from incidents.intake.store import on_live_connection
 from incidents.models import Integration, hash_token
 
 log = logging.getLogger(__name__)
-
-MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -62,21 +61,8 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _depth(value: object, limit: int) -> int:
-    """Nesting depth of a JSON value, stopping early once past `limit` (level by level)."""
-    level, depth = [value], 0
-    while level:
-        depth += 1
-        if depth > limit:
-            return depth
-        children = []
-        for item in level:
-            if isinstance(item, dict):
-                children.extend(item.values())
-            elif isinstance(item, list):
-                children.extend(item)
-        level = children
-    return depth
+def _too_deep() -> Answer:
+    return _error(400, f"body is nested deeper than {MAX_DEPTH} levels")
 
 
 def _bearer(request: HookRequest) -> str:
@@ -116,10 +102,12 @@ def read_json(request: HookRequest) -> tuple[object, Answer | None]:
         return None, _error(400, "body is not valid UTF-8")
     try:
         payload = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:  # far deeper than MAX_DEPTH: json recurses once per level
+        return None, _too_deep()
+    except ValueError as exc:
         return None, _error(400, f"body is not valid JSON: {exc}")
-    if _depth(payload, MAX_DEPTH) > MAX_DEPTH:
-        return None, _error(400, f"body is nested deeper than {MAX_DEPTH} levels")
+    if json_depth(payload) > MAX_DEPTH:
+        return None, _too_deep()
     return (payload, text), None
 
 

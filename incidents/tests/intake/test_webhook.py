@@ -45,6 +45,8 @@ GOOD = json.dumps(fixture_json("alertmanager/firing.json"))
         ("top-level list", "[1, 2]", "application/json", "good", 400, "payload is not a valid"),
         ("bad UTF-8", b'{"alerts": "\xff"}', "application/json", "good", 400, "UTF-8"),
         ("too deep", "[" * 100 + "]" * 100, "application/json", "good", 400, "nested"),
+        # Once "not valid JSON": Python's json module gave up with RecursionError.
+        ("far too deep", "[" * 100_000 + "]" * 100_000, "application/json", "good", 400, "nested"),
         (
             "oversized",
             '{"a": "' + "x" * (1024 * 1024) + '"}',

@@ -157,6 +157,7 @@ def test_it_refuses_the_token_of_another_source_as_a_routing_key(hook_client, in
         (b'{"routing_key": "\xff"}', "application/json", 400, "UTF-8"),
         ('{"a": "' + "x" * (1024 * 1024) + '"}', "application/json", 413, "larger"),
         ("routing_key=x", "application/x-www-form-urlencoded", 415, "Content-Type"),
+        ("[" * 100_000 + "]" * 100_000, "application/json", 400, "nested deeper than 32"),
     ],
 )
 def test_it_keeps_the_generic_errors_for_unreadable_bodies(
@@ -166,6 +167,27 @@ def test_it_keeps_the_generic_errors_for_unreadable_bodies(
     assert response.status_code == status
     assert response.json()["status"] == "error"
     assert message in response.json()["message"]
+
+
+@pytest.mark.parametrize("source", ["grafana", "pagerduty", "generic"])
+def test_every_source_refuses_a_body_nested_too_deep(hook_client, service, source):
+    _, token = make_integration(service, source=source)
+    # Far too deep for Python's json module (RecursionError), and decoded but too deep.
+    for body in ("[" * 100_000 + "]" * 100_000, _details_nested(40)):
+        response = post_json(hook_client, f"/hooks/{source}/{token}", body)
+        assert response.status_code == 400, source
+        assert response.json() == {
+            "status": "error",
+            "message": "body is nested deeper than 32 levels",
+        }
+    assert not AlertDelivery.objects.exists()
+
+
+def _details_nested(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels - 1):
+        value = {"nested": value}
+    return {"details": value}
 
 
 def test_it_refuses_get_on_enqueue(hook_client):
