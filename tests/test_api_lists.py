@@ -28,7 +28,7 @@ from incidents.catalog import changes
 from incidents.escalation import policies
 from incidents.maintenance import windows
 from incidents.models import Service
-from incidents.notify import contacts
+from incidents.notify import contacts, rules_changes
 from incidents.timeline import actions
 from metrics import drills
 from oncall import services as oncall_services
@@ -84,6 +84,9 @@ def _second_of_each(world: World) -> None:
         steps=[{"targets": [{"user": responder.username}]}],
     )
     contacts.contact_method_create(user=manager, kind="email", address="two@alpha7.example")
+    rules_changes.notification_rule_create(
+        user=manager, urgency="low", delay_seconds=0, contact_method_id=world.own_contact_method.pk
+    )
     windows.maintenance_create(
         team=team,
         services=[ledger],

@@ -325,11 +325,15 @@ class TestPageRow(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TestPageOut(serializers.Serializer):
+    queued = TestPageRow(many=True, help_text="one row per contact method and rule step")
+
+
 class TestPage(APIView):
     @extend_schema(
         request=TestPageIn,
         responses={
-            202: TestPageRow(many=True),
+            202: TestPageOut,
             429: inline_serializer("TestPageTooSoon", fields={"detail": serializers.CharField()}),
         },
     )
@@ -348,4 +352,4 @@ class TestPage(APIView):
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
                 headers={"Retry-After": str(exc.retry_after)},
             )
-        return Response(TestPageRow(rows, many=True).data, status=status.HTTP_202_ACCEPTED)
+        return Response(TestPageOut({"queued": rows}).data, status=status.HTTP_202_ACCEPTED)

@@ -234,7 +234,7 @@ def test_a_test_page_runs_your_rules_at_their_delays(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/v1/test-page/", {"urgency": "high"}, JSON)
     assert response.status_code == 202, response.content
-    rows = response.json()
+    rows = response.json()["queued"]
     assert [(r["channel"], r["contact_method"]) for r in rows] == [
         ("email", mail.pk),
         ("webhook", hook.pk),
@@ -258,7 +258,7 @@ def test_a_test_page_without_rules_reaches_every_method_that_can_be_paged(client
     client.force_login(user)
     response = client.post("/api/v1/test-page/", {"urgency": "low"}, JSON)
     assert response.status_code == 202
-    assert sorted(r["channel"] for r in response.json()) == ["email", "webhook"]
+    assert sorted(r["channel"] for r in response.json()["queued"]) == ["email", "webhook"]
 
 
 def test_a_test_page_with_nothing_to_reach_says_so(client, users):
