@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 ONCALL_TARGET_MS = 100.0
 YEAR_TARGET_MS = 50.0
