@@ -26,41 +26,15 @@ On a busy machine compare the ratios of a round, and repeat (--rounds).
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
-import signal
-import subprocess
 import sys
 import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+import _common
+
 WRK_SCRIPTS = ("wrk_bare.lua", "wrk_alerts.lua")  # the bare 202 view, then intake
-
-
-def _parse_wrk(output: str) -> dict:
-    def duration(text: str) -> float:
-        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    requests = int(re.search(r"(\d+) requests in", output)[1])
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.M))
-    return {
-        "requests": requests,
-        "non_2xx": int(non_2xx[1]) if non_2xx else 0,
-        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
-        "p50_ms": duration(latency["50"]),
-        "p99_ms": duration(latency["99"]),
-    }
 
 
 def _row(label: str, result: dict) -> str:
@@ -68,31 +42,6 @@ def _row(label: str, result: dict) -> str:
         f"  {label:<18} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
         f"  p99 {result['p99_ms']:6.2f} ms"
     )
-
-
-def _wrk(script: str, url: str, concurrency: int, seconds: int, env: dict) -> dict:
-    result = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            "2",
-            "-c",
-            str(concurrency),
-            "-d",
-            f"{seconds}s",
-            "--latency",
-            "--timeout",
-            "5s",
-            "-s",
-            str(ROOT / "bench" / script),
-            url,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return _parse_wrk(result.stdout)
 
 
 def _policy(team):
@@ -133,39 +82,6 @@ def _alerts(connection, where: str, params, detail: bool = False):
         )
         row = cursor.fetchone()
     return row if detail else row[0]
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres", scheme="postgresql"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {timeout}s")
 
 
 def _wait_drained(model, timeout: float) -> float:
@@ -214,36 +130,12 @@ def main() -> int:
     if not shutil.which("wrk"):
         raise SystemExit("bench/ingest.py needs wrk: apt-get install wrk")
 
-    database_url = os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/pagerline_bench"
-    )
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     phase = args.phase or (2 if args.small else 10)
     base = f"http://127.0.0.1:{args.port}"
     sustain = 3 if args.small else args.sustain
-    var = Path(os.environ.get("BENCH_VAR_DIR", "/tmp/pagerline-bench"))
-    var.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "PAGERLINE_VAR_DIR": str(var),
-        "PAGERLINE_BENCH_VIEWS": "1",
-        "PAGERLINE_CACHE_PREFIX": "bench",
-        "PAGERLINE_QUEUE": "bench",
-        "LOG_LEVEL": "WARNING",
-    }
-    _recreate_database(database_url)
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    env = _common.stack_env(database="pagerline_bench", redis_db=14, var="/tmp/pagerline-bench")
+    var = Path(env["PAGERLINE_VAR_DIR"])
+    _common.fresh_stack(env)
     from django.db import connection
 
     from incidents.catalog import changes
@@ -260,50 +152,22 @@ def main() -> int:
     connection.close()
     env.update(PAGERLINE_AM_TOKEN=am_token, PAGERLINE_PD_TOKEN=pd_token)
 
-    from config.launch import web_server_args
-
-    python = sys.executable
     # The same server settings for the bare view and intake: make run's, unless told.
-    server = ["--bind", f"127.0.0.1:{args.port}", *web_server_args(args.web_workers)]
-    if args.worker_class:
-        server += ["--worker-class", args.worker_class]  # gunicorn takes the last one given
-    if args.threads:
-        server += ["--threads", str(args.threads)]
-    processes = [
-        _start(
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                *server,
-                "--log-level",
-                "warning",
-            ],
-            env,
-            var / "web.log",
-        )
-    ]
-    celery_command = [
-        *(["nice", "-n", str(args.celery_nice)] if args.celery_nice else []),
-        python,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "--loglevel",
-        "WARNING",
-        "--concurrency",
-        str(args.celery_processes),
-        "--without-gossip",
-        "--without-mingle",
-    ]
+    server = _common.web_server(
+        port=args.port,
+        workers=args.web_workers,
+        worker_class=args.worker_class,
+        threads=args.threads,
+    )
+    processes = [_common.start(_common.web_command(server), env, var / "web.log")]
+    celery_command = _common.celery_command(processes=args.celery_processes, nice=args.celery_nice)
     try:
-        _wait_http(f"{base}/healthz")
+        _common.wait_http(f"{base}/healthz")
         # Warm every web process up first: /healthz answering means one process is up, not
         # all, and each process's first requests pay for lazy imports and connections.
-        warm_up = [_wrk(script, base, 32, 2 if args.small else 5, env) for script in WRK_SCRIPTS]
+        warm_up = [
+            _common.wrk(script, base, 32, 2 if args.small else 5, env) for script in WRK_SCRIPTS
+        ]
         # The request path: web, PostgreSQL and Redis, the worker not started yet (deliveries
         # wait for it, as they would for a worker being restarted). Bare view and intake
         # then have the machine to themselves alike.
@@ -312,7 +176,8 @@ def main() -> int:
             results = {}
             for concurrency in (16, 32):
                 for kind, script in zip(("bare", "intake"), WRK_SCRIPTS, strict=True):
-                    results[(kind, concurrency)] = _wrk(script, base, concurrency, phase, env)
+                    run = _common.wrk(script, base, concurrency, phase, env)
+                    results[(kind, concurrency)] = run
             rounds.append(results)
         intakes = [r for results in rounds for (kind, _), r in results.items() if kind == "intake"]
         intakes.append(warm_up[1])
@@ -321,12 +186,12 @@ def main() -> int:
         if not args.accept_only:
             # Start the worker on the backlog: how fast it catches up, alone on the machine.
             started = time.monotonic()
-            processes.append(_start(celery_command, env, var / "worker.log"))
+            processes.append(_common.start(celery_command, env, var / "worker.log"))
             _wait_drained(AlertDelivery, 600)
             catch_up = (backlog, time.monotonic() - started)
             # Then web and worker at once: a sustained storm applied as it arrives.
             began = datetime.now(UTC)
-            sustained_run = _wrk(WRK_SCRIPTS[1], base, 32, sustain, env)
+            sustained_run = _common.wrk(WRK_SCRIPTS[1], base, 32, sustain, env)
             sustained = (began, datetime.now(UTC))
             intakes.append(sustained_run)
 
@@ -393,10 +258,7 @@ def main() -> int:
         )
         return 1 if lost or failed or stored < accepted else 0
     finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=30)
+        _common.stop(processes)
 
 
 if __name__ == "__main__":

@@ -21,12 +21,13 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    """Collects every message: `envelopes` as received, `messages` parsed. `refuse` makes it
-    answer RCPT with that SMTP reply."""
+    """Collects every message: `envelopes` as received, `messages` parsed, `arrived` when
+    each arrived (epoch seconds). `refuse` makes it answer RCPT with that SMTP reply."""
 
     def __init__(self):
         self.envelopes = []
         self.messages = []
+        self.arrived: list[float] = []
         self.refuse: str | None = None
         self.port: int | None = None
 
@@ -38,6 +39,7 @@ class SmtpSink:
 
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
+        self.arrived.append(time.time())
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"
 
@@ -57,7 +59,8 @@ def send_email_to(settings, port: int) -> None:
 
 class Receiver:
     """Answers each POST with the next scripted reply (a status; "hang" to time out, "slow"
-    to answer 200 after `hang_seconds`)."""
+    to answer 200 after `hang_seconds`); records each request's headers, body, path and
+    arrival (`at`, epoch seconds; bench/paging.py times messages with it)."""
 
     def __init__(self):
         self.requests: list[dict] = []
@@ -73,7 +76,14 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                receiver.requests.append(
+                    {
+                        "headers": dict(self.headers),
+                        "body": body,
+                        "path": self.path,
+                        "at": time.time(),
+                    }
+                )
                 reply = receiver.replies.pop(0) if receiver.replies else receiver.default
                 if reply == "hang":
                     time.sleep(receiver.hang_seconds)  # a slow server, past our timeout
