@@ -210,28 +210,27 @@ def _rows(ids: list[int]) -> dict[str, dict]:
 
 
 def _worker_counts(folder: Path, incidents: int) -> None:
-    totals: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0.0, 0])
+    totals: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0.0, 0, 0.0])
     for path in folder.glob("*.json"):
-        for name, outcome, tasks, seconds, queries in json.loads(path.read_text()):
+        for name, outcome, *values in json.loads(path.read_text()):
             row = totals[(name.removeprefix("incidents."), outcome)]
-            row[0], row[1], row[2] = row[0] + tasks, row[1] + seconds, row[2] + queries
+            for n, value in enumerate(values):
+                row[n] += value
     if not totals:
         print("  worker counters: none written (worker killed?)")
         return
     print(f"  worker tasks over the whole run ({incidents} incidents incl. the warm-up):")
-    print("    task (outcome)                        tasks  /incident  s/incident  SQL/incident")
-    for (name, outcome), (tasks, seconds, queries) in sorted(
-        totals.items(), key=lambda item: -item[1][1]
-    ):
-        print(
-            f"    {name + ' (' + outcome + ')':<36} {tasks:7d} {tasks / incidents:9.2f}"
-            f" {1000 * seconds / incidents:8.2f} ms {queries / incidents:10.1f}"
-        )
-    tasks, seconds, queries = (sum(v[i] for v in totals.values()) for i in range(3))
     print(
-        f"    {'all':<36} {tasks:7d} {tasks / incidents:9.2f}"
-        f" {1000 * seconds / incidents:8.2f} ms {queries / incidents:10.1f}"
+        "    task (outcome)                   tasks /incident  wall ms   CPU ms    SQL  /incident"
     )
+    rows = sorted(totals.items(), key=lambda item: -item[1][3])
+    rows.append((("all", ""), [sum(v[i] for v in totals.values()) for i in range(4)]))
+    for (name, outcome), (tasks, wall, queries, cpu) in rows:
+        label = f"{name} ({outcome})" if outcome else name
+        print(
+            f"    {label:<32} {tasks:6d} {tasks / incidents:9.2f} {1000 * wall / incidents:8.2f}"
+            f" {1000 * cpu / incidents:8.2f} {queries / incidents:6.1f}"
+        )
 
 
 def _profile(folder: Path) -> None:

@@ -1,9 +1,10 @@
 """The Celery app, counting what each pool process does, for bench/paging.py:
 `celery -A bench.worker_profile worker ...` (run from the repository root).
 
-Each pool process counts, per task name and outcome, the tasks it ran, their wall seconds
-and their SQL statements (a few microseconds per task and statement); with
-BENCH_CPROFILE=1 it also runs cProfile from its start. At exit (a warm shutdown) it writes
+Each pool process counts, per task name and outcome, the tasks it ran, their wall and CPU
+seconds and their SQL statements (a few microseconds per task and statement); with
+BENCH_CPROFILE=1 it also runs cProfile, timed in CPU seconds (on a shared machine wall
+time mostly measures the neighbours), from its start. At exit (a warm shutdown) it writes
 <PAGERLINE_VAR_DIR>/profile/<pid>.json and, profiled, <pid>.prof (pstats). cProfile slows
 the worker down (about 1.5-2x), so a profiled run shows where the time goes, not how fast
 the storm drains.
@@ -25,11 +26,11 @@ from config.celery import app
 __all__ = ["app"]
 
 _PROFILING = os.environ.get("BENCH_CPROFILE") == "1"
-_profile = cProfile.Profile()
+_profile = cProfile.Profile(time.process_time)
 _queries = [0]
-_started: dict[str, tuple[float, int]] = {}
-# (task name, outcome) -> [tasks, seconds, queries]
-_tasks: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0.0, 0])
+_started: dict[str, tuple[float, float, int]] = {}
+# (task name, outcome) -> [tasks, wall seconds, queries, CPU seconds]
+_tasks: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0.0, 0, 0.0])
 
 
 def _count(execute, sql, params, many, context):
@@ -48,17 +49,19 @@ def _start(**_) -> None:
 
 @signals.task_prerun.connect
 def _before(task_id=None, **_) -> None:
-    _started[task_id] = (time.perf_counter(), _queries[0])
+    _started[task_id] = (time.perf_counter(), time.process_time(), _queries[0])
 
 
 @signals.task_postrun.connect
 def _after(task_id=None, task=None, retval=None, **_) -> None:
-    began, queries = _started.pop(task_id, (time.perf_counter(), _queries[0]))
+    now = (time.perf_counter(), time.process_time(), _queries[0])
+    began, cpu, queries = _started.pop(task_id, now)
     outcome = retval if isinstance(retval, str) else type(retval).__name__
     row = _tasks[(task.name, outcome)]
     row[0] += 1
-    row[1] += time.perf_counter() - began
-    row[2] += _queries[0] - queries
+    row[1] += now[0] - began
+    row[2] += now[2] - queries
+    row[3] += now[1] - cpu
 
 
 @signals.worker_process_shutdown.connect
