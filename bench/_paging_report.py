@@ -269,8 +269,9 @@ def storm_report(
     span = (ended - began).total_seconds()
     requests = offered["requests"]
     print(
-        f"  offered: {requests} webhooks in {span:.1f} s = {requests / span:.0f}"
-        f"/s (asked {rate}/s), each a new incident; non-2xx {offered['non_2xx']},"
+        f"  offered: {requests} webhooks answered in {span:.1f} s = {requests / span:.0f}/s"
+        f" (asked {rate}/s; {len(ids)} accepted with those in flight at the end), each a new"
+        f" incident; non-2xx {offered['non_2xx']},"
         f" socket errors {offered['socket_errors']}; response p50 {offered['p50_ms']:.1f} ms,"
         f" p99 {offered['p99_ms']:.1f} ms"
     )
