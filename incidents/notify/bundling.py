@@ -10,6 +10,10 @@ it and the others point at it (Notification.bundled_into).
 Every claim and every release takes the contact method's row lock, so a sender that
 finishes and a page that arrives meanwhile cannot miss each other: either the page sees
 the method free and goes itself, or the sender sees the page waiting and wakes it.
+
+A new page gets a send task of its own only when nothing ahead of it will carry it
+(tasks_needed): in a storm, one task per message rather than one per page (measured in
+docs/performance.md, "Paging storm").
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Min, Q
 
 from incidents.models import (
     ContactMethod,
@@ -139,6 +143,47 @@ def _held_until(pages, channel: str, now: datetime) -> datetime | None:
     if last is None or last + interval <= now + EARLY:
         return None
     return last + interval
+
+
+def tasks_needed(*, rows: list[Notification], now: datetime) -> list[int]:
+    """Which of these new pages, just committed, need a send task of their own.
+
+    A page needs none when another page of its contact method is already being sent, or is
+    pending, older and due no later than this one could go. One query, no lock: it reads
+    after this page committed, and whatever will move the page ahead reads after it too,
+    so it takes this one along. A pending page's claim takes every due page of the method;
+    every claim ends (sent, failed, dropped or skipped) with a wake-up of what still waits
+    (next_waiting, after the final status is stored); a page held by the channel's limit
+    has a task at the limit's end. A task or wake-up lost with a crashed worker or broker
+    leaves its pages pending: the beat re-drive sends them (sending.notifications_redrive).
+    """
+    methods = {row.contact_method_id: row.channel for row in rows if row.contact_method_id}
+    if not methods:
+        return [row.pk for row in rows]
+    due = Q(next_attempt_at__lte=now + EARLY)
+    pages = Notification.objects.filter(contact_method_id__in=methods, reason__in=BUNDLED_REASONS)
+    for method_id, channel in methods.items():
+        if _interval(channel):
+            # Held by the limit: every page due by its end goes then, whoever claims it.
+            held = _held_until(pages.filter(contact_method_id=method_id), channel, now)
+            if held is not None:
+                due |= Q(contact_method_id=method_id, next_attempt_at__lte=held)
+    sending = Q(status=NotificationStatus.SENDING, claimed_at__gt=now - _claim_timeout())
+    ahead = {
+        method_id: (busy, first)
+        for method_id, busy, first in pages.filter(
+            sending | Q(due, status=NotificationStatus.PENDING)
+        )
+        .values("contact_method_id")
+        .annotate(busy=Count("pk", filter=sending), first=Min("pk"))
+        .values_list("contact_method_id", "busy", "first")
+    }
+    needed = []
+    for row in rows:
+        busy, first = ahead.get(row.contact_method_id, (0, row.pk))
+        if not busy and first >= row.pk:
+            needed.append(row.pk)
+    return needed
 
 
 def next_waiting(*, contact_method_id: int | None, now: datetime) -> tuple[int, datetime] | None:

@@ -110,11 +110,27 @@ def methods_notify(
         )
         for method in methods
     ]
+    # bulk_create returns primary keys on PostgreSQL and SQLite >= 3.35.
     created = Notification.objects.bulk_create(rows)
+    pages = [row for row in created if row.reason in bundling.BUNDLED_REASONS]
     for row in created:
-        # bulk_create returns primary keys on PostgreSQL and SQLite >= 3.35.
-        _enqueue_on_commit(row.pk, eta=send_at)
+        if send_at is not None or row not in pages:
+            _enqueue_on_commit(row.pk, eta=send_at)
+    if pages and send_at is None:
+        transaction.on_commit(lambda: _enqueue_pages(pages, at))
     return created
+
+
+def _enqueue_pages(rows: list[Notification], at: datetime) -> None:
+    """After commit: a send task for each new page (made at `at`) that nothing ahead of it
+    will carry (bundling.tasks_needed); for all of them when that cannot be decided."""
+    try:
+        needed = bundling.tasks_needed(rows=rows, now=at)
+    except Exception:
+        log.warning("could not decide which pages need a task; enqueuing all", exc_info=True)
+        needed = [row.pk for row in rows]
+    for notification_id in needed:
+        _enqueue(notification_id)
 
 
 def users_notify(
@@ -174,9 +190,18 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     if claimed.hold_until is not None:
         _enqueue_on_commit(notification_id, eta=claimed.hold_until)
     if claimed.row is None:
-        if claimed.outcome == "skipped":
-            return NotificationStatus.SKIPPED
-        return claimed.outcome
+        if claimed.outcome != "skipped":
+            return claimed.outcome
+        status = NotificationStatus.SKIPPED
+    else:
+        status = _attempt(claimed, now)
+    # However it ended (sent, failed, dropped), pages that queued behind it may go now.
+    _wake_waiting(claimed.row or claimed.skipped[0], now)
+    return status
+
+
+def _attempt(claimed: bundling.Claim, now: datetime) -> str:
+    """Send the claimed message; record the outcome on every row it carries."""
     row, rows = claimed.row, [claimed.row, *claimed.others]
     row.bundle = claimed.others
     if row.bundle:
@@ -237,7 +262,6 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         if exc.permanent:
             for follower in _permanent_failure_followers:
                 follower(rows, now)
-        _wake_waiting(row, now)
         return NotificationStatus.FAILED
     duration_ms = int((time.monotonic() - started) * 1000)
     breaker_record(endpoint=row.endpoint, ok=True, now=now)
@@ -248,7 +272,6 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         # The code is out: the row keeps no copy of it (incidents.notify.verification). A
         # call reads it when answered, later: its row is cleared once the code is used.
         Notification.objects.filter(pk=row.pk).update(text=CODE_SENT_TEXT)
-    _wake_waiting(row, now)
     return NotificationStatus.SENT
 
 
