@@ -212,30 +212,17 @@ def _attempt(claimed: bundling.Claim, now: datetime) -> str:
     paging = row.reason not in UNBOUND_REASONS
     if paging and incident is not None and incident.status != IncidentStatus.TRIGGERED:
         # Someone acknowledged (or it resolved) while this page waited: it is noise now.
-        with transaction.atomic():
-            _finish(row, NotificationStatus.SKIPPED, now, error=f"incident is {incident.status}")
+        _finish([row], NotificationStatus.SKIPPED, now, error=f"incident is {incident.status}")
         return NotificationStatus.SKIPPED
     if method is None or not method.enabled:
-        with transaction.atomic():
-            for each in rows:
-                _finish(
-                    each,
-                    NotificationStatus.SKIPPED,
-                    now,
-                    error="contact method removed or disabled",
-                )
+        _finish(rows, NotificationStatus.SKIPPED, now, error="contact method removed or disabled")
         return NotificationStatus.SKIPPED
     decision = breaker_allow(endpoint=row.endpoint, now=now)
     if not decision.allowed:
         with transaction.atomic():
+            error = f"circuit open for {row.endpoint}; retrying at {decision.retry_at:%H:%M:%S}"
+            _finish(rows, NotificationStatus.SKIPPED, now, error=error)
             for each in rows:
-                _finish(
-                    each,
-                    NotificationStatus.SKIPPED,
-                    now,
-                    error=f"circuit open for {row.endpoint}; retrying at "
-                    f"{decision.retry_at:%H:%M:%S}",
-                )
                 # Not an attempt at the endpoint, so it does not use up the retry budget.
                 _retry(row=each, at=decision.retry_at, attempt=each.attempt, now=now)
         return NotificationStatus.SKIPPED
@@ -250,10 +237,8 @@ def _attempt(claimed: bundling.Claim, now: datetime) -> str:
         # A permanent error (4xx, bad address) means the endpoint itself answered.
         breaker_record(endpoint=row.endpoint, ok=exc.permanent, now=now, error=str(exc))
         with transaction.atomic():
+            _finish(rows, NotificationStatus.FAILED, now, error=str(exc), duration_ms=duration_ms)
             for each in rows:
-                _finish(
-                    each, NotificationStatus.FAILED, now, error=str(exc), duration_ms=duration_ms
-                )
                 if not exc.permanent and each.attempt < settings.PAGERLINE_NOTIFY_MAX_ATTEMPTS:
                     wait = breaker.backoff(
                         each.attempt, base_seconds=settings.PAGERLINE_NOTIFY_BACKOFF_SECONDS
@@ -265,9 +250,7 @@ def _attempt(claimed: bundling.Claim, now: datetime) -> str:
         return NotificationStatus.FAILED
     duration_ms = int((time.monotonic() - started) * 1000)
     breaker_record(endpoint=row.endpoint, ok=True, now=now)
-    with transaction.atomic():
-        for each in rows:
-            _finish(each, NotificationStatus.SENT, now, duration_ms=duration_ms)
+    _finish(rows, NotificationStatus.SENT, now, duration_ms=duration_ms)
     if row.reason == NotificationReason.VERIFY and row.channel != Channel.VOICE:
         # The code is out: the row keeps no copy of it (incidents.notify.verification). A
         # call reads it when answered, later: its row is cleared once the code is used.
@@ -286,12 +269,14 @@ def _wake_waiting(row: Notification, now: datetime) -> None:
 
 
 def _finish(
-    row: Notification, status: str, now: datetime, *, error: str = "", duration_ms=None
+    rows: list[Notification], status: str, now: datetime, *, error: str = "", duration_ms=None
 ) -> None:
-    Notification.objects.filter(pk=row.pk, status=NotificationStatus.SENDING).update(
-        status=status, finished_at=now, error=error[:2000], duration_ms=duration_ms
-    )
-    row.status, row.error, row.duration_ms = status, error[:2000], duration_ms
+    """Record how the attempt ended on every row the message carried (one statement)."""
+    Notification.objects.filter(
+        pk__in=[row.pk for row in rows], status=NotificationStatus.SENDING
+    ).update(status=status, finished_at=now, error=error[:2000], duration_ms=duration_ms)
+    for row in rows:
+        row.status, row.error, row.duration_ms = status, error[:2000], duration_ms
 
 
 def notifications_redrive(*, now: datetime | None = None) -> int:
