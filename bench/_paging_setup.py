@@ -100,7 +100,7 @@ def storm_setup(*, people: int, schedules: int, services: int, http: str) -> lis
             name=f"svc-{n}",
             steps=[
                 {"delay_seconds": 0, "targets": [{"schedule": rotas[n % schedules].pk}]},
-                {"delay_seconds": 1800, "targets": [{"schedule": rotas[(n + 1) % schedules].pk}]},
+                {"delay_seconds": 3600, "targets": [{"schedule": rotas[(n + 1) % schedules].pk}]},
             ],
         )
         changes.service_update(actor=manager, service=service, escalation_policy_id=policy.pk)

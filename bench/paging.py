@@ -12,11 +12,11 @@ and Apprise json:// URLs), gunicorn with `make run`'s settings and a Celery work
 email, an Apprise and a webhook contact method (verified) and a high-urgency rule at 0 min
 for each; 10 weekly schedules of two people, so each person is on call for one; 50
 services, each with an Alertmanager integration and a policy whose first step pages its
-schedule's on-call person (service n: schedule n mod 10; then the next schedule after 30
-minutes, which the run never reaches). wrk (bench/wrk_storm.lua) offers --rate new alert
-groups per second, round the services, for --seconds, after a short warm-up storm that
-is left to drain first. Then, once every delivery is applied, every escalation fired and
-every page sent, it prints from the database:
+schedule's on-call person (service n: schedule n mod 10; then the next schedule after an
+hour, which a run must not reach: it would page again). wrk (bench/wrk_storm.lua) offers
+--rate new alert groups per second, round the services, for --seconds, after a short
+warm-up storm that is left to drain first. Then, once every delivery is applied, every
+escalation fired and every page sent, it prints from the database:
 
 1. what was offered and accepted, and end to end: incidents whose escalation fired per
    second, and incidents paged on every channel per second (first accepted -> last);
