@@ -141,7 +141,14 @@ class Notification(models.Model):
                 fields=["status", "next_attempt_at"],
                 name="notification_unfinished_idx",
                 condition=Q(status__in=["pending", "sending"]),
-            )
+            ),
+            # A contact method's pages waiting or being sent, oldest first: what bundling
+            # reads for each new page and claim, however long the method's history.
+            models.Index(
+                fields=["contact_method", "id"],
+                name="notification_method_open_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Max, Q
 
 from incidents.models import (
     ContactMethod,
@@ -149,41 +149,36 @@ def tasks_needed(*, rows: list[Notification], now: datetime) -> list[int]:
     """Which of these new pages, just committed, need a send task of their own.
 
     A page needs none when another page of its contact method is already being sent, or is
-    pending, older and due no later than this one could go. One query, no lock: it reads
-    after this page committed, and whatever will move the page ahead reads after it too,
-    so it takes this one along. A pending page's claim takes every due page of the method;
-    every claim ends (sent, failed, dropped or skipped) with a wake-up of what still waits
+    pending, older and due no later than this one could go. No lock: this reads after the
+    page committed, and whatever will move the page ahead reads after it too, so it takes
+    this one along. A pending page's claim takes every due page of the method; every claim
+    ends (sent, failed, dropped or skipped) with a wake-up of what still waits
     (next_waiting, after the final status is stored); a page held by the channel's limit
     has a task at the limit's end. A task or wake-up lost with a crashed worker or broker
     leaves its pages pending: the beat re-drive sends them (sending.notifications_redrive).
+    One indexed look per contact method (the first open page of the method answers it).
     """
-    methods = {row.contact_method_id: row.channel for row in rows if row.contact_method_id}
-    if not methods:
-        return [row.pk for row in rows]
-    due = Q(next_attempt_at__lte=now + EARLY)
-    pages = Notification.objects.filter(contact_method_id__in=methods, reason__in=BUNDLED_REASONS)
-    for method_id, channel in methods.items():
-        if _interval(channel):
-            # Held by the limit: every page due by its end goes then, whoever claims it.
-            held = _held_until(pages.filter(contact_method_id=method_id), channel, now)
-            if held is not None:
-                due |= Q(contact_method_id=method_id, next_attempt_at__lte=held)
-    sending = Q(status=NotificationStatus.SENDING, claimed_at__gt=now - _claim_timeout())
-    ahead = {
-        method_id: (busy, first)
-        for method_id, busy, first in pages.filter(
-            sending | Q(due, status=NotificationStatus.PENDING)
+    first: dict[int, Notification] = {}  # the oldest new page of each method
+    for row in sorted(rows, key=lambda row: row.pk, reverse=True):
+        if row.contact_method_id is not None:
+            first[row.contact_method_id] = row
+    needed = {row.pk for row in rows if row.contact_method_id is None}
+    for method_id, row in first.items():
+        pages = Notification.objects.filter(contact_method_id=method_id, reason__in=BUNDLED_REASONS)
+        ready = now + EARLY
+        # Held by the channel's limit: every page due by its end goes then, whoever claims it.
+        held = _held_until(pages, row.channel, now) if _interval(row.channel) else None
+        ahead = pages.filter(
+            Q(status=NotificationStatus.SENDING, claimed_at__gt=now - _claim_timeout())
+            | Q(
+                status=NotificationStatus.PENDING,
+                pk__lt=row.pk,
+                next_attempt_at__lte=max(ready, held or ready),
+            )
         )
-        .values("contact_method_id")
-        .annotate(busy=Count("pk", filter=sending), first=Min("pk"))
-        .values_list("contact_method_id", "busy", "first")
-    }
-    needed = []
-    for row in rows:
-        busy, first = ahead.get(row.contact_method_id, (0, row.pk))
-        if not busy and first >= row.pk:
-            needed.append(row.pk)
-    return needed
+        if not ahead.exists():
+            needed.add(row.pk)
+    return [row.pk for row in rows if row.pk in needed]
 
 
 def next_waiting(*, contact_method_id: int | None, now: datetime) -> tuple[int, datetime] | None:

@@ -90,6 +90,20 @@ def test_pages_committed_together_share_one_task_and_one_message(
 
 
 @pytest.mark.django_db
+def test_deciding_takes_one_look_per_contact_method_whatever_its_history(
+    service, users, receiver, django_assert_num_queries
+):
+    mine, theirs = hook(users["responder"], receiver.url), hook(users["manager"], receiver.url)
+    incidents = outages(service, 21)
+    for incident in incidents[:20]:  # history: sent long ago
+        assert sending.notification_send(notification_id=page(mine, incident, T0).pk) == "sent"
+    later = T0 + timedelta(hours=1)
+    rows = [page(mine, incidents[20], later), page(theirs, incidents[20], later)]
+    with django_assert_num_queries(2):  # the first open page of each method answers
+        assert bundling.tasks_needed(rows=rows, now=later) == [row.pk for row in rows]
+
+
+@pytest.mark.django_db
 def test_a_retry_waiting_for_its_backoff_does_not_hold_a_new_page_back(
     service, users, receiver, enqueued, django_capture_on_commit_callbacks
 ):
