@@ -27,10 +27,14 @@ def _isolated_queue_and_cache():
     from django.core.cache import caches
 
     from config.celery import app
+    from config.env import celery_queues
 
     name = f"pagerline-test-{os.getpid()}"
     os.environ["PAGERLINE_QUEUE"] = os.environ["PAGERLINE_CACHE_PREFIX"] = name
-    settings.CELERY_TASK_DEFAULT_QUEUE = app.conf.task_default_queue = name
+    for setting, value in celery_queues(name).items():
+        setattr(settings, setting, value)
+        if setting.startswith("CELERY_"):
+            setattr(app.conf, setting.removeprefix("CELERY_").lower(), value)
     caches["default"].key_prefix = name
     # Caches are per thread: threads that build theirs later (the kick thread) read this.
     caches.settings["default"]["KEY_PREFIX"] = name

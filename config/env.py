@@ -144,6 +144,24 @@ def redis_location(url: str, *, name: str = "REDIS_URL") -> tuple[str, str]:
     )
 
 
+def celery_queues(default: str) -> dict:
+    """Celery's queues for the default queue name: the default one, and `<default>.notify`
+    for messages to people, which a worker started without -Q consumes too (taking from
+    each in turn), so a page's message never waits behind a backlog of escalations. Each
+    queue is bound by its own name: a message for one is never copied to the other."""
+    from kombu import Exchange, Queue
+
+    notify = f"{default}.notify"
+    return {
+        "PAGERLINE_NOTIFY_QUEUE": notify,
+        "CELERY_TASK_DEFAULT_QUEUE": default,
+        "CELERY_TASK_QUEUES": tuple(
+            Queue(q, Exchange(q), routing_key=q) for q in (default, notify)
+        ),
+        "CELERY_TASK_ROUTES": {"incidents.send_notification": {"queue": notify}},
+    }
+
+
 def email_from_url(url: str, *, name: str = "EMAIL_URL") -> dict:
     """smtp://user:pass@host:port, smtp+tls://..., console://, locmem:// -> email settings."""
     parts = urlsplit(url)

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.embedded import socket_path
 from config.env import (
+    celery_queues,
     database_from_url,
     email_from_url,
     env_bool,
@@ -127,7 +128,14 @@ CACHES = {
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = env_str("PAGERLINE_QUEUE", "pagerline")
+# Messages to people have a queue of their own (<queue>.notify), which a worker consumes
+# with the default one: in a storm a page's message does not wait behind the backlog of
+# escalations and their next steps' ETA tasks (docs/performance.md, "Paging storm").
+_queues = celery_queues(env_str("PAGERLINE_QUEUE", "pagerline"))
+CELERY_TASK_DEFAULT_QUEUE = _queues["CELERY_TASK_DEFAULT_QUEUE"]
+CELERY_TASK_QUEUES = _queues["CELERY_TASK_QUEUES"]
+CELERY_TASK_ROUTES = _queues["CELERY_TASK_ROUTES"]
+PAGERLINE_NOTIFY_QUEUE = _queues["PAGERLINE_NOTIFY_QUEUE"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
