@@ -9,6 +9,7 @@ Rules in one place: start/stop follow the incident's events, holds follow mainte
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -69,12 +70,12 @@ def policy_plan(policy: EscalationPolicy) -> Plan:
 # --- who a target is, right now ---------------------------------------------------------------
 
 
-def resolve_targets(step_target: Target, at: datetime) -> list:
+def resolve_targets(step_target: Target, at: datetime, memo: Memo | None = None) -> list:
     """The active users a step target stands for at `at`.
 
-    Schedules belong to oncall/ and are asked through `oncall.selectors.oncall_users`; if
-    that is not available, the schedule resolves to no one (and the step's fallback and
-    warning take over), never to an exception.
+    Schedules belong to oncall/ and are asked through `oncall.selectors.oncall_users` (in a
+    batch, through its memo); if that is not available, the schedule resolves to no one
+    (and the step's fallback and warning take over), never to an exception.
     """
     user_model = get_user_model()
     if step_target.user_id is not None:
@@ -83,6 +84,8 @@ def resolve_targets(step_target: Target, at: datetime) -> list:
         from oncall import selectors as oncall_selectors
 
         oncall_users = oncall_selectors.oncall_users
+        if memo is not None:
+            oncall_users = functools.partial(memo.oncall_users, oncall_selectors.oncall_at_many)
     except (ImportError, AttributeError):
         log.warning(
             "schedule %s cannot be resolved: oncall.selectors.oncall_users is missing",
@@ -106,6 +109,8 @@ class Memo:
     # service id -> (the earliest instant asked about, its windows not over by then)
     windows: dict[int, tuple[datetime, list[MaintenanceWindow]]] = field(default_factory=dict)
     due: list[tuple[int, str, datetime | None]] = field(default_factory=list)
+    # schedule id -> (who is on call, from, until): one lookup per schedule and shift
+    oncall: dict[int, tuple[list, datetime, datetime]] = field(default_factory=dict)
 
     def window(self, service_id: int, at: datetime) -> MaintenanceWindow | None:
         """The window active at `at` on the service that ends last (starts_at <= at <
@@ -119,6 +124,17 @@ class Memo:
             )
             self.windows[service_id] = (at, windows)
         return next((w for w in windows if w.starts_at <= at < w.ends_at), None)
+
+    def oncall_users(self, oncall_at_many, *, schedule_id: int, at: datetime) -> list:
+        """`oncall.selectors.oncall_users`, asked once per schedule for as long as its answer
+        holds: oncall_at_many's shift is never longer than the truth (changes made while
+        the batch runs count from the next batch, as for maintenance windows)."""
+        users, since, until = self.oncall.get(schedule_id, ([], at, at))
+        if not since <= at < until:
+            shift = oncall_at_many([schedule_id], at).get(schedule_id)
+            users = list(get_user_model().objects.filter(username=shift.user)) if shift else []
+            self.oncall[schedule_id] = (users, at, shift.end if shift else at)
+        return users
 
     def enqueue_after_commit(self) -> None:
         """One message for every firing due at once (a storm's new incidents, whose first
@@ -275,8 +291,8 @@ def escalation_advance(
             _schedule(escalation)
             return "held"
         if escalation.state == EscalationState.HELD:
-            return _release(escalation=escalation, incident=incident, now=now)
-        return _fire(escalation=escalation, incident=incident, now=now)
+            return _release(escalation=escalation, incident=incident, now=now, memo=memo)
+        return _fire(escalation=escalation, incident=incident, now=now, memo=memo)
 
 
 def escalations_advance(*, pairs: list[tuple[int, str]], now: datetime | None = None) -> list[str]:
@@ -295,7 +311,9 @@ def escalations_advance(*, pairs: list[tuple[int, str]], now: datetime | None = 
     return outcomes
 
 
-def _release(*, escalation: IncidentEscalation, incident: Incident, now: datetime) -> str:
+def _release(
+    *, escalation: IncidentEscalation, incident: Incident, now: datetime, memo: Memo | None = None
+) -> str:
     """Maintenance is over: start paging. A chain that never fired waits its first delay
     from now; one paused mid-way fires its pending step at once."""
     plan = Plan.from_json(escalation.snapshot)
@@ -307,17 +325,19 @@ def _release(*, escalation: IncidentEscalation, incident: Incident, now: datetim
         escalation.next_fire_at = now + delay
         _schedule(escalation)
         return "released"
-    return _fire(escalation=escalation, incident=incident, now=now)
+    return _fire(escalation=escalation, incident=incident, now=now, memo=memo)
 
 
-def _fire(*, escalation: IncidentEscalation, incident: Incident, now: datetime) -> str:
+def _fire(
+    *, escalation: IncidentEscalation, incident: Incident, now: datetime, memo: Memo | None = None
+) -> str:
     plan = Plan.from_json(escalation.snapshot)
     position = Position(escalation.step_index, escalation.round)
     if not plan.steps:
         _page_fallback(plan=plan, incident=incident, now=now, why="the policy has no steps")
         return _exhaust(escalation=escalation, incident=incident, now=now)
     label = plan.describe(position)
-    users, unresolved = _step_users(plan.steps[position.step], at=now)
+    users, unresolved = _step_users(plan.steps[position.step], at=now, memo=memo)
     reached = _page(users=users, incident=incident, now=now, why=f"escalation {label}")
     names = [u.username for u in users]
     events.escalated(
@@ -363,11 +383,11 @@ def _exhaust(*, escalation: IncidentEscalation, incident: Incident, now: datetim
     return "exhausted"
 
 
-def _step_users(step: Step, *, at: datetime) -> tuple[list, list[str]]:
+def _step_users(step: Step, *, at: datetime, memo: Memo | None = None) -> tuple[list, list[str]]:
     users: dict[int, object] = {}
     unresolved: list[str] = []
     for target in step.targets:
-        found = resolve_targets(target, at)
+        found = resolve_targets(target, at, memo)
         if not found:
             unresolved.append(
                 f"schedule {target.schedule_id} has nobody on call"
