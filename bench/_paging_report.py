@@ -311,6 +311,15 @@ def storm_report(
             f"    {channel:<8} {_spread(waits)}"
             + (f"  ({missing} incidents never sent)" if missing else "")
         )
+    if fired:
+        waits = [(fired[i] - accepted[i]).total_seconds() for i in ids if i in fired]
+        print(f"    of which accepted -> escalation fired:  {_spread(waits)}")
+        waits = [
+            (min(firsts[c][i] for c in CHANNELS if i in firsts[c]) - fired[i]).total_seconds()
+            for i in ids
+            if i in fired and any(i in firsts[c] for c in CHANNELS)
+        ]
+        print(f"    and escalation fired -> first message: {_spread(waits)}")
     arrivals = _webhook_arrivals(receivers)
     waits = [arrivals[i] - accepted[i].timestamp() for i in ids if i in arrivals]
     print(f"    webhook, arrived at the receiver: {_spread(waits)}")
