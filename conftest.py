@@ -31,7 +31,10 @@ def _isolated_queue_and_cache():
 
     name = f"pagerline-test-{os.getpid()}"
     os.environ["PAGERLINE_QUEUE"] = os.environ["PAGERLINE_CACHE_PREFIX"] = name
-    for setting, value in celery_queues(name).items():
+    from incidents import task_names
+
+    queues = celery_queues(name, notify_tasks=(task_names.SEND_NOTIFICATION,))
+    for setting, value in queues.items():
         setattr(settings, setting, value)
         if setting.startswith("CELERY_"):
             setattr(app.conf, setting.removeprefix("CELERY_").lower(), value)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from aiosmtpd.controller import Controller
 
-from incidents.tests.notify_support import Receiver, SmtpSink, free_port
+from tests.peers import Receiver, SmtpSink, free_port
 
 
 class Receivers:

@@ -144,11 +144,12 @@ def redis_location(url: str, *, name: str = "REDIS_URL") -> tuple[str, str]:
     )
 
 
-def celery_queues(default: str) -> dict:
+def celery_queues(default: str, *, notify_tasks: tuple[str, ...]) -> dict:
     """Celery's queues for the default queue name: the default one, and `<default>.notify`
-    for messages to people, which a worker started without -Q consumes too (taking from
-    each in turn), so a page's message never waits behind a backlog of escalations. Each
-    queue is bound by its own name: a message for one is never copied to the other."""
+    for messages to people (the tasks `notify_tasks`), which a worker started without -Q
+    consumes too (taking from each in turn), so a page's message never waits behind a
+    backlog of escalations. Each queue is bound by its own name: a message for one is never
+    copied to the other."""
     from kombu import Exchange, Queue
 
     notify = f"{default}.notify"
@@ -158,7 +159,7 @@ def celery_queues(default: str) -> dict:
         "CELERY_TASK_QUEUES": tuple(
             Queue(q, Exchange(q), routing_key=q) for q in (default, notify)
         ),
-        "CELERY_TASK_ROUTES": {"incidents.send_notification": {"queue": notify}},
+        "CELERY_TASK_ROUTES": {name: {"queue": notify} for name in notify_tasks},
     }
 
 

@@ -27,6 +27,7 @@ from config.env import (
     sqlite_database,
 )
 from core.runtime import green
+from incidents import task_names
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PAGERLINE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -131,7 +132,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Messages to people have a queue of their own (<queue>.notify), which a worker consumes
 # with the default one: in a storm a page's message does not wait behind the backlog of
 # escalations and their next steps' ETA tasks (docs/performance.md, "Paging storm").
-_queues = celery_queues(env_str("PAGERLINE_QUEUE", "pagerline"))
+_queues = celery_queues(
+    env_str("PAGERLINE_QUEUE", "pagerline"), notify_tasks=(task_names.SEND_NOTIFICATION,)
+)
 CELERY_TASK_DEFAULT_QUEUE = _queues["CELERY_TASK_DEFAULT_QUEUE"]
 CELERY_TASK_QUEUES = _queues["CELERY_TASK_QUEUES"]
 CELERY_TASK_ROUTES = _queues["CELERY_TASK_ROUTES"]

@@ -6,13 +6,13 @@ escalations (bench/paging.py measured 800 s of it in one FIFO queue). The worker
 from django.conf import settings
 
 from config.celery import app
-from incidents.notify import sending
+from incidents import task_names
 
 
 def test_messages_to_people_go_on_their_own_queue():
-    queue = app.amqp.router.route({}, sending.SEND_TASK)["queue"]
+    queue = app.amqp.router.route({}, task_names.SEND_NOTIFICATION)["queue"]
     assert queue.name == settings.PAGERLINE_NOTIFY_QUEUE != settings.CELERY_TASK_DEFAULT_QUEUE
-    everything_else = app.amqp.router.route({}, "incidents.escalate_many")["queue"]
+    everything_else = app.amqp.router.route({}, task_names.ESCALATE_MANY)["queue"]
     assert everything_else.name == settings.CELERY_TASK_DEFAULT_QUEUE
 
 

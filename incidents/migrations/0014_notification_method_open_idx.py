@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0013_paging'),
+        ("incidents", "0013_paging"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'sending'])), fields=['contact_method', 'id'], name='notification_method_open_idx'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "sending"])),
+                fields=["contact_method", "id"],
+                name="notification_method_open_idx",
+            ),
         ),
     ]

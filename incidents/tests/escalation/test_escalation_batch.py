@@ -8,7 +8,7 @@ import pytest
 
 from incidents.escalation import runs
 from incidents.models import IncidentEscalation, Notification
-from incidents.tests.paging_support import email_method, make_policy, trigger
+from incidents.tests.factories import make_alert_incident, make_contact_method, make_policy
 from oncall import selectors as oncall_selectors
 from oncall import services as oncall
 
@@ -22,7 +22,7 @@ HANDOFF = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def rota(service, users):
     for name in ("manager", "responder"):
-        email_method(users[name])
+        make_contact_method(users[name])
     schedule = oncall.schedule_create(
         team=service.team,
         name="Rota",
@@ -61,7 +61,7 @@ def fire_all(service, instants: list[datetime]) -> list[str]:
     memo = runs.Memo()
     paged = []
     for n, at in enumerate(instants):
-        incident = trigger(service, at, key=f"k{n}")
+        incident = make_alert_incident(service, at, key=f"k{n}")
         state = IncidentEscalation.objects.get(incident=incident)
         runs.escalation_advance(escalation_id=state.pk, token=state.token, now=at, memo=memo)
         paged.append(Notification.objects.get(incident=incident).user.username)

@@ -10,19 +10,13 @@ from django.utils import timezone
 
 from incidents.models import Notification
 from incidents.notify import bundling, sending
+from incidents.tests.factories import make_alert_incident
 from incidents.tests.notify.test_bundling import bodies, hook, page
-from incidents.tests.notify_support import allow_loopback, running_receiver
-from incidents.tests.paging_support import trigger
 from incidents.timeline import actions
+from tests.peers import Receiver, allow_loopback
 from tests.support import wait_for
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def receiver(settings):
-    allow_loopback(settings)
-    yield from running_receiver()
 
 
 @pytest.fixture
@@ -34,7 +28,9 @@ def enqueued(monkeypatch):
 
 
 def outages(service, count: int) -> list:
-    return [trigger(service, T0, key=f"k{n}", title=f"Outage {n}") for n in range(count)]
+    return [
+        make_alert_incident(service, T0, key=f"k{n}", title=f"Outage {n}") for n in range(count)
+    ]
 
 
 def paged(method, incident, at, capture) -> Notification:
@@ -194,14 +190,15 @@ def test_pages_queued_behind_a_failing_send_do_not_wait_for_its_retry(
     service, users, settings, worker_env, make_worker
 ):
     allow_loopback(settings, worker_env)
-    server = next(running_receiver())
+    server = Receiver().start()
     try:
         server.replies = ["hang"]  # the first message times out (retried in 30 s)
         server.hang_seconds = 3.0
         method = hook(users["responder"], server.url)
         make_worker("--concurrency", "2", env={"PAGERLINE_WEBHOOK_TIMEOUT_SECONDS": "1"})
         incidents = [
-            trigger(service, timezone.now(), key=f"k{n}", title=f"Outage {n}") for n in range(4)
+            make_alert_incident(service, timezone.now(), key=f"k{n}", title=f"Outage {n}")
+            for n in range(4)
         ]
         page(method, incidents[0], timezone.now())
         wait_for(lambda: len(server.requests) == 1, timeout=20, message="the first page")
