@@ -134,6 +134,31 @@ def _to_rotation_layer(spec: LayerSpec) -> rotation.Layer:
     )
 
 
+def rotation_layers(layers: list[LayerSpec]) -> tuple[rotation.Layer, ...]:
+    """The pure rotation values of checked layers (``schedule_check`` passed), highest priority
+    first: what the schedule editor's preview computes with before anything is saved."""
+    return tuple(_to_rotation_layer(spec) for spec in layers)
+
+
+def schedule_check(
+    *,
+    team: Team,
+    name: str,
+    time_zone: str,
+    layers: list[LayerSpec] | None,
+    handoff_notice_seconds: int = DEFAULT_HANDOFF_NOTICE_SECONDS,
+) -> None:
+    """Raise ``FieldErrors`` for what ``schedule_create`` / ``schedule_update`` would refuse,
+    writing nothing: the editor's preview judges unsaved input by the same rules as saving."""
+    _check_schedule(
+        team=team,
+        name=name,
+        time_zone=time_zone,
+        handoff_notice_seconds=handoff_notice_seconds,
+        layers=layers,
+    )
+
+
 def _check_schedule(
     *, team: Team, name: str, time_zone: str, handoff_notice_seconds: int, layers
 ) -> None:
