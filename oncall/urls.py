@@ -19,6 +19,9 @@ urlpatterns = [
         name="schedule-edit-preview",
     ),
     path(
+        "schedules/<int:schedule_id>/delete", views_editor.schedule_delete, name="schedule-delete"
+    ),
+    path(
         "schedules/<int:schedule_id>/timeline.json",
         views.schedule_timeline,
         name="schedule-timeline",

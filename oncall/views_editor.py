@@ -313,6 +313,17 @@ def schedule_edit(request, schedule_id: int):
     )
 
 
+@login_required
+@require_POST
+def schedule_delete(request, schedule_id: int):
+    """Delete a schedule with its layers and overrides; escalation steps that paged it show
+    it as gone (they hold its id, not a key) and page nobody through it."""
+    schedule = _managed(request, schedule_id)
+    services.schedule_delete(schedule=schedule)
+    messages.success(request, f"Schedule {schedule.name} deleted.")
+    return redirect("schedule-list")
+
+
 def _preview_response(team: Team, schedule: Schedule | None, data) -> JsonResponse:
     parsed = parse(data, members=_members(team))
     errors = _judge(team, parsed)

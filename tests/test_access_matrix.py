@@ -189,6 +189,7 @@ RULES: dict[str, dict[str, str]] = {
     "schedule-new-preview": {"POST": "create_manager"},
     "schedule-edit": {"GET": "manager", "POST": "manager"},
     "schedule-edit-preview": {"POST": "manager"},
+    "schedule-delete": {"POST": "manager"},
     "schedule-timeline": {"GET": "member"},
     "schedule-override-add": {"POST": "responder"},
     "schedule-override-remove": {"POST": "responder"},  # the override is the responder's own

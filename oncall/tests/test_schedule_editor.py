@@ -299,6 +299,17 @@ def test_it_keeps_the_saved_schedule_when_an_edit_is_refused(manager_client, sav
     assert list(saved.layers.values_list("name", flat=True)) == ["day"]
 
 
+def test_a_manager_deletes_a_schedule_from_the_editor(manager_client, saved):
+    assert (
+        f'action="/schedules/{saved.pk}/delete"'
+        in manager_client.get(f"/schedules/{saved.pk}/edit").content.decode()
+    )
+    response = manager_client.post(f"/schedules/{saved.pk}/delete", follow=True)
+    assert response.redirect_chain == [("/schedules/", 302)]
+    assert "Schedule Primary deleted." in response.content.decode()
+    assert not Schedule.objects.exists()
+
+
 # --- who may ------------------------------------------------------------------------------------
 
 
@@ -316,6 +327,7 @@ def test_members_who_do_not_manage_only_read(client, users, saved, role):
     assert client.get("/schedules/new").status_code == 403
     assert client.post("/schedules/new", _form(_layer("a"))).status_code == 403
     assert client.post("/schedules/new/preview", _form(_layer("a"))).status_code == 403
+    assert client.post(f"/schedules/{saved.pk}/delete").status_code == 403
     assert list(saved.layers.values_list("name", flat=True)) == ["day"]
     assert Schedule.objects.count() == 1
 
@@ -327,6 +339,8 @@ def test_outsiders_get_404_for_another_teams_schedule(client, users, saved):
     assert client.post(f"/schedules/{saved.pk}/edit/preview", _form(_layer("a"))).status_code == 404
     assert client.post("/schedules/new", _form(_layer("a"))).status_code == 404
     assert client.post("/schedules/new/preview", _form(_layer("a"))).status_code == 404
+    assert client.post(f"/schedules/{saved.pk}/delete").status_code == 404
+    assert Schedule.objects.count() == 1
     # Their own team is what the new page offers them.
     assert "Team Other team" in client.get("/schedules/new").content.decode()
 
