@@ -37,11 +37,7 @@ _LAYER_FIELDS = {
     "end": "end",
     "restrictions": "restrictions",
 }
-_SCHEDULE_FIELDS = {
-    "name": "name",
-    "time_zone": "time_zone",
-    "handoff_notice_seconds": "handoff_notice_minutes",
-}
+_SCHEDULE_FIELDS = {"name": "name", "time_zone": "time_zone"}
 FORM_ERRORS = "__all__"
 _DAY_VALUES = {str(day) for day in range(7)}
 _STAND_IN = datetime(2000, 1, 3, 9, 0)
@@ -256,6 +252,9 @@ def field_errors(exc: FieldErrors, layer_keys: list[str]) -> dict[str, list[str]
                 for name, messages in layer_errors.items():
                     target = _LAYER_FIELDS.get(name)
                     found[f"layer-{layer_key}" + (f"-{target}" if target else "")] = messages
+        elif key == "handoff_notice_seconds":  # the page asks for minutes
+            most = services.MAX_HANDOFF_NOTICE_SECONDS // 60
+            found["handoff_notice_minutes"] = [f"Must be between 0 (off) and {most} minutes."]
         elif key in _SCHEDULE_FIELDS:
             found[_SCHEDULE_FIELDS[key]] = value
         else:

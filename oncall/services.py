@@ -32,6 +32,8 @@ from oncall.models import (
 
 DEFAULT_HANDOFF_NOTICE_SECONDS = 30 * 60
 MAX_HANDOFF_NOTICE_SECONDS = 7 * 24 * 3600
+# A longer rotation step would overflow the date arithmetic (and no team rotates that slowly).
+MAX_ROTATION_EVERY = 10_000
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +103,8 @@ def _layer_errors(team: Team, layers: list[LayerSpec]) -> list[dict]:
             errors["rotation"] = [f"unit must be one of {', '.join(rotation.UNITS)}."]
         elif isinstance(spec.every, bool) or not isinstance(spec.every, int) or spec.every < 1:
             errors["rotation"] = ["every must be a whole number of at least 1."]
+        elif spec.every > MAX_ROTATION_EVERY:
+            errors["rotation"] = [f"every must be at most {MAX_ROTATION_EVERY}."]
         if spec.handoff_start.tzinfo is not None:
             errors["handoff_start"] = ["Give a local wall-clock time without a UTC offset."]
         if spec.end is not None and spec.end.tzinfo is not None:

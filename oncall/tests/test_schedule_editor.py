@@ -240,6 +240,16 @@ def test_the_preview_answers_400_with_messages_by_input_name(manager_client):
     assert "Unknown IANA time zone 'Nowhere'" in errors["time_zone"][0]
 
 
+def test_the_preview_refuses_out_of_range_numbers_by_name(manager_client):
+    data = _form(_layer("a", every="99999999999"), handoff_notice_minutes="-5")
+    response = manager_client.post("/schedules/new/preview", data)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "layer-a-every": ["every must be at most 10000."],
+        "handoff_notice_minutes": ["Must be between 0 (off) and 10080 minutes."],
+    }
+
+
 def test_the_edit_preview_includes_the_schedules_overrides(manager_client, saved, users):
     now = timezone.now()
     factories.make_override(
