@@ -17,8 +17,10 @@ from datetime import datetime, time
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import BadRequest
 
 from core.errors import FieldErrors
+from core.fields import NUL_MESSAGE, has_nul
 from oncall import rotation, services
 from oncall.forms import WallClockField
 from oncall.models import Schedule
@@ -153,6 +155,10 @@ def _restriction(data, prefix: str, key: str, errors: dict) -> services.Restrict
 def parse(data, *, members: dict) -> Parsed:
     """Read a posted editor form. ``members`` maps usernames to the team's users; a name that
     is not a user at all is refused here, one who is not a member by the service."""
+    for key, values in data.lists():
+        # Refused at once, as form_text does: no database stores a NUL in text.
+        if any(has_nul(value) for value in values):
+            raise BadRequest(f"{key}: {NUL_MESSAGE}")
     state = EditorState(
         name=data.get("name", ""),
         time_zone=data.get("time_zone", "").strip(),

@@ -250,6 +250,15 @@ def test_the_preview_refuses_out_of_range_numbers_by_name(manager_client):
     }
 
 
+def test_it_answers_400_to_a_nul_character_in_any_field(manager_client):
+    for field in ("name", "layer-a-name", "layer-a-participant"):
+        data = _form(_layer("a"))
+        data[field] = "x\x00y"
+        assert manager_client.post("/schedules/new", data).status_code == 400
+        assert manager_client.post("/schedules/new/preview", data).status_code == 400
+    assert not Schedule.objects.exists()
+
+
 def test_the_edit_preview_includes_the_schedules_overrides(manager_client, saved, users):
     now = timezone.now()
     factories.make_override(
