@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import BadRequest
 
 from core.errors import FieldErrors
-from core.fields import NUL_MESSAGE, has_nul
+from core.text import NUL_MESSAGE, has_nul
 from oncall import rotation, services
 from oncall.forms import WallClockField
 from oncall.models import Schedule
