@@ -48,12 +48,18 @@
     "layer-add": () => {
       const key = newKey();
       const layer = fromTemplate("layer-template", { __L__: key, __P__: newKey() });
+      // Most layers start where the others do: offer the first layer's handoff.
+      const handoff = layers.querySelector("input[name$='-handoff']");
       layers.append(layer);
+      if (handoff) layer.querySelector("input[name$='-handoff']").value = handoff.value;
       layer.querySelector("input[type=text]").focus();
     },
     "layer-up": (button) => move(button.closest("[data-layer]"), true),
     "layer-down": (button) => move(button.closest("[data-layer]"), false),
-    "layer-remove": (button) => button.closest("[data-layer]").remove(),
+    "layer-remove": (button) => {
+      button.closest("[data-layer]").remove();
+      form.querySelector("[data-action=layer-add]").focus();
+    },
     "participant-add": (button) => {
       const layer = button.closest("[data-layer]");
       const item = fromTemplate("participant-template", {
@@ -65,7 +71,11 @@
     },
     "participant-up": (button) => move(button.closest("[data-participant]"), true),
     "participant-down": (button) => move(button.closest("[data-participant]"), false),
-    "participant-remove": (button) => button.closest("[data-participant]").remove(),
+    "participant-remove": (button) => {
+      const layer = button.closest("[data-layer]");
+      button.closest("[data-participant]").remove();
+      layer.querySelector("[data-action=participant-add]").focus();
+    },
     "restriction-add": (button) => {
       const layer = button.closest("[data-layer]");
       const item = fromTemplate("restriction-template", {
@@ -74,7 +84,11 @@
       });
       layer.querySelector("[data-role=restrictions]").append(item);
     },
-    "restriction-remove": (button) => button.closest("[data-restriction]").remove(),
+    "restriction-remove": (button) => {
+      const layer = button.closest("[data-layer]");
+      button.closest("[data-restriction]").remove();
+      layer.querySelector("[data-action=restriction-add]").focus();
+    },
   };
 
   form.addEventListener("click", (event) => {
