@@ -51,6 +51,7 @@ class RestrictionState:
     days: list[int] = field(default_factory=list)
     start: str = "09:00"
     end: str = "17:00"
+    errors: dict[str, list[str]] = field(default_factory=dict)  # by field, for the page
 
 
 @dataclass
@@ -65,6 +66,7 @@ class LayerState:
     handoff: str = ""
     end: str = ""
     restrictions: list[RestrictionState] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)  # by field ("layer": its own)
 
 
 @dataclass

@@ -158,8 +158,6 @@ def _page(request, *, team, schedule, state, errors=None, status=200, others=())
         action, preview_url = reverse("schedule-new"), reverse("schedule-new-preview")
     blank_layer = LayerState(key="__L__", participants=[""])
     blank_restriction = RestrictionState(key="__R__", days=[0, 1, 2, 3, 4])
-    _attach(EditorState(layers=[blank_layer]), {})
-    blank_restriction.errors = {}
     context = {
         "team": team,
         "schedule": schedule,
