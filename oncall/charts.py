@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from oncall.rotation import Gap, Override, Shift
+from oncall.rotation import Gap, Layer, Override, Shift
+from oncall.rotation.effective import final_shifts, gaps
+from oncall.rotation.layers import layer_shifts
 
 FINAL_ROW = "Final schedule"
 OVERRIDES_ROW = "Overrides"
@@ -126,6 +128,33 @@ def timeline_figure(
             "shapes": shapes,
         },
     }
+
+
+def schedule_timeline(
+    *,
+    tz_name: str,
+    layers: tuple[Layer, ...],
+    overrides: tuple[Override, ...],
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+) -> tuple[dict, list[Gap], list[Shift]]:
+    """The timeline figure of [start, end) with its coverage gaps and final shifts, from plain
+    rotation values: the schedule page draws saved layers with it, the editor unsaved ones."""
+    tz = ZoneInfo(tz_name)
+    final = final_shifts(layers, overrides, tz, start, end)
+    holes = gaps(layers, overrides, tz, start, end)
+    figure = timeline_figure(
+        tz_name=tz_name,
+        start=start,
+        end=end,
+        layers=[(layer.name, layer_shifts(layer, tz, start, end)) for layer in layers],
+        overrides=list(overrides),
+        final=final,
+        gaps=holes,
+        now=now,
+    )
+    return figure, holes, final
 
 
 def _trace(name: str, color: str, bars: list[tuple[str, datetime, datetime, str]], tz) -> dict:

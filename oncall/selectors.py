@@ -23,7 +23,6 @@ from django.utils import timezone
 from oncall import permissions, rotation
 from oncall.models import Layer, LayerParticipant, Override, Schedule, Team, UserProfile
 from oncall.rotation.effective import final_shifts, gaps, oncall_at
-from oncall.rotation.layers import layer_shifts
 
 # "Soon" for coverage gaps and upcoming shifts on pages and the dashboard.
 SOON = timedelta(days=14)
@@ -425,10 +424,3 @@ def schedule_feed_shifts(schedule: Schedule | int, *, now: datetime) -> list[rot
 def user_feed_shifts(user, *, now: datetime) -> list[tuple[Schedule, rotation.Shift]]:
     """The user's own shifts, on every schedule of their teams, for their calendar feed."""
     return user_shifts(user, start=now - FEED_PAST, end=now + FEED_FUTURE)
-
-
-def layer_pieces(
-    spec: ScheduleSpec, start: datetime, end: datetime
-) -> list[tuple[str, list[rotation.Shift]]]:
-    """Each layer's own shifts in [start, end), highest priority first (for the timeline)."""
-    return [(layer.name, layer_shifts(layer, spec.tz, start, end)) for layer in spec.layers]

@@ -93,7 +93,7 @@ class RestrictionSerializer(StrictSerializer):
 
 class RotationSerializer(StrictSerializer):
     unit = serializers.ChoiceField(rotation.UNITS)
-    every = serializers.IntegerField(min_value=1, max_value=10_000)
+    every = serializers.IntegerField(min_value=1, max_value=services.MAX_ROTATION_EVERY)
 
 
 class LayerSerializer(StrictSerializer):

@@ -32,6 +32,8 @@ from oncall.models import (
 
 DEFAULT_HANDOFF_NOTICE_SECONDS = 30 * 60
 MAX_HANDOFF_NOTICE_SECONDS = 7 * 24 * 3600
+# A longer rotation step would overflow the date arithmetic (and no team rotates that slowly).
+MAX_ROTATION_EVERY = 10_000
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +103,8 @@ def _layer_errors(team: Team, layers: list[LayerSpec]) -> list[dict]:
             errors["rotation"] = [f"unit must be one of {', '.join(rotation.UNITS)}."]
         elif isinstance(spec.every, bool) or not isinstance(spec.every, int) or spec.every < 1:
             errors["rotation"] = ["every must be a whole number of at least 1."]
+        elif spec.every > MAX_ROTATION_EVERY:
+            errors["rotation"] = [f"every must be at most {MAX_ROTATION_EVERY}."]
         if spec.handoff_start.tzinfo is not None:
             errors["handoff_start"] = ["Give a local wall-clock time without a UTC offset."]
         if spec.end is not None and spec.end.tzinfo is not None:
@@ -131,6 +135,31 @@ def _to_rotation_layer(spec: LayerSpec) -> rotation.Layer:
         spec.handoff_start,
         tuple(rotation.Restriction(frozenset(r.days), r.start, r.end) for r in spec.restrictions),
         spec.end,
+    )
+
+
+def rotation_layers(layers: list[LayerSpec]) -> tuple[rotation.Layer, ...]:
+    """The pure rotation values of checked layers (``schedule_check`` passed), highest priority
+    first: what the schedule editor's preview computes with before anything is saved."""
+    return tuple(_to_rotation_layer(spec) for spec in layers)
+
+
+def schedule_check(
+    *,
+    team: Team,
+    name: str,
+    time_zone: str,
+    layers: list[LayerSpec] | None,
+    handoff_notice_seconds: int = DEFAULT_HANDOFF_NOTICE_SECONDS,
+) -> None:
+    """Raise ``FieldErrors`` for what ``schedule_create`` / ``schedule_update`` would refuse,
+    writing nothing: the editor's preview judges unsaved input by the same rules as saving."""
+    _check_schedule(
+        team=team,
+        name=name,
+        time_zone=time_zone,
+        handoff_notice_seconds=handoff_notice_seconds,
+        layers=layers,
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from oncall import api, api_teams, views
+from oncall import api, api_teams, views, views_editor
 
 _TOKEN = r"(?P<token>[A-Za-z0-9_-]{16,128})"  # noqa: S105 - a pattern, not a secret
 
@@ -9,6 +9,18 @@ urlpatterns = [
     path("api/v1/teams/<slug:team>/", api_teams.TeamDetail.as_view(), name="api-team"),
     path("schedules/", views.schedule_list, name="schedule-list"),
     path("schedules/<int:schedule_id>/", views.schedule_detail, name="schedule-detail"),
+    # the schedule editor (managers), with its preview of the unsaved form
+    path("schedules/new", views_editor.schedule_new, name="schedule-new"),
+    path("schedules/new/preview", views_editor.schedule_new_preview, name="schedule-new-preview"),
+    path("schedules/<int:schedule_id>/edit", views_editor.schedule_edit, name="schedule-edit"),
+    path(
+        "schedules/<int:schedule_id>/edit/preview",
+        views_editor.schedule_edit_preview,
+        name="schedule-edit-preview",
+    ),
+    path(
+        "schedules/<int:schedule_id>/delete", views_editor.schedule_delete, name="schedule-delete"
+    ),
     path(
         "schedules/<int:schedule_id>/timeline.json",
         views.schedule_timeline,

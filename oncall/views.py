@@ -19,7 +19,6 @@ from core.errors import FieldErrors
 from oncall import charts, ical, permissions, selectors, services
 from oncall.forms import OverrideForm, ProfileForm
 from oncall.models import Membership, Override, Schedule, UserProfile
-from oncall.rotation import effective
 
 
 def _visible(request, schedule_id: int) -> Schedule:
@@ -39,22 +38,20 @@ def schedule_list(request):
         {"schedule": schedule, "shift": shift, "gaps": with_gaps.get(schedule.pk, [])}
         for schedule, shift in selectors.oncall_now(request.user, now=now)
     ]
-    return render(request, "oncall/schedule_list.html", {"rows": rows})
+    can_create = selectors.managed_teams(request.user).exists()
+    return render(request, "oncall/schedule_list.html", {"rows": rows, "can_create": can_create})
 
 
 def _timeline(schedule: Schedule, now: datetime) -> tuple[dict, list]:
     """The 14-day timeline figure and the coverage gaps in it."""
     end = now + selectors.SOON
     spec = selectors.spec_for(schedule, start=now, end=end)
-    gaps = effective.gaps(spec.layers, spec.overrides, spec.tz, now, end)
-    figure = charts.timeline_figure(
+    figure, gaps, _ = charts.schedule_timeline(
         tz_name=schedule.time_zone,
+        layers=spec.layers,
+        overrides=spec.overrides,
         start=now,
         end=end,
-        layers=selectors.layer_pieces(spec, now, end),
-        overrides=list(spec.overrides),
-        final=selectors.final_shifts_of(spec, now, end),
-        gaps=gaps,
         now=now,
     )
     return figure, gaps

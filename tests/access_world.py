@@ -332,6 +332,21 @@ def _layers(w: World) -> list[dict]:
     ]
 
 
+def _schedule_form(w: World, **fields) -> dict:
+    """The schedule editor's form (oncall/schedule_form.py): one layer keyed "a"."""
+    return {
+        "name": "Secondary",
+        "time_zone": "Europe/Berlin",
+        "layer": ["a"],
+        "layer-a-name": "ALPHA7 layer",
+        "layer-a-participant": ["manager", "responder"],
+        "layer-a-unit": "days",
+        "layer-a-every": "1",
+        "layer-a-handoff": _local(w, -24 * 7, "Europe/Berlin"),
+        **fields,
+    }
+
+
 def _policy_form(w: World, name: str = "Secondary") -> dict:
     return {
         "name": name,
@@ -445,6 +460,10 @@ BODIES = {
         "end": _local(w, 32, w.schedule.time_zone),
     },
     ("oncall-me-profile", "POST"): lambda w: {"time_zone": "Europe/Berlin"},
+    ("schedule-new", "POST"): lambda w: _schedule_form(w, team=w.team.slug),
+    ("schedule-new-preview", "POST"): lambda w: _schedule_form(w, team=w.team.slug),
+    ("schedule-edit", "POST"): lambda w: _schedule_form(w, name="Renamed"),
+    ("schedule-edit-preview", "POST"): lambda w: _schedule_form(w, name="Renamed"),
     ("api-schedule-list", "POST"): lambda w: {
         "team": w.team.slug,
         "name": "Secondary",

@@ -185,6 +185,11 @@ RULES: dict[str, dict[str, str]] = {
     # oncall
     "schedule-list": {"GET": "any_user"},
     "schedule-detail": {"GET": "member"},
+    "schedule-new": {"GET": "any_manager", "POST": "create_manager"},
+    "schedule-new-preview": {"POST": "create_manager"},
+    "schedule-edit": {"GET": "manager", "POST": "manager"},
+    "schedule-edit-preview": {"POST": "manager"},
+    "schedule-delete": {"POST": "manager"},
     "schedule-timeline": {"GET": "member"},
     "schedule-override-add": {"POST": "responder"},
     "schedule-override-remove": {"POST": "responder"},  # the override is the responder's own
