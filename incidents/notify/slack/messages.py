@@ -145,6 +145,8 @@ def channel_posts(*, incident_ids: list[int], attempt: int = 1, audit: bool = Fa
 
 
 POST_FAILED = "Not posted to Slack channel"
+# A lost channel post is looked for this long after its incident opened.
+POST_AUDIT_WINDOW = timedelta(hours=1)
 
 
 def _post_failed(
@@ -167,8 +169,9 @@ def _post_failed(
 
 def channel_posts_audit(*, now: datetime | None = None, limit: int = 20) -> int:
     """Beat safety net: post what a lost task (a killed worker, a broker restart, a retry
-    that never came) left unposted: incidents of the last day on services with a channel,
-    opened a while ago, with neither a post in that channel nor a note that it failed.
+    that never came) left unposted: incidents opened within POST_AUDIT_WINDOW (but not
+    just now) on services with a channel, with neither a post in that channel nor a note
+    that it failed. (So a channel set on a service gets its last hour's incidents too.)
     At most `limit` a run, stopping at Slack's first passing failure."""
     now = now or timezone.now()
     settled = now - timedelta(seconds=settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS)
@@ -184,13 +187,12 @@ def channel_posts_audit(*, now: datetime | None = None, limit: int = 20) -> int:
     opened = IncidentEvent.objects.filter(
         incident_id=OuterRef("pk"),
         kind=EventKind.TRIGGERED,
-        recorded_at__gte=now - timedelta(days=1),
+        recorded_at__gte=now - POST_AUDIT_WINDOW,
         recorded_at__lte=settled,
     )
     incident_ids = list(
-        Incident.objects.filter(updated_at__gte=now - timedelta(days=1))
+        Incident.objects.exclude(service__slack_channel="")
         .filter(Exists(opened))
-        .exclude(service__slack_channel="")
         .exclude(Exists(posted))
         .exclude(Exists(failed))
         .order_by("pk")
