@@ -5,7 +5,8 @@ Titles and service names come from alert senders: they are escaped, so an alert 
 `<!channel>` or `<https://evil|click>` cannot ping a channel or plant a link. The buttons
 follow the state: Acknowledge and Resolve while triggered, Resolve once acknowledged, none
 once resolved; "Open" (a link) always. `text` is what notifications and clients without
-blocks show; on the first message to a person it carries their one-use links.
+blocks show; in a DM it carries the person's one-use links. A bundle (several pages in one
+DM) lists each incident with its own buttons and links, and "Acknowledge all".
 """
 
 from __future__ import annotations
