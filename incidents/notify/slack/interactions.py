@@ -26,7 +26,6 @@ from incidents.models import (
     Notification,
 )
 from incidents.notify import phone_text
-from incidents.notify.phone import acting
 from incidents.notify.slack import blocks, drawing, linking, messages
 from incidents.notify.slack.payload import Press, Reply
 from incidents.timeline import actions
@@ -141,10 +140,24 @@ def _acknowledge_all(user, press: Press, now: datetime) -> Reply:
     if head is None:
         return Reply("This button names no page of yours; nothing was done.")
     incidents = drawing.incidents_of(drawing.page_rows(head))
-    waiting = [i.pk for i in incidents if i.status == IncidentStatus.TRIGGERED]
-    outcomes = acting.incidents_act(
-        user=user, action="acknowledge", incident_ids=waiting, via=ActedVia.SLACK, now=now
-    )
+    waiting = sorted(i.pk for i in incidents if i.status == IncidentStatus.TRIGGERED)
+    outcomes = [_acknowledge_one(user, incident_id, now) for incident_id in waiting]
     if not outcomes:
         return Reply("Nothing to acknowledge: every incident of this message was handled.")
     return Reply(phone_text.outcomes_sms("acknowledge", outcomes))
+
+
+def _acknowledge_one(user, incident_id: int, now: datetime) -> phone_text.Outcome:
+    """One incident of an "Acknowledge all", as its own button would (in id order, the
+    order every writer locks incidents in)."""
+    try:
+        actions.incident_acknowledge(incident_id=incident_id, user=user, via=ActedVia.SLACK, at=now)
+    except Incident.DoesNotExist:
+        return phone_text.Outcome(incident_id, "", "not_found")
+    except PermissionDenied:
+        return phone_text.Outcome(incident_id, "", "not_allowed")
+    except actions.InvalidTransition:
+        status = Incident.objects.filter(pk=incident_id).values_list("status", flat=True).first()
+        known = status in {IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED}
+        return phone_text.Outcome(incident_id, "", f"already_{status}" if known else "not_found")
+    return phone_text.Outcome(incident_id, "", "done")
