@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from core.fields import MAX_ID
 from incidents.models import (
@@ -23,7 +24,7 @@ from incidents.models import (
     NotificationReason,
 )
 from incidents.notify import message, phone_text, replies
-from incidents.notify.phone import acting, twiml
+from incidents.notify.phone import acting, status, twiml
 from incidents.notify.transports.twilio_api import public_url
 
 
@@ -37,11 +38,24 @@ def _notification(notification_id: int) -> Notification | None:
     )
 
 
-def call_answered(*, notification_id: int) -> str:
-    """The TwiML of one of Pagerline's calls, fetched when the person picks up."""
+def call_answered(
+    *, notification_id: int, answered_by: str = "", now: datetime | None = None
+) -> str:
+    """The TwiML of one of Pagerline's calls, fetched when the person picks up. A machine
+    that picked up (answering-machine detection) hears nothing: the call hangs up and the
+    person's next rule step goes at once (phone.status)."""
     row = _notification(notification_id)
     if row is None:
         return twiml.say(phone_text.CALL_GONE)
+    if status.answered_by_machine(answered_by):
+        status.delivery_status_record(
+            sid=row.provider_id,
+            status="in-progress",
+            answered_by=answered_by,
+            notification_id=row.pk,
+            now=now or timezone.now(),
+        )
+        return twiml.hangup()
     if row.incident is None:  # a verification code or a test: read it out
         text = phone_text.plain(row.text)
         if row.reason == NotificationReason.VERIFY:

@@ -40,3 +40,10 @@ def say(text: str, *, times: int = 1) -> str:
         response.say(text)
     response.hangup()
     return str(response)
+
+
+def hangup() -> str:
+    """End the call at once, saying nothing (a machine answered)."""
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)

@@ -89,8 +89,15 @@ def sms_inbound(request, form):
 
 @twilio_hook
 def call_answered(request, form, notification_id: int):
-    """The TwiML of one of Pagerline's calls (its Url)."""
-    return _xml(calls.call_answered(notification_id=notification_id))
+    """The TwiML of one of Pagerline's calls (its Url); AnsweredBy says whether a person
+    or a machine picked up (the call is placed with answering-machine detection)."""
+    return _xml(
+        calls.call_answered(
+            notification_id=notification_id,
+            answered_by=form.get("AnsweredBy", ""),
+            now=timezone.now(),
+        )
+    )
 
 
 @twilio_hook
@@ -137,5 +144,7 @@ def status_callback(request, form):
     value = form.get("MessageStatus") or form.get("SmsStatus") or form.get("CallStatus")
     if sid is None or not value:
         return _missing("MessageSid or CallSid and its status")
-    status.delivery_status_record(sid=sid, status=value, now=timezone.now())
+    status.delivery_status_record(
+        sid=sid, status=value, answered_by=form.get("AnsweredBy", ""), now=timezone.now()
+    )
     return HttpResponse(status=204)

@@ -5,7 +5,8 @@ Titles and service names come from alert senders: they are escaped, so an alert 
 `<!channel>` or `<https://evil|click>` cannot ping a channel or plant a link. The buttons
 follow the state: Acknowledge and Resolve while triggered, Resolve once acknowledged, none
 once resolved; "Open" (a link) always. `text` is what notifications and clients without
-blocks show; on the first message to a person it carries their one-use links.
+blocks show; in a DM it carries the person's one-use links. A bundle (several pages in one
+DM) lists each incident with its own buttons and links, and "Acknowledge all".
 """
 
 from __future__ import annotations
@@ -18,12 +19,18 @@ ACKNOWLEDGE = "acknowledge"
 RESOLVE = "resolve"
 OPEN = "open_incident"
 LINK = "slack_link"
+# A bundle's "Acknowledge all" (SMS's `aa` for one message); its value is the id of the
+# notification that carried the bundle.
+ACKNOWLEDGE_ALL = "acknowledge_all"
 
 # Slack's limits: header text 150 characters, section text 3000, message text 40000
 # (it advises 4000).
 _HEADER_MAX = 150
 _SECTION_MAX = 3000
 _TEXT_MAX = 4000
+# A bundle's text names every incident it lists with its links (about 400 characters
+# each): it may pass Slack's advised length, never its hard limit.
+_BUNDLE_TEXT_MAX = 40000
 
 _STATUS = {
     "triggered": ":red_circle: Triggered",
@@ -102,6 +109,13 @@ def summary(drawing: Drawing) -> str:
     )
 
 
+def _link_lines(incident_id: int, links: dict[str, str] | None) -> list[str]:
+    return [
+        f"{action.title()}: <{url}|{action} #{incident_id}>"
+        for action, url in (links or {}).items()
+    ]
+
+
 def incident_message(drawing: Drawing, links: dict[str, str] | None = None) -> dict:
     """{"text", "blocks"} for chat.postMessage and chat.update. `links`: the recipient's
     {"acknowledge": url, "resolve": url}, for the fallback text."""
@@ -110,8 +124,7 @@ def incident_message(drawing: Drawing, links: dict[str, str] | None = None) -> d
         lines.append(escape(drawing.intro))
     if drawing.last_action:
         lines.append(escape(drawing.last_action))
-    for action, url in (links or {}).items():
-        lines.append(f"{action.title()}: <{url}|{action} #{drawing.incident_id}>")
+    lines += _link_lines(drawing.incident_id, links)
     lines.append(f"Open: <{drawing.url}|incident #{drawing.incident_id}>")
     blocks: list[dict] = [
         {
@@ -148,6 +161,53 @@ def incident_message(drawing: Drawing, links: dict[str, str] | None = None) -> d
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": said}]})
     blocks.append({"type": "actions", "block_id": "incident", "elements": _buttons(drawing)})
     return {"text": _cut("\n".join(lines), _TEXT_MAX), "blocks": blocks}
+
+
+def bundle_message(
+    drawings: list[Drawing],
+    *,
+    more: int = 0,
+    more_url: str = "",
+    links: dict[int, dict[str, str]] | None = None,
+    all_value: str = "",
+) -> dict:
+    """{"text", "blocks"} of one message carrying several pages: each listed incident with
+    its own state, who acted, and buttons; `more` incidents only counted (at `more_url`);
+    an "Acknowledge all" button when `all_value` (naming the message) is given: the caller
+    gives it while any of them is triggered.
+    `links`: {incident id: the recipient's links} for the fallback text. At most 2 blocks
+    per incident, so MAX_LISTED (20) incidents stay within Slack's 50 blocks."""
+    total = len(drawings) + more
+    title = f"{total} incidents need you"
+    lines = [f"{title}:"]
+    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
+    for drawing in drawings:
+        lines.append("")
+        lines.append(summary(drawing))
+        said = f"*<{drawing.url}|#{drawing.incident_id}> {_cut(escape(drawing.title), 500)}*"
+        said += f"\n{_STATUS.get(drawing.status, escape(drawing.status))} · "
+        said += f"{escape(drawing.severity)} · {escape(drawing.service)}"
+        if drawing.last_action:
+            lines.append(escape(drawing.last_action))
+            said += f"\n_{escape(drawing.last_action)}_"
+        lines += _link_lines(drawing.incident_id, (links or {}).get(drawing.incident_id))
+        lines.append(f"Open: <{drawing.url}|incident #{drawing.incident_id}>")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": said}})
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"incident-{drawing.incident_id}",
+                "elements": _buttons(drawing),
+            }
+        )
+    if more:
+        counted = f"… and {more} more: <{more_url}|open Pagerline>"
+        lines += ["", f"... and {more} more: {more_url}"]
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": counted}]})
+    if all_value:
+        button = _button("Acknowledge all", ACKNOWLEDGE_ALL, all_value, "primary")
+        blocks.append({"type": "actions", "block_id": "bundle", "elements": [button]})
+    return {"text": _cut("\n".join(lines), _BUNDLE_TEXT_MAX), "blocks": blocks}
 
 
 def link_request(*, username: str, method_id: int, text: str = "") -> dict:

@@ -17,8 +17,16 @@ from django.utils import timezone
 from slack_sdk.signature import SignatureVerifier
 
 from core.fields import MAX_STORED_INT
-from incidents.models import ActedVia, Channel, InboundMessage, Incident
-from incidents.notify.slack import blocks, linking, messages
+from incidents.models import (
+    ActedVia,
+    Channel,
+    InboundMessage,
+    Incident,
+    IncidentStatus,
+    Notification,
+)
+from incidents.notify import phone_text
+from incidents.notify.slack import blocks, drawing, linking, messages
 from incidents.notify.slack.payload import Press, Reply
 from incidents.timeline import actions
 
@@ -91,6 +99,8 @@ def _link(press: Press, now: datetime) -> Reply:
 
 
 def _act(user, press: Press, now: datetime) -> Reply | None:
+    if press.action_id == blocks.ACKNOWLEDGE_ALL:
+        return _acknowledge_all(user, press, now)
     incident_id = _number(press.value)
     if incident_id is None:
         return Reply("This button names no incident; nothing was done.")
@@ -115,3 +125,39 @@ def _already(incident_id: int) -> str:
     if incident.status in {"acknowledged", "resolved"}:
         return f"Incident #{incident_id} is already {incident.status}{by}."
     return f"Incident #{incident_id} is {incident.status}; nothing was done."
+
+
+def _acknowledge_all(user, press: Press, now: datetime) -> Reply:
+    """A bundle's "Acknowledge all": every incident the DM carries that is still triggered,
+    as the presser (who must be the person it was sent to), each through the same action
+    as one button; the presser is told what was done."""
+    notification_id = _number(press.value)
+    head = None
+    if notification_id is not None:
+        head = Notification.objects.filter(
+            pk=notification_id, channel=Channel.SLACK, user=user
+        ).first()
+    if head is None:
+        return Reply("This button names no page of yours; nothing was done.")
+    incidents = drawing.incidents_of(drawing.page_rows(head))
+    waiting = sorted(i.pk for i in incidents if i.status == IncidentStatus.TRIGGERED)
+    outcomes = [_acknowledge_one(user, incident_id, now) for incident_id in waiting]
+    if not outcomes:
+        return Reply("Nothing to acknowledge: every incident of this message was handled.")
+    return Reply(phone_text.outcomes_sms("acknowledge", outcomes))
+
+
+def _acknowledge_one(user, incident_id: int, now: datetime) -> phone_text.Outcome:
+    """One incident of an "Acknowledge all", as its own button would (in id order, the
+    order every writer locks incidents in)."""
+    try:
+        actions.incident_acknowledge(incident_id=incident_id, user=user, via=ActedVia.SLACK, at=now)
+    except Incident.DoesNotExist:
+        return phone_text.Outcome(incident_id, "", "not_found")
+    except PermissionDenied:
+        return phone_text.Outcome(incident_id, "", "not_allowed")
+    except actions.InvalidTransition:
+        status = Incident.objects.filter(pk=incident_id).values_list("status", flat=True).first()
+        known = status in {IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED}
+        return phone_text.Outcome(incident_id, "", f"already_{status}" if known else "not_found")
+    return phone_text.Outcome(incident_id, "", "done")

@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from incidents import task_names
 from incidents.models import (
-    ActedVia,
     Channel,
     EventKind,
     Incident,
@@ -32,72 +31,22 @@ from incidents.models import (
     Notification,
     SlackMessage,
 )
-from incidents.notify import breaker, links, message
-from incidents.notify.slack import blocks, client
+from incidents.notify import breaker, message
+from incidents.notify.slack import blocks, client, drawing
+from incidents.timeline import actions
 
 log = logging.getLogger(__name__)
 
-# What a message shows: status, who acknowledged or resolved, severity, assignee.
-REDRAW_KINDS = frozenset(
-    {
-        EventKind.ACKNOWLEDGED,
-        EventKind.UNACKNOWLEDGED,
-        EventKind.RESOLVED,
-        EventKind.REOPENED,
-        EventKind.SEVERITY_CHANGED,
-        EventKind.ASSIGNED,
-    }
-)
+REDRAW_KINDS = drawing.REDRAW_KINDS
 POST_TASK = task_names.SLACK_CHANNEL_POSTS
 REDRAW_TASK = task_names.SLACK_REDRAW
 MAX_ATTEMPTS = 6
 _BACKOFF_SECONDS = 5
-_DONE_BY = {"acknowledged": "Acknowledged", "resolved": "Resolved"}
 
 
-# --- drawing ----------------------------------------------------------------------------------
-
-
-def _incident(incident_id: int) -> Incident:
-    return Incident.objects.select_related("service", "assignee").get(pk=incident_id)
-
-
-def acted_by(incident: Incident) -> tuple[str, datetime | None]:
-    """Who brought an acknowledged or resolved incident to its status, and how ("alice via
-    SMS", "alertmanager"), and when; ("", None) for a triggered one."""
-    if incident.status not in _DONE_BY:
-        return "", None
-    event = (
-        incident.events.filter(kind=incident.status)
-        .select_related("actor")
-        .order_by("-seq")
-        .first()
-    )
-    if event is None:
-        return "", None
-    who = event.actor.get_username() if event.actor else event.actor_label or "Pagerline"
-    via = event.data.get("via")
-    if via in ActedVia.values and via != ActedVia.SOURCE:
-        who += f" via {ActedVia(via).label}"
-    return who, event.at
-
-
-def drawing(incident: Incident, *, intro: str = "") -> blocks.Drawing:
-    """The incident as a message shows it now, with who brought it to its status."""
-    who, at = acted_by(incident)
-    last_action = f"{_DONE_BY[incident.status]} by {who}" if who else ""
-    return blocks.Drawing(
-        incident_id=incident.pk,
-        title=incident.title,
-        service=incident.service.name,
-        severity=incident.severity,
-        status=incident.status,
-        url=message.incident_url(incident),
-        assignee=incident.assignee.get_username() if incident.assignee else "",
-        last_action=last_action,
-        last_action_at=at,
-        intro=intro,
-    )
+# Kept here for the callers that read them from this module (interactions).
+acted_by = drawing.acted_by
+_incident = drawing.incident_of
 
 
 def _channel_intro(incident: Incident) -> str:
@@ -108,43 +57,52 @@ def _channel_intro(incident: Incident) -> str:
 
 
 def dm_post(*, notification: Notification, now: datetime | None = None) -> str:
-    """Post a page to its person's DM with buttons and, in its text, their own one-use
-    links; remember the message to redraw it. Returns the message's ts."""
-    incident = _incident(notification.incident_id)
-    links_now = None
-    if incident.is_open:
-        links_now = links.links_mint(
-            incident=incident,
-            user_id=notification.user_id,
-            channel=Channel.SLACK,
-            now=now or timezone.now(),
-        )
-    body = blocks.incident_message(drawing(incident, intro=notification.text), links=links_now)
+    """Post a page (or a bundle of pages) to its person's DM with buttons and, in its text,
+    their own one-use links; remember the message to redraw it. Returns the message's ts."""
+    rows = message.items(notification)
+    body, mark, _ = drawing.dm_body(
+        rows=rows, user_id=notification.user_id, now=now or timezone.now()
+    )
     answer = client.call(
         "chat.postMessage", channel=notification.contact_method.address, unfurl_links=False, **body
     )
-    _remember(incident=incident, answer=answer)
+    ts = answer.get("ts")
+    if isinstance(ts, str) and ts:
+        # Before the message is remembered: a redraw finds its page (and bundle) by it.
+        Notification.objects.filter(pk=notification.pk).update(provider_id=ts[:64])
+    _remember(incident=_incident(notification.incident_id), answer=answer, drawn=mark, rows=rows)
     return answer["ts"]
 
 
-def _remember(*, incident: Incident, answer: dict) -> None:
+def _remember(
+    *, incident: Incident, answer: dict, drawn: int | None = None, rows: list | None = None
+) -> None:
     channel, ts = answer.get("channel"), answer.get("ts")
     if not isinstance(channel, str) or not isinstance(ts, str) or not channel or not ts:
         raise client.SlackError(
             "chat.postMessage: no channel and ts in Slack's answer", permanent=True
         )
+    drawn = incident.last_seq if drawn is None else drawn
     SlackMessage.objects.get_or_create(
-        channel_id=channel, ts=ts, defaults={"incident": incident, "drawn_seq": incident.last_seq}
+        channel_id=channel, ts=ts, defaults={"incident": incident, "drawn_seq": drawn}
     )
     # It changed while the message was on its way: the follower may have found no message
     # to redraw yet.
-    if Incident.objects.filter(pk=incident.pk, last_seq__gt=incident.last_seq).exists():
+    incidents = drawing.incidents_of(rows) if rows else [incident]
+    if len(incidents) > 1:
+        changed = drawing.bundle_mark(incidents) > drawn
+    else:
+        changed = Incident.objects.filter(pk=incident.pk, last_seq__gt=drawn).exists()
+    if changed:
         _enqueue(REDRAW_TASK, [incident.pk])
 
 
-def channel_posts(*, incident_ids: list[int], attempt: int = 1) -> int:
+def channel_posts(*, incident_ids: list[int], attempt: int = 1, audit: bool = False) -> int:
     """Post each new incident once to its service's Slack channel; returns how many were
-    posted. Rate limited or Slack in trouble: the rest go later, in order."""
+    posted. Rate limited or Slack in trouble: the rest go later, in order (`audit`: the
+    auditor's next run takes them instead). A post Slack refuses (channel_not_found,
+    not_in_channel...) or that still fails after MAX_ATTEMPTS is noted on the incident's
+    timeline, so nobody waits for a post that will not come."""
     incidents = list(
         Incident.objects.filter(pk__in=incident_ids)
         .select_related("service", "assignee")
@@ -163,16 +121,22 @@ def channel_posts(*, incident_ids: list[int], attempt: int = 1) -> int:
         if not cache.add(claim, 1, timeout=client.TIMEOUT_SECONDS * 3):
             continue
         try:
-            body = blocks.incident_message(drawing(incident, intro=_channel_intro(incident)))
+            body = blocks.incident_message(
+                drawing.drawing(incident, intro=_channel_intro(incident))
+            )
             answer = client.call("chat.postMessage", channel=channel, unfurl_links=False, **body)
             _remember(incident=incident, answer=answer)
         except client.SlackError as exc:
             if exc.permanent:
-                log.warning(
-                    "incident %s not posted to Slack channel %s: %s", incident.pk, channel, exc
-                )
+                _post_failed(incident_ids=[incident.pk], channel=channel, error=exc)
                 continue
-            _later(POST_TASK, [i.pk for i in incidents[n:]], attempt=attempt, error=exc)
+            rest = [i.pk for i in incidents[n:]]
+            if audit:
+                log.warning("Slack channel posts of incidents %s: %s", rest, exc)
+            elif attempt >= MAX_ATTEMPTS:
+                _post_failed(incident_ids=rest, channel=channel, error=exc, attempts=attempt)
+            else:
+                _later(POST_TASK, rest, attempt=attempt, error=exc)
             break
         finally:
             cache.delete(claim)  # from now on the kept message says it was posted
@@ -180,39 +144,105 @@ def channel_posts(*, incident_ids: list[int], attempt: int = 1) -> int:
     return posted
 
 
+POST_FAILED = "Not posted to Slack channel"
+# A lost channel post is looked for this long after its incident opened.
+POST_AUDIT_WINDOW = timedelta(hours=1)
+
+
+def _post_failed(
+    *, incident_ids: list[int], channel: str, error: client.SlackError, attempts: int = 0
+) -> None:
+    """Say on each incident's timeline that its channel post failed for good, and why (the
+    auditor leaves incidents with this note alone)."""
+    how = f" after {attempts} attempts" if attempts else ""
+    hint = ""
+    if error.error in {"channel_not_found", "not_in_channel", "is_archived"}:
+        hint = " Invite the Slack app (/invite @Pagerline) or fix the service's channel."
+    for incident_id in incident_ids:
+        log.warning("incident %s not posted to Slack channel %s: %s", incident_id, channel, error)
+        text = f"{POST_FAILED} {channel}{how}: {error}.{hint}"
+        try:
+            actions.incident_add_note(incident_id=incident_id, text=text, actor_label="slack")
+        except Incident.DoesNotExist:
+            continue
+
+
+def channel_posts_audit(*, now: datetime | None = None, limit: int = 20) -> int:
+    """Beat safety net: post what a lost task (a killed worker, a broker restart, a retry
+    that never came) left unposted: incidents opened within POST_AUDIT_WINDOW (but not
+    just now) on services with a channel, with neither a post in that channel nor a note
+    that it failed. (So a channel set on a service gets its last hour's incidents too.)
+    At most `limit` a run, stopping at Slack's first passing failure."""
+    now = now or timezone.now()
+    settled = now - timedelta(seconds=settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS)
+    posted = SlackMessage.objects.filter(
+        incident_id=OuterRef("pk"), channel_id=OuterRef("service__slack_channel")
+    )
+    failed = IncidentEvent.objects.filter(
+        incident_id=OuterRef("pk"),
+        kind=EventKind.NOTE,
+        actor_label="slack",
+        data__text__startswith=f"{POST_FAILED} ",
+    )
+    opened = IncidentEvent.objects.filter(
+        incident_id=OuterRef("pk"),
+        kind=EventKind.TRIGGERED,
+        recorded_at__gte=now - POST_AUDIT_WINDOW,
+        recorded_at__lte=settled,
+    )
+    incident_ids = list(
+        Incident.objects.exclude(service__slack_channel="")
+        .filter(Exists(opened))
+        .exclude(Exists(posted))
+        .exclude(Exists(failed))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not incident_ids:
+        return 0
+    log.warning("posting incidents %s to their Slack channels (their task was lost)", incident_ids)
+    return channel_posts(incident_ids=incident_ids, audit=True)
+
+
 # --- redrawing --------------------------------------------------------------------------------
 
 
 def _intro(slack_message: SlackMessage, incident: Incident) -> str:
-    """What the message said it was for: the page's text for a DM (its notification row
-    holds the ts), "New incident on ..." for a channel post."""
-    page_text = (
-        Notification.objects.filter(
-            incident=incident, channel=Channel.SLACK, provider_id=slack_message.ts
-        )
-        .values_list("text", flat=True)
-        .first()
-    )
-    if page_text is not None:
-        return page_text
+    """A channel post says what it was for; a DM without its page row (a test) nothing."""
     return "" if slack_message.channel_id.startswith("D") else _channel_intro(incident)
 
 
-def message_redraw(*, message_id: int) -> bool:
-    """Redraw one message if the incident's state changed since it was drawn; True if it
-    was. A message Slack no longer has is given up (logged); passing failures raise."""
+def _body(slack_message: SlackMessage, incident: Incident, now: datetime):
+    """(body, mark) of a message to redraw, or None when nothing it shows changed."""
+    page = drawing.page_row_of(incident_id=incident.pk, ts=slack_message.ts)
+    rows = drawing.page_rows(page) if page is not None else []
+    if len({row.incident_id for row in rows}) > 1:
+        body, mark, _ = drawing.dm_body(rows=rows, user_id=page.user_id, now=now)
+        return None if slack_message.drawn_seq >= mark else (body, mark)
+    if slack_message.drawn_seq >= incident.last_seq:
+        return None
+    if not incident.events.filter(kind__in=REDRAW_KINDS, seq__gt=slack_message.drawn_seq).exists():
+        return None  # only notes, alerts or escalation steps since: nothing shown changed
+    if page is not None:  # a DM: the page's words and, while possible, the person's links
+        body, mark, _ = drawing.dm_body(rows=rows, user_id=page.user_id, now=now)
+        return body, mark
+    body = blocks.incident_message(drawing.drawing(incident, intro=_intro(slack_message, incident)))
+    return body, incident.last_seq
+
+
+def message_redraw(*, message_id: int, now: datetime | None = None) -> bool:
+    """Redraw one message if what it shows changed since it was drawn; True if it was. A
+    message Slack no longer has is given up (logged); passing failures raise (and undo the
+    links minted for it)."""
     with transaction.atomic():
         slack_message = SlackMessage.objects.select_for_update().filter(pk=message_id).first()
         if slack_message is None:
             return False
         incident = _incident(slack_message.incident_id)
-        if slack_message.drawn_seq >= incident.last_seq:
+        drawn = _body(slack_message, incident, now or timezone.now())
+        if drawn is None:
             return False
-        if not incident.events.filter(
-            kind__in=REDRAW_KINDS, seq__gt=slack_message.drawn_seq
-        ).exists():
-            return False  # only notes, alerts or escalation steps since: nothing shown changed
-        body = blocks.incident_message(drawing(incident, intro=_intro(slack_message, incident)))
+        body, mark = drawn
         try:
             client.call(
                 "chat.update", channel=slack_message.channel_id, ts=slack_message.ts, **body
@@ -223,18 +253,33 @@ def message_redraw(*, message_id: int) -> bool:
             log.warning(
                 "Slack message %s of incident %s not redrawn: %s", message_id, incident.pk, exc
             )
-        slack_message.drawn_seq = incident.last_seq
+        slack_message.drawn_seq = mark
         slack_message.save(update_fields=["drawn_seq", "updated_at"])
     return True
 
 
+def _messages_of(incident_ids: list[int]) -> list[tuple[int, int]]:
+    """(message id, its incident id) of every message showing these incidents: their own
+    and the bundle DMs that carry them (kept under the bundle's first incident)."""
+    in_bundles = Notification.objects.filter(
+        incident_id__in=incident_ids, channel=Channel.SLACK, bundled_into__isnull=False
+    ).values_list("bundled_into__incident_id", "bundled_into__provider_id")
+    found = set(
+        SlackMessage.objects.filter(incident_id__in=incident_ids).values_list("pk", "incident_id")
+    )
+    for head_incident, ts in set(in_bundles):
+        if head_incident is not None and ts:
+            found.update(
+                SlackMessage.objects.filter(incident_id=head_incident, ts=ts).values_list(
+                    "pk", "incident_id"
+                )
+            )
+    return sorted(found, key=lambda pair: (pair[1], pair[0]))
+
+
 def messages_redraw(*, incident_ids: list[int], attempt: int = 1) -> int:
     """Redraw every Slack message of these incidents that shows an outdated state."""
-    rows = list(
-        SlackMessage.objects.filter(incident_id__in=incident_ids)
-        .order_by("incident_id", "pk")
-        .values_list("pk", "incident_id")
-    )
+    rows = _messages_of(incident_ids)
     redrawn = 0
     for n, (message_id, _) in enumerate(rows):
         try:
@@ -246,9 +291,35 @@ def messages_redraw(*, incident_ids: list[int], attempt: int = 1) -> int:
     return redrawn
 
 
+def _stale_bundles(*, now: datetime, settled: datetime) -> list[int]:
+    """The first incidents of bundle DMs that one of their incidents' changes left stale
+    (a change settled a while ago that the kept mark does not count)."""
+    heads = (
+        Notification.objects.filter(
+            channel=Channel.SLACK,
+            bundled_into__isnull=False,
+            incident__updated_at__gte=now - timedelta(days=1),
+        )
+        .values_list("bundled_into_id", flat=True)
+        .distinct()[:100]
+    )
+    stale = []
+    for head in Notification.objects.filter(pk__in=list(heads)).exclude(provider_id=""):
+        kept = SlackMessage.objects.filter(incident_id=head.incident_id, ts=head.provider_id)
+        kept = kept.first()
+        if kept is None:
+            continue
+        incidents = drawing.incidents_of(drawing.page_rows(head))
+        changes = IncidentEvent.objects.filter(incident__in=incidents, kind__in=REDRAW_KINDS)
+        if changes.count() > kept.drawn_seq and not changes.filter(recorded_at__gt=settled):
+            stale.append(head.incident_id)
+    return stale
+
+
 def messages_audit(*, now: datetime | None = None) -> int:
-    """Beat safety net: redraw messages whose redraw task was lost (the incident changed
-    a while ago, the message still shows an older state)."""
+    """Beat safety net: redraw messages whose redraw task was lost (an incident changed a
+    while ago, a message still shows an older state), and post channel posts a lost task
+    left unposted (channel_posts_audit)."""
     now = now or timezone.now()
     settled = now - timedelta(seconds=settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS)
     changed = IncidentEvent.objects.filter(
@@ -257,21 +328,29 @@ def messages_audit(*, now: datetime | None = None) -> int:
         seq__gt=OuterRef("drawn_seq"),
         recorded_at__lte=settled,
     )
+    bundles = Notification.objects.filter(
+        incident_id=OuterRef("incident_id"),
+        provider_id=OuterRef("ts"),
+        channel=Channel.SLACK,
+        bundled__isnull=False,
+    )
     stale = (
         SlackMessage.objects.filter(
             incident__updated_at__gte=now - timedelta(days=1),
             drawn_seq__lt=F("incident__last_seq"),
         )
         .filter(Exists(changed))
+        .exclude(Exists(bundles))  # their mark counts other incidents' changes too
         .order_by("incident_id")
         .values_list("incident_id", flat=True)
         .distinct()[:100]
     )
-    incident_ids = list(stale)
-    if not incident_ids:
-        return 0
-    log.warning("redrawing stale Slack messages of incidents %s", incident_ids)
-    return messages_redraw(incident_ids=incident_ids)
+    incident_ids = sorted({*stale, *_stale_bundles(now=now, settled=settled)})
+    redrawn = 0
+    if incident_ids:
+        log.warning("redrawing stale Slack messages of incidents %s", incident_ids)
+        redrawn = messages_redraw(incident_ids=incident_ids)
+    return redrawn + channel_posts_audit(now=now)
 
 
 # --- following the timeline -------------------------------------------------------------------

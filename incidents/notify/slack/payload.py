@@ -13,7 +13,7 @@ from incidents.notify.slack import blocks
 
 # The buttons Pagerline draws and acts on; presses of the "Open" link button are sent too
 # (Slack sends every press) and need no more than a 200.
-ACTIONS = frozenset({blocks.ACKNOWLEDGE, blocks.RESOLVE, blocks.LINK})
+ACTIONS = frozenset({blocks.ACKNOWLEDGE, blocks.RESOLVE, blocks.ACKNOWLEDGE_ALL, blocks.LINK})
 _MAX_ID = 64
 
 

@@ -105,6 +105,9 @@ def call_place(notification, *, to: str) -> str:
             "method": "POST",
             "status_callback": public_url("twilio-status"),
             "status_callback_method": "POST",
+            # Twilio tells the call's Url (AnsweredBy) whether a person or a machine picked
+            # up: voicemail must not count as reaching the person (phone.status).
+            "machine_detection": "Enable",
         },
     )
     _record(notification, sid, status)

@@ -99,3 +99,37 @@ def test_the_link_request_has_one_button_naming_the_method():
     message = blocks.link_request(username="alice", method_id=7, text="code 123456")
     assert buttons(message) == [("slack_link", "7")]
     assert "*alice*" in message["blocks"][0]["text"]["text"]
+
+
+def test_a_full_bundle_stays_within_slacks_limits():
+    listed = [drawing(incident_id=n, title="<!channel> " + "x" * 300) for n in range(1, 21)]
+    links = {
+        n: {
+            "acknowledge": f"https://pagerline.example/a/{'A' * 43}{n}/",
+            "resolve": f"https://pagerline.example/a/{'R' * 43}{n}/",
+        }
+        for n in range(1, 21)
+    }
+    body = blocks.bundle_message(
+        listed,
+        more=280,
+        more_url="https://pagerline.example/incidents/",
+        links=links,
+        all_value="77",
+    )
+    assert len(body["blocks"]) <= 50  # Slack's limit per message
+    ids = [b["block_id"] for b in body["blocks"] if b["type"] == "actions"]
+    assert len(ids) == len(set(ids)) == 21  # one per incident, and Acknowledge all
+    assert body["blocks"][0]["text"]["text"] == "300 incidents need you"
+    assert all(links[n]["resolve"] in body["text"] for n in links)  # nothing cut off
+    assert len(body["text"]) <= 40000
+    assert "<!channel>" not in body["text"]
+    assert all("<!channel>" not in str(b) for b in body["blocks"])
+
+
+def test_a_bundle_of_handled_incidents_has_no_acknowledge_all():
+    body = blocks.bundle_message([drawing(status="resolved"), drawing(incident_id=13)])
+    assert [b["block_id"] for b in body["blocks"] if b["type"] == "actions"] == [
+        "incident-12",
+        "incident-13",
+    ]

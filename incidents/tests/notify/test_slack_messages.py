@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from incidents import task_names
 from incidents.models import IncidentEvent, SlackMessage
-from incidents.notify import sending
+from incidents.notify import links, sending
 from incidents.notify.slack import messages
 from incidents.tests.factories import make_alert_incident
 from incidents.tests.slack_support import running_fake_slack, slack_method
@@ -219,3 +219,137 @@ def test_the_auditor_redraws_what_a_lost_task_left_stale(service, users, slack, 
     assert messages.messages_audit(now=now + timedelta(seconds=31)) == 1
     assert messages.messages_audit(now=now + timedelta(seconds=62)) == 0
     assert len(slack.calls("chat.update")) == 1
+
+
+# --- what a redrawn DM keeps --------------------------------------------------------------------
+
+
+def tokens_in(text: str) -> dict[str, str]:
+    """{"acknowledge": token, ...} of the links in a message's text."""
+    found = {}
+    for line in text.splitlines():
+        for action in ("Acknowledge", "Resolve"):
+            if line.startswith(f"{action}: <") and "/a/" in line:
+                found[action.lower()] = line.split("/a/", 1)[1].split("/", 1)[0]
+    return found
+
+
+def test_a_redrawn_dm_keeps_the_links_still_usable(service, users, slack):
+    incident = make_alert_incident(service, T0)
+    dm(users, incident)
+    actions.incident_acknowledge(incident_id=incident.pk, user=users["manager"], via="sms")
+    messages.messages_redraw(incident_ids=[incident.pk])
+    (update,) = slack.calls("chat.update")
+    found = tokens_in(update["text"])
+    assert list(found) == ["resolve"]  # acknowledging is no longer possible
+    assert "Acknowledged by manager via SMS" in update["text"]
+    assert "You are paged" in update["text"]
+    # The new link works, as the person the page went to.
+    done = links.link_use(token=found["resolve"])
+    assert done.state == links.DONE
+    incident.refresh_from_db()
+    assert incident.status == "resolved"
+    event = incident.events.get(kind="resolved")
+    assert (event.actor, event.data["via"]) == (users["responder"], "slack")
+
+
+def test_a_resolved_dm_shows_who_resolved_it_and_how_without_links(service, users, slack):
+    incident = make_alert_incident(service, T0)
+    dm(users, incident)
+    actions.incident_resolve(incident_id=incident.pk, user=users["manager"], via="sms")
+    messages.messages_redraw(incident_ids=[incident.pk])
+    (update,) = slack.calls("chat.update")
+    assert buttons(update) == ["open_incident"]
+    assert tokens_in(update["text"]) == {}
+    assert "Resolved by manager via SMS" in update["text"]
+
+
+def test_a_channel_post_redraw_carries_no_links(service, users, slack):
+    service.slack_channel = CHANNEL
+    service.save()
+    incident = make_alert_incident(service, T0)
+    messages.channel_posts(incident_ids=[incident.pk])
+    actions.incident_acknowledge(incident_id=incident.pk, user=users["manager"])
+    messages.messages_redraw(incident_ids=[incident.pk])
+    (update,) = slack.calls("chat.update")
+    assert "/a/" not in update["text"]
+    assert "New incident on" in update["text"]
+
+
+# --- channel posts that fail ------------------------------------------------------------------
+
+
+def failure_notes(incident) -> list[str]:
+    return [
+        e.data["text"]
+        for e in incident.events.filter(kind="note", actor_label="slack").order_by("seq")
+    ]
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel"])
+def test_a_channel_slack_refuses_is_said_on_the_timeline(
+    client, service, users, slack, enqueued, settings, error
+):
+    service.slack_channel = CHANNEL
+    service.save()
+    incident = make_alert_incident(service, T0)
+    slack.fail("chat.postMessage", (200, {"ok": False, "error": error}, {}))
+    assert messages.channel_posts(incident_ids=[incident.pk]) == 0
+    assert enqueued == []  # it would fail the same way again
+    (note,) = failure_notes(incident)
+    assert note.startswith(f"Not posted to Slack channel {CHANNEL}: chat.postMessage: {error}.")
+    assert "/invite @Pagerline" in note
+    client.force_login(users["viewer"])
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert f"Not posted to Slack channel {CHANNEL}" in page
+    # The auditor does not try it again and again.
+    settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS = 0
+    assert messages.channel_posts_audit(now=timezone.now() + timedelta(seconds=5)) == 0
+    assert len(slack.calls("chat.postMessage")) == 1
+
+
+def test_a_post_that_keeps_failing_is_said_on_the_timeline_once_given_up(service, slack, enqueued):
+    service.slack_channel = CHANNEL
+    service.save()
+    incident = make_alert_incident(service, T0)
+    busy = (503, {"ok": False, "error": "service_unavailable"}, {})
+    slack.fail("chat.postMessage", busy, busy)
+    assert messages.channel_posts(incident_ids=[incident.pk], attempt=1) == 0
+    assert enqueued == [(task_names.SLACK_CHANNEL_POSTS, [incident.pk], 2, 5)]
+    assert failure_notes(incident) == []
+    last = messages.MAX_ATTEMPTS
+    assert messages.channel_posts(incident_ids=[incident.pk], attempt=last) == 0
+    assert len(enqueued) == 1  # no more tries
+    (note,) = failure_notes(incident)
+    assert f"after {last} attempts" in note and "service_unavailable" in note
+
+
+def test_a_rate_limited_post_is_not_noted_and_waits_as_slack_says(service, slack, enqueued):
+    service.slack_channel = CHANNEL
+    service.save()
+    incident = make_alert_incident(service, T0)
+    slack.fail(
+        "chat.postMessage", (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"})
+    )
+    assert messages.channel_posts(incident_ids=[incident.pk]) == 0
+    assert enqueued == [(task_names.SLACK_CHANNEL_POSTS, [incident.pk], 2, 7)]
+    assert failure_notes(incident) == []
+
+
+def test_the_auditor_posts_what_a_lost_task_left_unposted(service, slack, enqueued, settings):
+    settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS = 30
+    service.slack_channel = CHANNEL
+    service.save()
+    incident = make_alert_incident(service, T0)  # its post task was never run
+    now = timezone.now()
+    assert messages.channel_posts_audit(now=now) == 0  # its task may still be on its way
+    slack.fail(
+        "chat.postMessage", (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "9"})
+    )
+    later = now + timedelta(seconds=31)
+    assert messages.channel_posts_audit(now=later) == 0
+    assert enqueued == []  # the auditor's next run tries again, no second retry chain
+    assert messages.messages_audit(now=later + timedelta(seconds=60)) == 1  # beat's task
+    assert SlackMessage.objects.filter(incident=incident, channel_id=CHANNEL).exists()
+    assert messages.channel_posts_audit(now=later + timedelta(seconds=120)) == 0
+    assert len(slack.calls("chat.postMessage")) == 2

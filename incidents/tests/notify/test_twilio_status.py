@@ -3,6 +3,7 @@ call that did not reach the person moves their page on to its next rule step at 
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,12 @@ from incidents.models import ContactMethod, Notification, NotificationRule, Pers
 from incidents.notify import pages, sending
 from incidents.tests.factories import make_alert_incident, make_policy
 from incidents.tests.support import fire
-from incidents.tests.twilio_support import ACCOUNT_SID, post_signed, running_fake_twilio
+from incidents.tests.twilio_support import (
+    ACCOUNT_SID,
+    call_fields,
+    post_signed,
+    running_fake_twilio,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +80,7 @@ def sms_status(client, sid, status, **more):
     return response
 
 
-def call_status(client, sid, status):
+def call_status(client, sid, status, **more):
     params = {
         "AccountSid": ACCOUNT_SID,
         "ApiVersion": "2010-04-01",
@@ -84,6 +90,7 @@ def call_status(client, sid, status):
         "From": "+15005550006",
         "To": NUMBER,
         "CallDuration": "0",
+        **more,
     }
     response = post_signed(client, "/hooks/twilio/status", params, base_url=BASE)
     assert response.status_code == 204, response.content
@@ -169,3 +176,77 @@ def test_a_status_for_an_unknown_sid_changes_nothing(client, paged):
     sms_status(client, "SM" + "f" * 32, "failed")
     row.refresh_from_db()
     assert row.delivery_status == "queued"
+
+
+# --- answering machines -----------------------------------------------------------------------
+
+
+def answer(client, row, answered_by):
+    """Twilio's request for the call's TwiML once someone or something picked up."""
+    params = call_fields(row.provider_id, caller="+15005550006", called=NUMBER)
+    params["AnsweredBy"] = answered_by
+    response = post_signed(client, f"/hooks/twilio/calls/{row.pk}", params, base_url=BASE)
+    assert response.status_code == 200, response.content
+    return ET.fromstring(response.content)  # noqa: S314 - our own answer
+
+
+def test_calls_ask_twilio_who_answered(fake_twilio, service, users):
+    page(service, users["responder"], ("voice", 0), ("sms", 600))
+    (placed,) = fake_twilio.calls()
+    assert placed["MachineDetection"] == "Enable"
+
+
+@pytest.mark.parametrize("answered_by", ["machine_start", "machine_end_beep", "fax"])
+def test_a_call_a_machine_answers_hangs_up_and_moves_the_page_on(
+    client, fake_twilio, service, users, answered_by
+):
+    incident, row = page(service, users["responder"], ("voice", 0), ("sms", 600))
+    root = answer(client, row, answered_by)
+    assert root.find("Hangup") is not None
+    assert root.find("Gather") is None and root.find("Say") is None  # no incident on tape
+    row.refresh_from_db()
+    assert row.delivery_status == "answered-by-machine"
+    assert answered_by in row.error
+    running = PersonalPage.objects.get(incident=incident)
+    assert running.next_fire_at <= timezone.now()
+    assert pages.page_advance(page_id=running.pk, token=running.token) == "done"
+    assert Notification.objects.filter(incident=incident, channel="sms").exists()
+    incident.refresh_from_db()
+    assert incident.status == "triggered"
+
+
+def test_the_status_callback_of_a_machine_answer_hurries_once(
+    client, fake_twilio, service, users, monkeypatch
+):
+    _, row = page(service, users["responder"], ("voice", 0), ("sms", 600))
+    hurried = []
+    monkeypatch.setattr(pages, "page_hurry", lambda **kw: hurried.append(kw["page_id"]))
+    answer(client, row, "machine_start")
+    call_status(client, row.provider_id, "completed", AnsweredBy="machine_start")
+    row.refresh_from_db()
+    assert row.delivery_status == "answered-by-machine"  # "completed" does not hide it
+    assert hurried == [row.page_id]
+
+
+def test_a_machine_told_only_by_the_status_callback_moves_the_page_on(
+    client, fake_twilio, service, users
+):
+    incident, row = page(service, users["responder"], ("voice", 0), ("sms", 600))
+    call_status(client, row.provider_id, "completed", AnsweredBy="machine_end_silence")
+    row.refresh_from_db()
+    assert row.delivery_status == "answered-by-machine"
+    assert PersonalPage.objects.get(incident=incident).next_fire_at <= timezone.now()
+
+
+@pytest.mark.parametrize("answered_by", ["human", "unknown", ""])
+def test_a_person_answering_hears_the_incident_as_before(
+    client, fake_twilio, service, users, answered_by
+):
+    incident, row = page(service, users["responder"], ("voice", 0), ("sms", 600))
+    root = answer(client, row, answered_by)
+    assert len(root.findall("Gather")) == 2
+    call_status(client, row.provider_id, "completed", AnsweredBy=answered_by)
+    row.refresh_from_db()
+    assert row.delivery_status == "completed"
+    running = PersonalPage.objects.get(incident=incident)
+    assert running.next_fire_at > timezone.now() + timedelta(minutes=9)
