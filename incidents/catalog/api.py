@@ -3,7 +3,6 @@ routing rules. Viewers read; managers write; outsiders get 404."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -164,7 +163,7 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
 
 def _with_token(integration: Integration, token: str) -> dict:
     integration.token = token
-    integration.webhook_url = f"{settings.PAGERLINE_BASE_URL}/hooks/{integration.source}/{token}"
+    integration.webhook_url = changes.webhook_url(integration=integration, token=token)
     return IntegrationTokenSerializer(integration).data
 
 
