@@ -250,6 +250,16 @@ urlpatterns = [
         name="api-integration-rotate",
     ),
     path(
+        "api/v1/integrations/<int:integration_id>/test/",
+        catalog_api.IntegrationTest.as_view(),
+        name="api-integration-test",
+    ),
+    path(
+        "api/v1/integrations/<int:integration_id>/deliveries/",
+        catalog_api.IntegrationDeliveries.as_view(),
+        name="api-integration-deliveries",
+    ),
+    path(
         "api/v1/integrations/<int:integration_id>/routing-rules/",
         catalog_api.RoutingRuleList.as_view(),
         name="api-routing-rules",

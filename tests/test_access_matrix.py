@@ -122,6 +122,8 @@ RULES: dict[str, dict[str, str]] = {
     "api-integrations": {"GET": "any_user", "POST": "create_manager"},
     "api-integration": {"GET": "member", "PATCH": "manager", "DELETE": "manager"},
     "api-integration-rotate": {"POST": "manager"},
+    "api-integration-test": {"POST": "manager"},
+    "api-integration-deliveries": {"GET": "member"},
     "integration-list": {"GET": "member", "POST": "manager"},
     "integration-detail": {"GET": "member"},
     "integration-rotate": {"POST": "manager"},

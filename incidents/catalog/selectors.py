@@ -14,7 +14,7 @@ from incidents.models import AlertDelivery, Integration, RoutingRule, Service
 
 RECENT_DELIVERIES = 50
 # Bodies larger than this are not parsed again for the page (the worker parsed them).
-SUMMARY_MAX_BYTES = 256 * 1024
+SUMMARY_MAX_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,21 @@ def integration_routing_rules(integration: Integration) -> QuerySet[RoutingRule]
     return integration.routing_rules.select_related("service")
 
 
+def integration_deliveries(integration: Integration) -> QuerySet[AlertDelivery]:
+    """Newest first, in a stable order (the API pages it)."""
+    return AlertDelivery.objects.filter(integration=integration).order_by("-received_at", "-pk")
+
+
+def delivery_rows(integration: Integration, deliveries) -> list[DeliveryRow]:
+    """Each delivery with its parse result (parsed again from the stored body, with the
+    source's pure parser) or the error that stopped it."""
+    return [_row(integration, delivery) for delivery in deliveries]
+
+
 def recent_deliveries(
     integration: Integration, limit: int = RECENT_DELIVERIES
 ) -> list[DeliveryRow]:
-    """The newest deliveries, each with its parse result (parsed again from the stored body,
-    with the source's pure parser) or the error that stopped it."""
-    deliveries = AlertDelivery.objects.filter(integration=integration).order_by(
-        "-received_at", "-pk"
-    )
-    return [_row(integration, delivery) for delivery in deliveries[:limit]]
+    return delivery_rows(integration, integration_deliveries(integration)[:limit])
 
 
 def _row(integration: Integration, delivery: AlertDelivery) -> DeliveryRow:

@@ -66,3 +66,22 @@ def test_the_create_integration_command_goes_through_the_audited_service(service
     assert entry.actor is None and entry.team_id == service.team_id
     token = out.getvalue().strip().rsplit("/", 1)[1]
     assert token not in entry.summary + str(entry.changes)
+
+
+def test_the_api_sends_a_test_alert_and_lists_deliveries_with_their_parse_result(
+    client, users, integration
+):
+    record, _ = integration
+    client.force_login(users["responder"])
+    assert client.post(f"/api/v1/integrations/{record.pk}/test/").status_code == 403
+    client.force_login(users["manager"])
+    sent = client.post(f"/api/v1/integrations/{record.pk}/test/")
+    assert sent.status_code == 202
+    drain.deliveries_drain()
+    page = client.get(f"/api/v1/integrations/{record.pk}/deliveries/").json()
+    (row,) = page["results"]
+    assert row["id"] == sent.json()["delivery"] and row["status"] == "processed"
+    assert row["test"] is True and row["parse_failed"] is False
+    assert row["parsed"].startswith("1 alert: firing [TEST] Test alert from Pagerline")
+    client.force_login(users["outsider"])
+    assert client.get(f"/api/v1/integrations/{record.pk}/deliveries/").status_code == 404
