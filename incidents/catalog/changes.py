@@ -201,7 +201,7 @@ def integration_send_test(*, actor, integration: Integration, at: datetime | Non
     if not integration.enabled:
         raise FieldErrors({"enabled": "the integration is disabled; enable it first"})
     at = at or timezone.now()
-    sender = getattr(actor, "username", "") or "Pagerline"
+    sender = actor.get_username() if actor is not None else "Pagerline"
     payload = sample_alerts.alert_body(
         integration.source,
         title=sample_alerts.test_title(sender),
