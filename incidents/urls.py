@@ -1,6 +1,7 @@
 from django.urls import path
 
 from incidents.catalog import api as catalog_api
+from incidents.catalog import integration_views
 from incidents.catalog import views as catalog_views
 from incidents.escalation import api as escalation_api
 from incidents.escalation import views as escalation_views
@@ -155,8 +156,44 @@ hook_urlpatterns = [
     path("v2/enqueue/", views.pagerduty_enqueue),
 ]
 
+# A service's integrations (members read, managers change); only under
+# /services/<slug>/integrations/ (the service's own pages are elsewhere).
+_integration_urls = [
+    path(
+        "services/<slug:slug>/integrations/",
+        integration_views.integration_list,
+        name="integration-list",
+    ),
+    path(
+        "services/<slug:slug>/integrations/<int:integration_id>/",
+        integration_views.integration_detail,
+        name="integration-detail",
+    ),
+    path(
+        "services/<slug:slug>/integrations/<int:integration_id>/rotate",
+        integration_views.integration_rotate,
+        name="integration-rotate",
+    ),
+    path(
+        "services/<slug:slug>/integrations/<int:integration_id>/test",
+        integration_views.integration_test,
+        name="integration-test",
+    ),
+    path(
+        "services/<slug:slug>/integrations/<int:integration_id>/routing-rules",
+        integration_views.routing_rule_add,
+        name="integration-routing-rule-add",
+    ),
+    path(
+        "services/<slug:slug>/integrations/<int:integration_id>/routing-rules/<int:rule_id>/delete",
+        integration_views.routing_rule_remove,
+        name="integration-routing-rule-delete",
+    ),
+]
+
 urlpatterns = [
     *_policy_urls,
+    *_integration_urls,
     path("maintenance/", maintenance_views.maintenance_list, name="maintenance-list"),
     path(
         "maintenance/<int:window_id>/end", maintenance_views.maintenance_end, name="maintenance-end"
@@ -211,6 +248,16 @@ urlpatterns = [
         "api/v1/integrations/<int:integration_id>/rotate/",
         catalog_api.IntegrationRotate.as_view(),
         name="api-integration-rotate",
+    ),
+    path(
+        "api/v1/integrations/<int:integration_id>/test/",
+        catalog_api.IntegrationTest.as_view(),
+        name="api-integration-test",
+    ),
+    path(
+        "api/v1/integrations/<int:integration_id>/deliveries/",
+        catalog_api.IntegrationDeliveries.as_view(),
+        name="api-integration-deliveries",
     ),
     path(
         "api/v1/integrations/<int:integration_id>/routing-rules/",

@@ -426,6 +426,12 @@ BODIES = {
     },
     ("api-service", "PATCH"): lambda w: {"description": "renamed"},
     ("api-integrations", "POST"): lambda w: {"service": w.service.slug, "source": "grafana"},
+    ("integration-list", "POST"): lambda w: {"source": "grafana", "name": "ALPHA7 grafana"},
+    ("integration-routing-rule-add", "POST"): lambda w: {
+        "matchers": "severity=critical",
+        "service": w.service.slug,
+        "position": "0",
+    },
     ("api-integration", "PATCH"): lambda w: {"name": "renamed"},
     ("api-routing-rules", "POST"): lambda w: {
         "matchers": [{"label": "env", "op": "=", "value": "prod"}],

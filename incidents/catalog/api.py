@@ -3,7 +3,6 @@ routing rules. Viewers read; managers write; outsiders get 404."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -15,7 +14,7 @@ from rest_framework.views import APIView
 from core.fields import MAX_STORED_INT, ObjectIdField, SlugLookupField, query_text
 from core.pagination import PaginatedList
 from incidents.alerts import Severity
-from incidents.catalog import changes
+from incidents.catalog import changes, selectors
 from incidents.intake import routing, sources
 from incidents.models import Integration, RoutingRule, Service
 from incidents.timeline.selectors import services_for
@@ -164,7 +163,7 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
 
 def _with_token(integration: Integration, token: str) -> dict:
     integration.token = token
-    integration.webhook_url = f"{settings.PAGERLINE_BASE_URL}/hooks/{integration.source}/{token}"
+    integration.webhook_url = changes.webhook_url(integration=integration, token=token)
     return IntegrationTokenSerializer(integration).data
 
 
@@ -295,6 +294,45 @@ class IntegrationRotate(APIView):
         _require_manager(request.user, integration.service.team_id)
         token = changes.integration_rotate(actor=request.user, integration=integration)
         return Response(_with_token(integration, token))
+
+
+class DeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="delivery.pk")
+    received_at = serializers.DateTimeField(source="delivery.received_at")
+    status = serializers.CharField(source="delivery.status")
+    attempts = serializers.IntegerField(source="delivery.attempts")
+    processed_at = serializers.DateTimeField(source="delivery.processed_at", allow_null=True)
+    error = serializers.CharField(source="delivery.error", help_text="why processing failed")
+    note = serializers.CharField(
+        source="delivery.note", help_text="what processing recorded but did not apply"
+    )
+    parsed = serializers.CharField(
+        help_text="what the body parses into (alerts and their status), or why it does not"
+    )
+    parse_failed = serializers.BooleanField()
+    test = serializers.BooleanField(help_text="a test alert sent from Pagerline")
+
+
+class IntegrationDeliveries(PaginatedList, APIView):
+    @extend_schema(responses=DeliverySerializer(many=True))
+    def get(self, request, integration_id: int):
+        integration = _integration(request, integration_id)
+        page = self.paginate_queryset(selectors.integration_deliveries(integration))
+        rows = selectors.delivery_rows(integration, page)
+        return self.get_paginated_response(DeliverySerializer(rows, many=True).data)
+
+
+class TestAlertSerializer(serializers.Serializer):
+    delivery = serializers.IntegerField(help_text="the stored delivery; a worker processes it")
+
+
+class IntegrationTest(APIView):
+    @extend_schema(request=None, responses={202: TestAlertSerializer})
+    def post(self, request, integration_id: int):
+        integration = _integration(request, integration_id)
+        _require_manager(request.user, integration.service.team_id)
+        delivery_id = changes.integration_send_test(actor=request.user, integration=integration)
+        return Response({"delivery": delivery_id}, status=status.HTTP_202_ACCEPTED)
 
 
 class RoutingRuleList(PaginatedList, APIView):

@@ -3,18 +3,22 @@ validated here (one rule for the API, the admin and commands) and audited."""
 
 from __future__ import annotations
 
+import json
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import (
     transaction,
 )
+from django.utils import timezone
 
 from core.audit import audit_record, diff
 from core.errors import FieldErrors
 from core.text import NUL_MESSAGE, has_nul
 from incidents.alerts import Severity
-from incidents.intake import routing, sources
+from incidents.catalog import sample_alerts, snippets
+from incidents.intake import routing, sources, store
 from incidents.models import (
     Integration,
     RoutingRule,
@@ -188,6 +192,43 @@ def integration_rotate(*, actor, integration: Integration) -> str:
 
 
 @transaction.atomic
+def integration_send_test(*, actor, integration: Integration, at: datetime | None = None) -> int:
+    """Store a test alert as if the sender had posted it, and return the delivery's id.
+
+    It takes the webhook's path from there on (the worker parses it with the source's
+    parser and applies it), so it opens an incident, or joins the open one of an earlier
+    test: each integration's test alerts share one dedup key. The title says [TEST]."""
+    if not integration.enabled:
+        raise FieldErrors({"enabled": "the integration is disabled; enable it first"})
+    at = at or timezone.now()
+    sender = actor.get_username() if actor is not None else "Pagerline"
+    payload = sample_alerts.alert_body(
+        integration.source,
+        title=sample_alerts.test_title(sender),
+        key=sample_alerts.test_key(integration.pk),
+        at=at,
+        options=integration.options,
+    )
+    kind = sources.get(integration.source)
+    errors = kind.validate(payload, integration.options)
+    if errors:
+        # Only an integration's own options (a generic mapping) can make our body invalid.
+        raise FieldErrors({"options": errors})
+    prepared, _ = kind.prepare(payload)
+    delivery_id = store.delivery_accept(
+        integration=integration, body=json.dumps(prepared), received_at=at
+    )
+    audit_record(
+        actor=actor,
+        action="integration.test_sent",
+        obj=integration,
+        team_id=integration.service.team_id,
+        summary=f"integration {integration.name!r}: test alert sent (delivery {delivery_id})",
+    )
+    return delivery_id
+
+
+@transaction.atomic
 def integration_delete(*, actor, integration: Integration) -> None:
     audit_record(
         actor=actor,
@@ -274,4 +315,16 @@ def _token_mint(integration: Integration, token: str | None = None) -> str:
 
 
 def webhook_url(*, integration: Integration, token: str) -> str:
-    return f"{settings.PAGERLINE_BASE_URL}/hooks/{integration.source}/{token}"
+    return snippets.webhook_url(settings.PAGERLINE_BASE_URL, integration.source, token)
+
+
+def integration_snippets(*, integration: Integration, token: str) -> list[snippets.Snippet]:
+    """What to paste into the sender, shown with the token right after creation or rotation."""
+    return snippets.snippets_for(
+        source=integration.source,
+        base_url=settings.PAGERLINE_BASE_URL,
+        token=token,
+        name=integration.service.slug,
+        options=integration.options,
+        at=timezone.now(),
+    )

@@ -18,7 +18,11 @@ class Command(BaseCommand):
             target = Service.objects.get(slug=service)
         except Service.DoesNotExist:
             raise CommandError(f"no service with slug {service!r}") from None
-        integration, token = changes.integration_create(service=target, source=source, name=name)
+        # Through the same service as the API and the pages, so the creation is audited
+        # (with no actor: whoever ran the command).
+        integration, token = changes.integration_add(
+            actor=None, service=target, source=source, name=name
+        )
         self.stdout.write(f"Created integration {integration.pk} ({integration.name}).")
         self.stdout.write("The token is shown only now; keep the URL secret.")
         self.stdout.write(changes.webhook_url(integration=integration, token=token))
