@@ -7,6 +7,16 @@ _TOKEN = r"(?P<token>[A-Za-z0-9_-]{16,128})"  # noqa: S105 - a pattern, not a se
 urlpatterns = [
     path("api/v1/teams/", api_teams.TeamList.as_view(), name="api-teams"),
     path("api/v1/teams/<slug:team>/", api_teams.TeamDetail.as_view(), name="api-team"),
+    path(
+        "api/v1/teams/<slug:team>/members/",
+        api_teams.MemberList.as_view(),
+        name="api-team-members",
+    ),
+    path(
+        "api/v1/teams/<slug:team>/members/<str:username>/",
+        api_teams.MemberDetail.as_view(),
+        name="api-team-member",
+    ),
     # Teams: any user starts one (and manages it); its managers change its members.
     path("teams/", views_teams.team_list, name="team-list"),
     path("teams/new", views_teams.team_new, name="team-new"),
