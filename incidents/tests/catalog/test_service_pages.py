@@ -184,3 +184,27 @@ def test_the_service_list_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         page = client.get("/services/").content.decode()
     assert len(re.findall(r'href="/services/svc-\d+/settings"', page)) == 12
+
+
+def test_the_api_creates_a_service_with_the_same_settings_and_rules(client, users, team):
+    policy = make_policy(team, (0, [users["responder"]]))
+    client.force_login(users["manager"])
+    body = {
+        "team": "payments",
+        "slug": "search",
+        "name": "Search",
+        "high_urgency_severities": ["warning", "critical"],
+        "slack_channel": "C0123ABCD",
+        "escalation_policy": policy.pk,
+    }
+    response = client.post("/api/v1/services/", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["high_urgency_severities"] == ["critical", "warning"]
+    assert response.json()["escalation_policy"] == policy.pk
+    refused = client.post(
+        "/api/v1/services/",
+        {**body, "slug": "search-2", "slack_channel": "#search"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["slack_channel"]
