@@ -100,6 +100,8 @@ def test_a_manager_of_two_teams_picks_the_owner(client, users, team):
     other = users["outsider"].teams.get()
     make_membership(other, users["manager"], role=Role.MANAGER)
     client.force_login(users["manager"])
+    # The team page's "new service" link names its team.
+    assert '<option value="other" selected>' in client.get(f"{NEW}?team=other").content.decode()
     response = client.post(NEW, new_service(team="other"))
     assert response.status_code == 302
     assert Service.objects.get(slug="search").team == other
