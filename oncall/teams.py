@@ -9,10 +9,11 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import FieldErrors
-from oncall.models import Membership, Role, Team
+from oncall.models import LayerParticipant, Membership, Override, Role, Team
 from oncall.permissions import MANAGING_ROLES
 from oncall.services import is_time_zone
 
@@ -175,10 +176,45 @@ def membership_set_role(*, actor, membership: Membership, role) -> Membership:
     return membership
 
 
+def _still_on_call(membership: Membership) -> None:
+    """A member in a rotation (or with an override to come) of the team's schedules would
+    keep being put on call after leaving, where schedules only take members: refused, naming
+    the schedule to change first."""
+    user_id, team_id = membership.user_id, membership.team_id
+    layer = (
+        LayerParticipant.objects.filter(user_id=user_id, layer__schedule__team_id=team_id)
+        .select_related("layer__schedule")
+        .order_by("layer__schedule__name", "layer__position")
+        .first()
+    )
+    override = (
+        Override.objects.filter(user_id=user_id, schedule__team_id=team_id, end__gt=timezone.now())
+        .select_related("schedule")
+        .order_by("start")
+        .first()
+    )
+    name = membership.user.get_username()
+    if layer is not None:
+        raise FieldErrors(
+            {
+                "user": f"{name} is in layer {layer.layer.name!r} of schedule "
+                f"{layer.layer.schedule.name!r}: take them out of its rotation first."
+            }
+        )
+    if override is not None:
+        raise FieldErrors(
+            {
+                "user": f"{name} has an override to come on schedule {override.schedule.name!r}: "
+                "remove it first."
+            }
+        )
+
+
 @transaction.atomic
 def membership_remove(*, actor, membership: Membership) -> None:
     membership = _locked(membership)
     _keeps_a_manager(membership, field="user")
+    _still_on_call(membership)
     username = membership.user.get_username()
     audit_record(
         actor=actor,

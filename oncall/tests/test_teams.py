@@ -109,3 +109,33 @@ def test_removing_a_responder_keeps_the_manager(team, users):
         "responder",
         "viewer",
     }
+
+
+def test_someone_still_in_a_rotation_or_an_override_cannot_leave(team, users):
+    from datetime import UTC, datetime, timedelta
+
+    from django.utils import timezone
+
+    from oncall.tests.factories import layer, make_override, make_schedule
+
+    make_schedule(
+        team,
+        [layer("Weekdays", [users["responder"]], handoff_start=datetime(2026, 1, 5, 9))],
+        name="Primary",
+    )
+    responder = Membership.objects.get(team=team, user=users["responder"])
+    with pytest.raises(FieldErrors) as refused:
+        teams.membership_remove(actor=users["manager"], membership=responder)
+    assert refused.value.errors == {
+        "user": [
+            "responder is in layer 'Weekdays' of schedule 'Primary': take them out of its "
+            "rotation first."
+        ]
+    }
+    spare = make_schedule(team, [], name="Spare")
+    soon = timezone.now().astimezone(UTC) + timedelta(hours=1)
+    make_override(spare, users["viewer"], start=soon, end=soon + timedelta(hours=2))
+    viewer = Membership.objects.get(team=team, user=users["viewer"])
+    with pytest.raises(FieldErrors, match="override to come on schedule 'Spare'"):
+        teams.membership_remove(actor=users["manager"], membership=viewer)
+    assert Membership.objects.filter(team=team).count() == 3
