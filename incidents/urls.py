@@ -1,7 +1,7 @@
 from django.urls import path
 
 from incidents.catalog import api as catalog_api
-from incidents.catalog import integration_views
+from incidents.catalog import integration_views, views_services
 from incidents.catalog import views as catalog_views
 from incidents.escalation import api as escalation_api
 from incidents.escalation import views as escalation_views
@@ -191,9 +191,22 @@ _integration_urls = [
     ),
 ]
 
+# Service pages: members list them, managers create and configure them. A service's figures
+# are the metrics page at services/<slug>/, so its settings live one level below.
+_service_urls = [
+    path("services/", views_services.service_list, name="service-list"),
+    path("services/new", views_services.service_new, name="service-new"),
+    path(
+        "services/<slug:slug>/settings",
+        views_services.service_settings,
+        name="service-settings",
+    ),
+]
+
 urlpatterns = [
     *_policy_urls,
     *_integration_urls,
+    *_service_urls,
     path("maintenance/", maintenance_views.maintenance_list, name="maintenance-list"),
     path(
         "maintenance/<int:window_id>/end", maintenance_views.maintenance_end, name="maintenance-end"

@@ -1,12 +1,29 @@
 from django.urls import path, re_path
 
-from oncall import api, api_teams, views, views_editor
+from oncall import api, api_teams, views, views_editor, views_teams
 
 _TOKEN = r"(?P<token>[A-Za-z0-9_-]{16,128})"  # noqa: S105 - a pattern, not a secret
 
 urlpatterns = [
     path("api/v1/teams/", api_teams.TeamList.as_view(), name="api-teams"),
     path("api/v1/teams/<slug:team>/", api_teams.TeamDetail.as_view(), name="api-team"),
+    path(
+        "api/v1/teams/<slug:team>/members/",
+        api_teams.MemberList.as_view(),
+        name="api-team-members",
+    ),
+    path(
+        "api/v1/teams/<slug:team>/members/<str:username>/",
+        api_teams.MemberDetail.as_view(),
+        name="api-team-member",
+    ),
+    # Teams: any user starts one (and manages it); its managers change its members.
+    path("teams/", views_teams.team_list, name="team-list"),
+    path("teams/new", views_teams.team_new, name="team-new"),
+    path("teams/<slug:team>/", views_teams.team_detail, name="team-detail"),
+    path("teams/<slug:team>/members/add", views_teams.member_add, name="team-member-add"),
+    path("teams/<slug:team>/members/role", views_teams.member_role, name="team-member-role"),
+    path("teams/<slug:team>/members/remove", views_teams.member_remove, name="team-member-remove"),
     path("schedules/", views.schedule_list, name="schedule-list"),
     path("schedules/<int:schedule_id>/", views.schedule_detail, name="schedule-detail"),
     # the schedule editor (managers), with its preview of the unsaved form

@@ -278,6 +278,7 @@ KWARGS = {
     "policy_id": lambda w: w.policy.pk,
     "method_id": lambda w: w.own_contact_method.pk,
     "notification_rule_id": lambda w: w.own_notification_rule.pk,
+    "username": lambda w: w.users["responder"].username,
 }
 # Path parameters with more than one value worth trying.
 CHOICES = {"action": sorted(incidents_api.ACTIONS)}
@@ -371,6 +372,20 @@ def _policy_json(w: World, name: str = "Secondary") -> dict:
 # Minimal valid bodies, so a refused role is refused for who it is, not for what it sent.
 # Keyed by (url key, method) or, for action URLs, (url key, action).
 BODIES = {
+    ("api-teams", "POST"): lambda w: {"name": "New team", "slug": "new-team"},
+    ("api-team-members", "POST"): lambda w: {"user": "staff", "role": "viewer"},
+    ("api-team-member", "PATCH"): lambda w: {"role": "viewer"},
+    ("team-new", "POST"): lambda w: {"name": "New team", "slug": "new-team", "time_zone": "UTC"},
+    ("team-member-add", "POST"): lambda w: {"user": "staff", "role": "viewer"},
+    ("team-member-role", "POST"): lambda w: {"username": "responder", "role": "viewer"},
+    ("team-member-remove", "POST"): lambda w: {"username": "viewer"},
+    ("service-new", "POST"): lambda w: {
+        "team": w.team.slug,
+        "name": "Search",
+        "slug": "search",
+        "high_urgency_severities": ["critical"],
+    },
+    ("service-settings", "POST"): lambda w: {"name": "ALPHA7 Checkout", "description": "shop"},
     ("api-tokens", "POST"): lambda w: {"name": "ci"},
     ("api-token-list", "POST"): lambda w: {"name": "ci"},
     ("incident-new", "POST"): lambda w: {

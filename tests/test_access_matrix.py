@@ -94,8 +94,21 @@ RULES: dict[str, dict[str, str]] = {
     "api-tokens": {"GET": "any_user", "POST": "any_user"},
     "api-token-revoke": {"POST": "owner"},
     "api-me": {"GET": "any_user"},
-    "api-teams": {"GET": "any_user"},
+    # teams: anyone starts one (and manages it); its managers change its members
+    "api-teams": {"GET": "any_user", "POST": "any_user"},
     "api-team": {"GET": "member"},
+    "api-team-members": {"GET": "member", "POST": "manager"},
+    "api-team-member": {"GET": "member", "PATCH": "manager", "DELETE": "manager"},
+    "team-list": {"GET": "any_user"},
+    "team-new": {"GET": "any_user", "POST": "any_user"},
+    "team-detail": {"GET": "member"},
+    "team-member-add": {"POST": "manager"},
+    "team-member-role": {"POST": "manager"},
+    "team-member-remove": {"POST": "manager"},
+    # service pages: members list them, managers create and configure them
+    "service-list": {"GET": "any_user"},
+    "service-new": {"GET": "any_manager", "POST": "create_manager"},
+    "service-settings": {"GET": "manager", "POST": "manager"},
     "api-token-list": {"GET": "any_user", "POST": "any_user"},
     "api-token-detail": {"DELETE": "owner"},
     # incidents: pages

@@ -36,12 +36,28 @@ HIGH_URGENCY_HELP = (
 
 
 class ServiceSerializer(serializers.ModelSerializer):
+    """A service; on create, the settings after `description` are optional and checked by
+    catalog.changes as an edit's are (the service pages create through the same function)."""
+
     team = SlugLookupField(slug_field="slug", queryset=Team.objects.all())
-    escalation_policy = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    escalation_policy = ObjectIdField(
+        source="escalation_policy_id",
+        allow_null=True,
+        required=False,
+        help_text="the id of an escalation policy of the service's team; null: nobody is paged",
+    )
     high_urgency_severities = serializers.ListField(
         child=serializers.ChoiceField(choices=SEVERITIES),
-        read_only=True,
+        allow_empty=True,
+        max_length=len(SEVERITIES),
+        required=False,
         help_text=HIGH_URGENCY_HELP,
+    )
+    slack_channel = serializers.CharField(
+        max_length=64,
+        allow_blank=True,
+        required=False,
+        help_text="a Slack channel ID (C0123ABCD) each new incident is posted to; blank: none",
     )
 
     class Meta:
@@ -56,7 +72,6 @@ class ServiceSerializer(serializers.ModelSerializer):
             "high_urgency_severities",
             "slack_channel",
         ]
-        read_only_fields = ["slack_channel"]
 
 
 class ServiceUpdateSerializer(serializers.Serializer):
@@ -181,13 +196,7 @@ class ServiceList(PaginatedList, APIView):
         if not teams_for(request.user).filter(pk=team.pk).exists():
             raise ValidationError({"team": ["no such team"]})
         _require_manager(request.user, team.pk)
-        service = changes.service_create(
-            actor=request.user,
-            team=team,
-            slug=serializer.validated_data["slug"],
-            name=serializer.validated_data["name"],
-            description=serializer.validated_data.get("description", ""),
-        )
+        service = changes.service_create(actor=request.user, **serializer.validated_data)
         return Response(ServiceSerializer(service).data, status=status.HTTP_201_CREATED)
 
 

@@ -4,6 +4,7 @@ validated here (one rule for the API, the admin and commands) and audited."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from datetime import datetime
 
@@ -60,31 +61,46 @@ def high_urgency_checked(value) -> list[str]:
     return [severity for severity in known if severity in value]
 
 
-@transaction.atomic
-def service_create(*, actor, team, slug: str, name: str, description: str = "") -> Service:
-    if Service.objects.filter(slug=slug).exists():
-        raise FieldErrors({"slug": f"a service with slug {slug!r} already exists"})
-    service = Service.objects.create(team=team, slug=slug, name=name, description=description)
-    audit_record(
-        actor=actor,
-        action="service.created",
-        obj=service,
-        team_id=team.pk,
-        summary=f"service {name!r} created",
-    )
-    return service
+# What Django's SlugField accepts (the API's serializers take the same), at most 50 long.
+_SERVICE_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+SERVICE_SLUG_MAX = 50
 
 
-@transaction.atomic
-def service_update(*, actor, service: Service, **fields) -> Service:
+def _text_errors(fields: dict) -> dict:
+    errors: dict[str, str] = {}
+    if "name" in fields:
+        name = fields["name"]
+        if not isinstance(name, str) or not name.strip():
+            errors["name"] = "A service needs a name."
+        elif len(name.strip()) > 200:
+            errors["name"] = "At most 200 characters."
+        elif has_nul(name):
+            errors["name"] = NUL_MESSAGE
+    if "description" in fields and has_nul(fields["description"]):
+        errors["description"] = NUL_MESSAGE
+    return errors
+
+
+def _settings_checked(*, team_id: int, fields: dict) -> dict:
+    """The service fields as stored, or FieldErrors naming every refused one: the one set of
+    rules for a new service and an edited one."""
     unknown = set(fields) - set(SERVICE_FIELDS)
     if unknown:
         raise FieldErrors({name: "cannot be changed" for name in sorted(unknown)})
+    errors = _text_errors(fields)
+    checked = dict(fields)
+    if "name" in checked and "name" not in errors:
+        checked["name"] = checked["name"].strip()
     problem = slack_channel_problem(fields.get("slack_channel", ""))
     if problem:
-        raise FieldErrors({"slack_channel": problem})
+        errors["slack_channel"] = problem
     if "high_urgency_severities" in fields:
-        fields["high_urgency_severities"] = high_urgency_checked(fields["high_urgency_severities"])
+        try:
+            checked["high_urgency_severities"] = high_urgency_checked(
+                fields["high_urgency_severities"]
+            )
+        except FieldErrors as exc:
+            errors.update(exc.errors)
     policy_id = fields.get("escalation_policy_id")
     if policy_id is not None:
         from incidents.models import EscalationPolicy
@@ -93,12 +109,58 @@ def service_update(*, actor, service: Service, **fields) -> Service:
         # (policies.policy_delete locks it too before checking who uses it).
         assigned = (
             EscalationPolicy.objects.select_for_update()
-            .filter(pk=policy_id, team_id=service.team_id)
+            .filter(pk=policy_id, team_id=team_id)
             .order_by()
             .values_list("pk", flat=True)
         )
         if not list(assigned):
-            raise FieldErrors({"escalation_policy": "no such policy in the service's team"})
+            errors["escalation_policy"] = "no such policy in the service's team"
+    if errors:
+        raise FieldErrors(errors)
+    return checked
+
+
+@transaction.atomic
+def service_create(
+    *, actor, team, slug: str, name: str, description: str = "", **fields
+) -> Service:
+    """A new service of ``team``. ``fields`` are any other of SERVICE_FIELDS (high-urgency
+    severities, Slack channel, escalation policy), checked as service_update checks them."""
+    errors = {}
+    if not isinstance(slug, str) or not slug:
+        errors["slug"] = "A service needs a slug (it names the service in URLs and the API)."
+    elif len(slug) > SERVICE_SLUG_MAX or not _SERVICE_SLUG.fullmatch(slug):
+        errors["slug"] = (
+            f"Use at most {SERVICE_SLUG_MAX} letters, digits, hyphens and underscores "
+            "(e.g. checkout-api)."
+        )
+    elif Service.objects.filter(slug=slug).exists():
+        errors["slug"] = f"a service with slug {slug!r} already exists"
+    try:
+        checked = _settings_checked(
+            team_id=team.pk, fields={"name": name, "description": description, **fields}
+        )
+    except FieldErrors as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise FieldErrors(errors)
+    service = Service.objects.create(team=team, slug=slug, **checked)
+    audit_record(
+        actor=actor,
+        action="service.created",
+        obj=service,
+        team_id=team.pk,
+        summary=f"service {service.name!r} created",
+        changes={
+            key: value for key, value in checked.items() if key not in {"name", "description"}
+        },
+    )
+    return service
+
+
+@transaction.atomic
+def service_update(*, actor, service: Service, **fields) -> Service:
+    fields = _settings_checked(team_id=service.team_id, fields=fields)
     before = _snapshot(service, fields)
     for name, value in fields.items():
         setattr(service, name, value)

@@ -26,3 +26,49 @@ def test_outsiders_and_anonymous_get_nothing(client, users):
     assert client.get("/api/v1/teams/payments/").status_code == 404
     client.logout()
     assert client.get("/api/v1/teams/").status_code == 401
+
+
+JSON = "application/json"
+
+
+def test_any_user_creates_a_team_and_manages_it(client, users):
+    client.force_login(users["viewer"])
+    response = client.post("/api/v1/teams/", {"name": "Search", "slug": "search"}, JSON)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["slug"], body["time_zone"]) == ("search", "UTC")
+    assert body["members"] == [{"username": "viewer", "role": "manager"}]
+    refused = client.post("/api/v1/teams/", {"name": "Again", "slug": "search"}, JSON)
+    assert refused.status_code == 400
+    assert refused.json() == {"slug": ["A team with slug 'search' already exists."]}
+
+
+def test_managers_add_members_and_change_their_roles_through_the_api(client, users):
+    from oncall.tests.factories import make_user
+
+    make_user("dana", email="dana@example.com")
+    client.force_login(users["manager"])
+    members = "/api/v1/teams/payments/members/"
+    response = client.post(members, {"user": "dana@example.com"}, JSON)
+    assert response.status_code == 201, response.content
+    assert response.json() == {"username": "dana", "role": "responder"}
+    assert client.post(members, {"user": "nobody"}, JSON).json() == {
+        "user": ["No user with the username or email 'nobody'."]
+    }
+    response = client.patch(f"{members}dana/", {"role": "manager"}, JSON)
+    assert response.json() == {"username": "dana", "role": "manager"}
+    assert client.delete(f"{members}manager/").status_code == 204
+    # The manager left the team: it is no longer theirs to see.
+    assert client.patch(f"{members}dana/", {"role": "viewer"}, JSON).status_code == 404
+    client.force_login(users["responder"])
+    assert client.patch(f"{members}dana/", {"role": "viewer"}, JSON).status_code == 403
+
+
+def test_the_api_refuses_to_leave_a_team_without_a_manager(client, users):
+    client.force_login(users["manager"])
+    response = client.patch("/api/v1/teams/payments/members/manager/", {"role": "responder"}, JSON)
+    assert response.status_code == 400
+    assert "last manager" in response.json()["role"][0]
+    response = client.delete("/api/v1/teams/payments/members/manager/")
+    assert response.status_code == 400
+    assert "last manager" in response.json()["user"][0]
