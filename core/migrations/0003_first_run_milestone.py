@@ -4,17 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_audit_log'),
+        ("core", "0002_audit_log"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('name', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('at', models.DateTimeField(auto_now_add=True)),
+                ("name", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
     ]

@@ -55,7 +55,6 @@ PAST = {
 }
 
 
-
 def link_mint(*, incident: Incident, user_id: int, action: str, channel: str, now: datetime) -> str:
     """A new one-use link for `user_id` to `action` the incident; returns its URL."""
     if action not in LinkAction.values:
