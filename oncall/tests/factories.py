@@ -75,7 +75,9 @@ def make_override(schedule: Schedule, user, *, start: datetime, end: datetime, *
     return services.override_create(schedule=schedule, user=user, start=start, end=end, **options)
 
 
-def make_invitation(actor, email: str, *, team: Team | None = None, role: str = Role.RESPONDER, now=None):
+def make_invitation(
+    actor, email: str, *, team: Team | None = None, role: str = Role.RESPONDER, now=None
+):
     """(invitation, plain token). The token is read back from the email sent through the
     configured backend (the test's locmem outbox or SMTP sink), as the invited person would;
     the caller's outbox then holds that email."""
