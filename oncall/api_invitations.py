@@ -115,12 +115,13 @@ class InvitationDetail(APIView):
     def get(self, request, invitation_id: int):
         return Response(InvitationSerializer(_changeable(request, invitation_id)).data)
 
-    @extend_schema(responses=InvitationSerializer)
+    @extend_schema(responses={204: None})
     def delete(self, request, invitation_id: int):
-        invitation = invitations.invitation_revoke(
+        """Revoke: the link stops working (the invitation stays listed, as revoked)."""
+        invitations.invitation_revoke(
             actor=request.user, invitation=_changeable(request, invitation_id)
         )
-        return Response(InvitationSerializer(invitation).data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class InvitationResend(APIView):
