@@ -103,3 +103,33 @@ def test_an_invited_person_sets_a_password_on_a_phone(browsing, make_web, team, 
     assert _fits(page)
     browsing.shot("02-invitation-used")
     assert browsing.csp_violations == [] and browsing.non_local_requests() == []
+
+
+def test_a_manager_invites_and_sees_the_checklist_on_a_phone(browsing, make_web, team, users):
+    from tests.e2e.browser import log_in, set_server_password
+
+    set_server_password(users["manager"])
+    web = make_web()
+    page = browsing.page
+    log_in(browsing, web.url, "manager")
+    checklist = page.locator(f"section.checklist[data-team={team.slug}]")
+    expect(checklist).to_contain_text("0 of 6")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert _fits(page)
+    browsing.shot("01-dashboard-checklist-390")
+
+    page.goto(f"{web.url}/invitations/")
+    page.get_by_label("Email").fill("new@example.com")
+    page.get_by_label("Team").select_option(team.slug)
+    page.get_by_label("Role").select_option("manager")
+    page.get_by_role("button", name="Send invitation").click()
+    row = page.locator("li[data-invitation]")
+    expect(row).to_contain_text("new@example.com")
+    expect(row.locator("[data-role=state]")).to_have_text("pending")
+    assert _fits(page)
+    assert _serious_violations(page) == []
+    browsing.shot("02-invitations-390")
+
+    page.get_by_role("button", name="Revoke").click()
+    expect(row.locator("[data-role=state]")).to_have_text("revoked")
+    browsing.assert_clean()
