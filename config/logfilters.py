@@ -1,13 +1,18 @@
-"""Keep secrets out of logs: webhook, calendar and acknowledge/resolve link URLs carry their
-token in the path, and Django logs the path of every 4xx/5xx response."""
+"""Keep secrets out of logs: webhook, calendar, acknowledge/resolve, invitation and password
+reset link URLs carry their token in the path, and Django logs the path of every 4xx/5xx
+response."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-# /hooks/<source>/<token>, /ical/schedule/<token>.ics, /ical/user/<token>.ics, /a/<token>/
-SECRET_PATH = re.compile(r"(/hooks/[\w-]+/|/ical/(?:schedule|user)/|/a/)[^\s/?#\"']+")
+# /hooks/<source>/<token>, /ical/schedule/<token>.ics, /ical/user/<token>.ics, /a/<token>/,
+# /invite/<token>/, /accounts/reset/<uid>/<token>/
+SECRET_PATH = re.compile(
+    r"(/hooks/[\w-]+/|/ical/(?:schedule|user)/|/a/|/invite/|/accounts/reset/[^\s/?#\"']+/)"
+    r"[^\s/?#\"']+"
+)
 # (/a/ anywhere, also inside a full URL: redacting a harmless path too is the cheaper mistake.)
 REDACTED = r"\1[redacted]"
 

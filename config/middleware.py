@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.shortcuts import redirect
 
 # Everything is served from our own origin: plotly.js, Swagger UI (sidecar), our scripts.
 # plotly styles its SVG with inline style attributes, hence 'unsafe-inline' for styles only;
@@ -70,3 +71,43 @@ class SecurityHeadersMiddleware:
         for name, value in pagerline_headers(secure=request.is_secure()):
             response.headers.setdefault(name, value)
         return response
+
+
+# Paths that never lead to the first-run page: machines (API, webhooks, probes, feeds) get
+# their usual answers, and the page's own assets must load.
+FIRST_RUN_EXEMPT = (
+    "/setup/",
+    "/static/",
+    "/api/",
+    "/hooks/",
+    "/v2/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/ical/",
+    "/favicon",
+)
+
+
+class FirstRunMiddleware:
+    """On a database with no user yet, any page leads to the first-administrator page.
+
+    Costs nothing once someone is signed in (a session cookie means a user existed), and one
+    indexed EXISTS for a visitor without one (the login page, links in messages)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.method in ("GET", "HEAD")
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and not request.path.startswith(FIRST_RUN_EXEMPT)
+        ):
+            # Imported here: this module is loaded (by config.hook_front) before the apps'
+            # models are ready.
+            from core.first_run import first_run_open
+
+            if first_run_open():
+                return redirect("first-admin")
+        return self.get_response(request)

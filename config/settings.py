@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.FirstRunMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -197,6 +198,8 @@ PAGERLINE_ENCRYPTION_KEYS = _encryption_keys()
 # Acknowledge / resolve links in messages: how long one works (it also stops working once
 # used, or once the incident has moved past its action).
 PAGERLINE_ACTION_LINK_HOURS = env_int("PAGERLINE_ACTION_LINK_HOURS", 24, minimum=1)
+# How long an emailed invitation link works (resending one starts the time again).
+PAGERLINE_INVITATION_DAYS = env_int("PAGERLINE_INVITATION_DAYS", 7, minimum=1)
 # Verification codes sent through a new contact method.
 PAGERLINE_VERIFY_CODE_MINUTES = env_int("PAGERLINE_VERIFY_CODE_MINUTES", 15, minimum=1)
 # The same person is sent at most one message per channel per interval; what queues up

@@ -61,3 +61,17 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.summary}"
+
+
+class Milestone(models.Model):
+    """Something that happens once in an installation's life, kept as a row whose primary
+    key is its name, so the database itself refuses a second one (two requests racing to
+    create the first administrator: one inserts, the other gets an IntegrityError)."""
+
+    FIRST_ADMIN = "first_admin"
+
+    name = models.CharField(max_length=64, primary_key=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,13 +1,22 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import services
+from core.errors import FieldErrors
 from core.fields import form_text
+from core.first_run import FirstRunClosed, first_admin_create, first_run_open
+from core.forms import FirstAdminForm
 from core.models import ApiToken
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @login_required
@@ -36,3 +45,38 @@ def token_revoke(request, token_id: int):
     services.api_token_revoke(token=token)
     messages.info(request, f"Token {token.name} revoked.")
     return redirect("api-tokens")
+
+
+@require_http_methods(["GET", "POST"])
+def first_admin(request):
+    """The first administrator of an empty installation; gone (404) once anyone exists."""
+    if not first_run_open():
+        raise Http404("Pagerline is set up already; sign in, or ask an administrator.")
+    form = FirstAdminForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                user = first_admin_create(**form.cleaned_data)
+            except FieldErrors as exc:
+                exc.add_to_form(form)
+            except FirstRunClosed:
+                raise Http404("Another administrator was created just now; sign in.") from None
+            else:
+                login(request, user, backend=MODEL_BACKEND)
+                messages.success(
+                    request, f"Welcome, {user.get_username()}. You are the administrator."
+                )
+                return redirect("dashboard")
+        return render(request, "core/first_admin.html", {"form": form}, status=400)
+    return render(request, "core/first_admin.html", {"form": form})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset by email, with the link built on PAGERLINE_BASE_URL (never on the Host
+    header a request claims) and sent through the configured EMAIL_URL backend."""
+
+    email_template_name = "registration/password_reset_email.txt"
+
+    @property
+    def extra_email_context(self):
+        return {"base_url": settings.PAGERLINE_BASE_URL}

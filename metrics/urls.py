@@ -4,6 +4,7 @@ from metrics import api, api_drills, exposition, views, views_drills, views_repo
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("checklist/<slug:team>/dismiss", views.checklist_dismiss, name="checklist-dismiss"),
     # --- drills, weekly reports, service pages -------------------------------------------
     path("services/<slug:slug>/", views.service_page, name="service-page"),
     path("drills/", views_drills.drill_list, name="drill-list"),

@@ -6,15 +6,18 @@ from __future__ import annotations
 from itertools import groupby
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from metrics import charts, definitions, selectors_drills, selectors_pages
+from metrics import charts, checklist, definitions, selectors_drills, selectors_pages
 from metrics.report_math import fmt_duration
+from oncall.models import Team
+from oncall.permissions import can_manage, can_view
 
 try:  # who is on call comes from the schedules work; the dashboard works without it
     from oncall.selectors import oncall_now, schedules_for
@@ -85,8 +88,30 @@ def dashboard(request):
             "report_teams": trend.teams,
             "partials": {key: _template_exists(name) for key, name in PARTIALS.items()},
             "definitions": definitions.ALL,
+            "checklists": checklist.checklists_for(
+                request.user, dismissed=set(request.session.get(DISMISSED_KEY, []))
+            ),
         },
     )
+
+
+# Session key of the teams whose getting-started checklist the user put away.
+DISMISSED_KEY = "checklist_dismissed"
+
+
+@login_required
+@require_POST
+def checklist_dismiss(request, team: str):
+    """Hide a team's checklist for this session's user (it also goes once every step is
+    done)."""
+    found = Team.objects.filter(slug=team).first()
+    if found is None or not can_view(request.user, found):
+        raise Http404("no such team")
+    if not can_manage(request.user, found):
+        raise PermissionDenied("the checklist is for the team's managers")
+    dismissed = set(request.session.get(DISMISSED_KEY, []))
+    request.session[DISMISSED_KEY] = sorted(dismissed | {found.pk})
+    return redirect("dashboard")
 
 
 def _formatted(summary) -> dict:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django import forms
 
 from core.instants import EARLIEST, LATEST
+from oncall.models import Role
 from oncall.rotation.wallclock import to_utc
 
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -72,3 +73,18 @@ class ProfileForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = [(z, z) for z in sorted(available_timezones())]
+
+
+class InvitationForm(forms.Form):
+    """Who to invite; the rules (who may invite to which team) are oncall.invitations'."""
+
+    email = forms.CharField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    team = forms.ChoiceField(required=False)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.RESPONDER)
+
+    def __init__(self, *args, teams, allow_no_team: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(team.slug, team.name) for team in teams]
+        if allow_no_team:
+            choices.insert(0, ("", "— no team —"))
+        self.fields["team"].choices = choices

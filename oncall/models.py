@@ -198,3 +198,42 @@ class HandoffNotice(models.Model):
 
     def __str__(self) -> str:
         return f"notice to {self.user} for {self.schedule} at {self.shift_start:%Y-%m-%d %H:%M}"
+
+
+class Invitation(models.Model):
+    """A person asked by email to join (a team, with a role). The emailed link carries a
+    one-time token of which only the SHA-256 is kept here (core.tokens); resending mints a
+    new one, so an older link stops working. oncall/invitations.py has the rules."""
+
+    email = models.EmailField(max_length=254)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.RESPONDER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email}" + (f" to {self.team}" if self.team_id else "")
+
+    def state_at(self, now) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if now >= self.expires_at:
+            return "expired"
+        return "pending"

@@ -1,10 +1,42 @@
 from django.urls import path, re_path
 
-from oncall import api, api_teams, views, views_editor, views_teams
+from oncall import (
+    api,
+    api_invitations,
+    api_teams,
+    views,
+    views_editor,
+    views_invitations,
+    views_teams,
+)
 
 _TOKEN = r"(?P<token>[A-Za-z0-9_-]{16,128})"  # noqa: S105 - a pattern, not a secret
 
 urlpatterns = [
+    # invitations: the managers' page and API, and the invited person's link
+    path("invitations/", views_invitations.invitation_list, name="invitation-list"),
+    path(
+        "invitations/<int:invitation_id>/resend",
+        views_invitations.invitation_resend,
+        name="invitation-resend",
+    ),
+    path(
+        "invitations/<int:invitation_id>/revoke",
+        views_invitations.invitation_revoke,
+        name="invitation-revoke",
+    ),
+    path("invite/<str:token>/", views_invitations.invitation_accept, name="invitation-accept"),
+    path("api/v1/invitations/", api_invitations.InvitationList.as_view(), name="api-invitations"),
+    path(
+        "api/v1/invitations/<int:invitation_id>/",
+        api_invitations.InvitationDetail.as_view(),
+        name="api-invitation",
+    ),
+    path(
+        "api/v1/invitations/<int:invitation_id>/resend",
+        api_invitations.InvitationResend.as_view(),
+        name="api-invitation-resend",
+    ),
     path("api/v1/teams/", api_teams.TeamList.as_view(), name="api-teams"),
     path("api/v1/teams/<slug:team>/", api_teams.TeamDetail.as_view(), name="api-team"),
     path(

@@ -46,8 +46,9 @@ from incidents.timeline import actions
 from incidents.timeline import api as incidents_api
 from metrics import drills, reports, weeks
 from metrics.models import Drill, WeeklyReport
+from oncall import invitations
 from oncall import services as oncall_services
-from oncall.models import Layer, Override, Role, Schedule, Team
+from oncall.models import Invitation, Layer, Override, Role, Schedule, Team
 from oncall.tests.factories import make_membership, make_team, make_user
 
 MARKER = "alpha7"
@@ -81,6 +82,7 @@ class World:
     api_token: ApiToken | None = None  # the manager's, for the API fuzzing
     api_token_plain: str = ""
     spare_token: ApiToken | None = None  # another of the manager's, for URLs that revoke one
+    invitation: Invitation | None = None  # the manager's, to team alpha7
 
 
 def _user(username: str, **extra):
@@ -240,6 +242,9 @@ def build_world(now: datetime | None = None) -> World:
         user=manager, name="ALPHA7 ci"
     )
     world.spare_token, _ = core_services.api_token_create(user=manager, name="ALPHA7 spare")
+    world.invitation = invitations.invitation_create(
+        actor=manager, email="invited-alpha7@example.com", team=team, now=now
+    ).invitation
     world.incident.refresh_from_db()
     return world
 
@@ -279,6 +284,7 @@ KWARGS = {
     "method_id": lambda w: w.own_contact_method.pk,
     "notification_rule_id": lambda w: w.own_notification_rule.pk,
     "username": lambda w: w.users["responder"].username,
+    "invitation_id": lambda w: w.invitation.pk,
 }
 # Path parameters with more than one value worth trying.
 CHOICES = {"action": sorted(incidents_api.ACTIONS)}
@@ -386,6 +392,8 @@ BODIES = {
         "high_urgency_severities": ["critical"],
     },
     ("service-settings", "POST"): lambda w: {"name": "ALPHA7 Checkout", "description": "shop"},
+    ("invitation-list", "POST"): lambda w: {"email": "new-alpha7@example.com", "team": MARKER},
+    ("api-invitations", "POST"): lambda w: {"email": "new-alpha7@example.com", "team": MARKER},
     ("api-tokens", "POST"): lambda w: {"name": "ci"},
     ("api-token-list", "POST"): lambda w: {"name": "ci"},
     ("incident-new", "POST"): lambda w: {

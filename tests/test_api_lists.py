@@ -31,6 +31,7 @@ from incidents.models import Service
 from incidents.notify import contacts, rules_changes
 from incidents.timeline import actions
 from metrics import drills
+from oncall import invitations
 from oncall import services as oncall_services
 from oncall.models import Membership, Role
 from tests.access_world import KWARGS, MARKER, QUERIES, World, module_world
@@ -123,6 +124,7 @@ def _second_of_each(world: World) -> None:
         end=world.now + timedelta(hours=6),
         created_by=manager,
     )
+    invitations.invitation_create(actor=manager, email="second-alpha7@example.com", team=team)
 
 
 @pytest.fixture(scope="module")

@@ -74,3 +74,18 @@ def test_it_redacts_action_link_paths():
     assert (
         redact("see https://pager.example/a/AbC-12_x/") == "see https://pager.example/a/[redacted]/"
     )
+
+
+def test_it_redacts_invitation_and_password_reset_links():
+    assert redact("Gone: /invite/s3cr3t-tok/") == "Gone: /invite/[redacted]/"
+    assert (
+        redact("Not Found: /accounts/reset/MQ/cx1-s3cr3t/")
+        == "Not Found: /accounts/reset/MQ/[redacted]/"
+    )
+
+
+def test_a_dead_invitation_link_does_not_log_its_token(client, users, caplog):
+    with caplog.at_level(logging.INFO):
+        assert client.get("/invite/a-forged-invitation-token-1234/").status_code == 404
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/invite/[redacted]/" in logged and "a-forged-invitation-token" not in logged

@@ -15,9 +15,6 @@ tests in incidents/tests/notify/test_action_links.py.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from core.tokens import token_digest, token_matches, token_mint, token_plausible
 from incidents.models import (
     ActedVia,
     ActionToken,
@@ -41,8 +39,6 @@ from oncall.permissions import can_respond
 
 # The path of a link; the view (GET: confirmation page, POST: act) lives at /a/<token>/.
 PATH = "/a/{token}/"
-# Minted tokens are 43 characters; anything much longer is not worth hashing.
-MAX_TOKEN_LENGTH = 100
 
 # What the timeline says the action came through, by the channel that carried the link.
 VIA = {
@@ -59,17 +55,13 @@ PAST = {
 }
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def link_mint(*, incident: Incident, user_id: int, action: str, channel: str, now: datetime) -> str:
     """A new one-use link for `user_id` to `action` the incident; returns its URL."""
     if action not in LinkAction.values:
         raise ValueError(f"unknown action {action!r}")
-    token = secrets.token_urlsafe(32)
+    token, digest = token_mint()
     ActionToken.objects.create(
-        token_hash=token_hash(token),
+        token_hash=digest,
         incident=incident,
         user_id=user_id,
         action=action,
@@ -127,15 +119,14 @@ class LinkOutcome:
 
 
 def _find(token: str, *, lock: bool = False) -> ActionToken | None:
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not token_plausible(token):
         return None
-    digest = token_hash(token)
+    digest = token_digest(token)
     found = ActionToken.objects.select_related("incident__service", "user")
     if lock:
         found = found.select_for_update(of=("self",))
     found = found.filter(token_hash=digest).first()
-    # The index found it by equality; the constant-time comparison is the rule for secrets.
-    if found is None or not hmac.compare_digest(found.token_hash, digest):
+    if found is None or not token_matches(found.token_hash, token):
         return None
     return found
 

@@ -73,3 +73,26 @@ def make_schedule(
 def make_override(schedule: Schedule, user, *, start: datetime, end: datetime, **options):
     """`user` on call over [start, end); options (replaces, created_by) as override_create's."""
     return services.override_create(schedule=schedule, user=user, start=start, end=end, **options)
+
+
+def make_invitation(
+    actor, email: str, *, team: Team | None = None, role: str = Role.RESPONDER, now=None
+):
+    """(invitation, plain token). The token is read back from the email sent through the
+    configured backend (the test's locmem outbox or SMTP sink), as the invited person would;
+    the caller's outbox then holds that email."""
+    from django.core import mail
+
+    from oncall import invitations
+
+    before = len(getattr(mail, "outbox", []))
+    sent = invitations.invitation_create(actor=actor, email=email, team=team, role=role, now=now)
+    body = mail.outbox[before].body
+    return sent.invitation, invitation_token_in(body)
+
+
+def invitation_token_in(text: str) -> str:
+    """The token of the first invitation link in a message's text."""
+    import re
+
+    return re.search(r"/invite/([A-Za-z0-9_-]+)/", text).group(1)
