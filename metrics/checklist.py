@@ -26,9 +26,10 @@ from oncall.models import Membership, Role, Schedule, Team
 # editor pages are being built; until then the first three point at what exists.
 # LEAD: point "service", "integration" and "schedule" at the new pages here.
 STEP_LINKS = {
-    "service": "api-docs",  # TODO(lead): the services page
-    "integration": "api-docs",  # TODO(lead): the integrations page
-    "schedule": "schedule-list",  # TODO(lead): the schedule editor ("new schedule")
+    "service": "service-new",
+    # A service's integrations are on its own page: the team's services list links to each.
+    "integration": "service-list",
+    "schedule": "schedule-new",
     "policy": "escalation-policy-new",
     "contact_method": "contact-methods",
     "test_page": "notification-rules",  # the "Send me a test page" button is there
@@ -43,7 +44,7 @@ STEPS = (
     ("test_page", "Send yourself a test page"),
 )
 # Links that take the team, so the page opens on it.
-TEAM_QUERY = {"policy"}
+TEAM_QUERY = {"service", "integration", "schedule", "policy"}
 
 
 @dataclass(frozen=True)
