@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from incidents.models import OPEN_STATUSES, Incident, IncidentStatus, Service
+from incidents.models import Incident, Service
 from incidents.timeline import selectors as incidents
 from metrics import mttx_sql
 from metrics import selectors as mttx
@@ -116,23 +116,16 @@ def _missing_cells(
     return missing
 
 
-def dashboard_incidents(user, *, resolved: int = 20) -> tuple[list[Incident], list[Incident]]:
-    """The open incidents and the `resolved` most recently resolved, in ONE query (the
-    dashboard's query budget is tight): the incidents app's own scoping, both lists at once."""
-    recent = (
-        incidents.incidents_for(user)
-        .filter(status=IncidentStatus.RESOLVED)
-        .order_by("-resolved_at")
-        .values("pk")[:resolved]
-    )
-    rows = list(
-        incidents.incidents_for(user).filter(Q(status__in=OPEN_STATUSES) | Q(pk__in=recent))
-    )
-    still_open = [i for i in rows if i.status in OPEN_STATUSES]
-    still_open.sort(key=lambda i: i.detected_at, reverse=True)
-    done = [i for i in rows if i.status == IncidentStatus.RESOLVED]
-    done.sort(key=lambda i: i.resolved_at, reverse=True)
-    return still_open, done
+def dashboard_incidents(
+    user, *, resolved: int = 20, open_limit: int | None = None
+) -> tuple[list[Incident], list[Incident], bool]:
+    """The `open_limit` newest open incidents, the `resolved` most recently resolved, and
+    whether more are open than shown: the incidents app's own selectors, two index-ordered
+    queries (one query with both as OR-ed subqueries scanned every incident)."""
+    open_limit = open_limit or incidents.OPEN_LIST_LIMIT
+    still_open = list(incidents.open_incidents(user)[: open_limit + 1])
+    done = incidents.recently_resolved(user, limit=resolved)
+    return still_open[:open_limit], done, len(still_open) > open_limit
 
 
 def services_for(user) -> QuerySet[Service]:

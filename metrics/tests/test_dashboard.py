@@ -194,3 +194,21 @@ def test_after_a_rollup_the_trend_reads_only_the_read_model(client, users, servi
     with CaptureQueriesContext(connection) as queries:
         client.get("/")
     assert not [q for q in queries.captured_queries if "durations" in q["sql"]]
+
+
+def test_in_a_storm_the_dashboard_lists_the_newest_open_incidents_and_links_the_rest(
+    client, users, service, monkeypatch
+):
+    monkeypatch.setattr("incidents.timeline.selectors.OPEN_LIST_LIMIT", 2)
+    now = timezone.now()
+    oldest, middle, newest = (
+        make_incident(service, detected=now - timedelta(minutes=m), title=f"Storm {m}")
+        for m in (30, 20, 10)
+    )
+    client.force_login(users["viewer"])
+    page = client.get("/").content.decode()
+    listed = page.split('<div data-role="open-list">')[1].split("</div>")[0]
+    assert f"/incidents/{newest.pk}/" in listed and f"/incidents/{middle.pk}/" in listed
+    assert f"/incidents/{oldest.pk}/" not in listed
+    assert 'href="/incidents/?status=open">All open incidents</a>' in page
+    assert len(client.get("/incidents/feed.json").json()["open"]) == 2
