@@ -152,30 +152,19 @@ def service_figures(service: Service, *, now: datetime, weeks: int = TREND_WEEKS
         team=team, start_week=first, end_week=current, service_ids=[service.pk], now=now
     )
     start = week_bounds(first, team.time_zone)[0]
-    ids = list(
-        Incident.objects.filter(
-            service=service,
-            detected_at__gte=start,
-            detected_at__lte=now,
-            drill_attachment__isnull=True,
-        )
-        .order_by("-detected_at")
-        .values_list("id", flat=True)[: MAX_INCIDENTS + 1]
+    per_incident = mttx_sql.service_durations(
+        service_id=service.pk, start=start, end=now, limit=MAX_INCIDENTS + 1
     )
-    truncated = len(ids) > MAX_INCIDENTS
-    per_incident = mttx.mttx_for_incidents(incident_ids=ids[:MAX_INCIDENTS])
+    truncated = len(per_incident) > MAX_INCIDENTS
     durations: dict[str, list[float]] = {"MTTD": [], "MTTA": [], "MTTR": []}
-    for figures in per_incident.values():
-        if figures.get("drill_id"):
-            continue
-        for name in durations:
-            value = figures.get(name.lower())
+    for row in per_incident[:MAX_INCIDENTS]:
+        for name, value in zip(durations, row, strict=True):
             if value is not None:
                 durations[name].append(value)
     return ServiceFigures(
         weeks=list(reversed(rows)),
         durations=durations,
-        incidents=min(len(ids), MAX_INCIDENTS),
+        incidents=min(len(per_incident), MAX_INCIDENTS),
         truncated=truncated,
         start=start,
         end=now,

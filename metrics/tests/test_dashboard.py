@@ -212,3 +212,17 @@ def test_in_a_storm_the_dashboard_lists_the_newest_open_incidents_and_links_the_
     assert f"/incidents/{oldest.pk}/" not in listed
     assert 'href="/incidents/?status=open">All open incidents</a>' in page
     assert len(client.get("/incidents/feed.json").json()["open"]) == 2
+
+
+def test_the_service_page_distributions_keep_the_newest_incidents_of_a_storm(
+    client, users, service, team, monkeypatch
+):
+    monkeypatch.setattr("metrics.selectors_pages.MAX_INCIDENTS", 2)
+    _, start = last_week_start(team)
+    for k, mttd in enumerate((60, 120, 180)):
+        history(service, start + timedelta(hours=10 * k), mttd=mttd, mttr=600)
+    client.force_login(users["viewer"])
+    page = client.get("/services/checkout/").content.decode()
+    assert "2 production incidents detected since" in page and "(the most recent only)" in page
+    (figure,) = charts_in(page)
+    assert sorted(figure["data"][0]["y"]) == [2.0, 3.0]  # the two newest MTTDs, in minutes
