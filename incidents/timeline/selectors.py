@@ -51,7 +51,7 @@ def incidents_for(user) -> QuerySet[Incident]:
 
 # The dashboard and its feed list at most this many open incidents, newest first: in a storm
 # of thousands the page stays fast and the full list is one link away.
-OPEN_LIST_LIMIT = 200
+OPEN_LIST_LIMIT = 50
 
 
 def open_incidents(user) -> QuerySet[Incident]:
