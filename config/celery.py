@@ -39,10 +39,12 @@ app.conf.beat_schedule = {
         "task": metrics_tasks.ATTACH_DRILL_INCIDENTS,
         "schedule": 5.0,
     },
-    # Each team's previous ISO week in its own zone; a second run returns the snapshot.
+    # Each team's previous ISO week once its own Monday 06:00 has passed: hourly, because
+    # that hour is a different UTC hour per zone (a Monday-06:00-UTC run found teams west of
+    # UTC-6 still in Sunday, and their report came a week late). A built week is returned.
     "metrics-weekly-reports": {
         "task": metrics_tasks.BUILD_WEEKLY_REPORTS,
-        "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
+        "schedule": crontab(minute=0),
     },
     # The MTTx read model: closed weeks rolled up once, re-done when later events touch them.
     "metrics-rollup-closed-weeks": {

@@ -5,7 +5,7 @@ seconds and are drawn in minutes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 MTTD_COLOR = "#2f5bd3"
 MTTA_COLOR = "#b7791f"
@@ -39,6 +39,19 @@ def _iso(value: datetime) -> str:
     return value.isoformat()
 
 
+# Drills closer together than this (or a single drill) would make plotly zoom its date axis
+# to the span between them, down to sub-millisecond ticks: show a fortnight around them.
+MIN_DRILL_SPAN = timedelta(days=1)
+DRILL_PADDING = timedelta(days=7)
+
+
+def _drill_range(instants: Sequence[datetime]) -> list[str] | None:
+    if not instants or max(instants) - min(instants) >= MIN_DRILL_SPAN:
+        return None  # plotly's own range fits
+    middle = min(instants) + (max(instants) - min(instants)) / 2
+    return [_iso(middle - DRILL_PADDING), _iso(middle + DRILL_PADDING)]
+
+
 def drill_trend(
     points: Sequence,
     *,
@@ -50,6 +63,9 @@ def drill_trend(
     injected_at, mttd_seconds, mttr_seconds), with the current targets as dashed lines."""
     x = [_iso(p.injected_at) for p in points]
     names = [p.drill_name for p in points]
+    x_range = _drill_range([p.injected_at for p in points])
+    # Target lines run across the whole visible axis.
+    target_x = x_range or ([x[0], x[-1]] if x else [])
     data = [
         {
             "type": "scatter",
@@ -80,16 +96,18 @@ def drill_trend(
                     "type": "scatter",
                     "mode": "lines",
                     "name": label,
-                    "x": [x[0], x[-1]],
+                    "x": target_x,
                     "y": [minutes(target)] * 2,
                     "line": {"color": color, "dash": "dash", "width": 1},
                     "hoverinfo": "skip",
                 }
             )
-    return _figure(
-        data,
-        _layout(f"{service_name}: drills over time", y_title="minutes", x_title="fault injected"),
+    layout = _layout(
+        f"{service_name}: drills over time", y_title="minutes", x_title="fault injected"
     )
+    if x_range:
+        layout["xaxis"] = {**layout["xaxis"], "type": "date", "range": x_range}
+    return _figure(data, layout)
 
 
 def weekly_trend(

@@ -10,7 +10,7 @@ import csv
 import io
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -23,7 +23,7 @@ from metrics import definitions
 from metrics.models import ReportEmail, ReportSubscription, WeeklyReport
 from metrics.report_data import FIGURES, week_payload
 from metrics.report_math import fmt_change, fmt_duration
-from metrics.weeks import iso_week_of, parse_iso_week, shift_week, week_bounds
+from metrics.weeks import iso_week_of, monday_of, parse_iso_week, shift_week, week_bounds, zone
 from oncall.models import Team
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,19 @@ class BuildResult:
 def previous_week(team: Team, *, now: datetime) -> str:
     """The ISO week before the one `now` falls in, on the team's wall clock."""
     return shift_week(iso_week_of(now, team.time_zone), -1)
+
+
+# A week's report is built once the team's Monday 06:00 (its own wall clock) has passed:
+# the week is over, and the night's late acknowledgements and resolutions are in.
+REPORT_TIME = time(6, 0)
+
+
+def due_week(team: Team, *, now: datetime) -> str:
+    """The latest week whose report is due on the team's wall clock: the previous week once
+    this week's Monday 06:00 has passed there, the one before until then."""
+    current = iso_week_of(now, team.time_zone)
+    due_at = datetime.combine(monday_of(current), REPORT_TIME, tzinfo=zone(team.time_zone))
+    return shift_week(current, -1 if now >= due_at else -2)
 
 
 def latest(team: Team, week: str) -> WeeklyReport | None:
@@ -109,12 +122,13 @@ def report_build(
 
 
 def reports_build_previous_week(*, now: datetime | None = None) -> list[BuildResult]:
-    """For the Monday beat: each team's previous ISO week in its own zone, once."""
+    """For the hourly beat: each team's previous ISO week in its own zone, once its Monday
+    06:00 has passed there (due_week); a week already built is returned, not rebuilt."""
     now = now or timezone.now()
     results = []
     for team in Team.objects.order_by("pk"):
         try:
-            results.append(report_build(team=team, week=previous_week(team, now=now), now=now))
+            results.append(report_build(team=team, week=due_week(team, now=now), now=now))
         except Exception:
             # One team's bad data must not cost every other team its report.
             log.exception("weekly report for team %s failed", team.slug)

@@ -33,6 +33,10 @@ STATE_NAME = "mttx"
 MAX_HISTORY = timedelta(weeks=520)
 # Weeks computed per query on a first (back-filling) run.
 WEEKS_PER_QUERY = 53
+# Every service gets rows for at least this many recent closed weeks, incidents or not, so
+# the dashboard's 12-week trend (metrics.selectors_pages) finds every cell in the read model
+# and only computes live the weeks closed since the last run.
+RECENT_WEEKS = 12
 
 _FIGURE_FIELDS = [
     "time_zone",
@@ -84,10 +88,11 @@ def _team_todo(
 ) -> dict[bool, dict[str, set[int]]]:
     """{drills: {week: {service_id}}} of closed weeks to (re)compute for the team."""
     todo: dict[bool, dict[str, set[int]]] = {False: defaultdict(set), True: defaultdict(set)}
-    first = _first_week(team=team, service_ids=service_ids, now=now)
     last_closed = weeks.shift_week(weeks.iso_week_of(now, team.time_zone), -1)
-    if first is None:
-        return todo
+    recent = weeks.shift_week(last_closed, -(RECENT_WEEKS - 1))
+    first = _first_week(team=team, service_ids=service_ids, now=now)
+    # ISO week labels ("2026-W05") sort like the weeks themselves.
+    first = recent if first is None else min(first, recent)
     ranges = {r.week: r for r in weeks.week_ranges(first, last_closed, team.time_zone)}
     stored = {
         (service_id, drills, week): (start, end)

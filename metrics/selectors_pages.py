@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from incidents.models import OPEN_STATUSES, Incident, IncidentStatus, Service
+from incidents.models import Incident, Service
 from incidents.timeline import selectors as incidents
+from metrics import mttx_sql
 from metrics import selectors as mttx
 from metrics.models import MttxWeek
 from metrics.weeks import iso_week_of, shift_week, week_bounds, weeks_between
@@ -30,60 +31,101 @@ class Trend:
 
 def dashboard_trend(user, *, now: datetime, weeks: int = TREND_WEEKS) -> Trend:
     """Weekly mean MTTD and MTTR of every service the user may see over the last `weeks`
-    closed weeks, in ONE query on the rolled-up read model (metrics.rollup keeps it; a week
-    not rolled up yet shows as a gap). Week labels are UTC weeks; a team far from UTC has its
-    own weeks shifted by its offset, which a 12-week trend does not notice."""
+    closed weeks. Week labels are UTC weeks; each team's week W is its own (Monday 00:00 to
+    Monday 00:00 in its zone), so W is on the trend once it is over in that zone.
+
+    Closed weeks come from the rolled-up read model (one query). A cell it does not hold, or
+    holds for another zone, is computed live from the incidents, as the service page does
+    (metrics.selectors), so the two pages never disagree: the hourly rollup only makes the
+    read cheaper. The rollup writes every service's recent weeks (rollup.RECENT_WEEKS), so
+    live queries happen only between a week's end and the next rollup (one per time zone).
+    """
     last = shift_week(iso_week_of(now, "UTC"), -1)
     labels = weeks_between(shift_week(last, -(weeks - 1)), last)
-    rows = (
-        MttxWeek.objects.filter(service__team__in=teams_for(user), drills=False, week__in=labels)
+    services = list(
+        services_for(user)
+        .order_by("team__name", "name")
+        .values_list("pk", "name", "team__slug", "team__name", "team__time_zone")
+    )
+    zone_of = {pk: zone_name for pk, _, _, _, zone_name in services}
+    cells: dict[tuple[int, str], tuple[float | None, float | None]] = {}
+    stored = (
+        MttxWeek.objects.filter(service_id__in=list(zone_of), drills=False, week__in=labels)
         .order_by()
         .values_list(
-            "service__team__slug",
-            "service__team__name",
-            "service__name",
+            "service_id",
             "week",
+            "time_zone",
             "mttd_count",
             "mttd_sum_us",
             "mttr_count",
             "mttr_sum_us",
         )
     )
-    index = {week: i for i, week in enumerate(labels)}
+    for service_id, week, zone_name, d_count, d_sum, r_count, r_sum in stored if services else ():
+        if zone_name == zone_of[service_id]:  # rows of an older zone are recomputed
+            cells[(service_id, week)] = (_mean(d_count, d_sum), _mean(r_count, r_sum))
+    for zone_name, (missing_weeks, missing_services) in _missing_cells(
+        zone_of, labels, cells, now=now
+    ).items():
+        for agg in mttx_sql.aggregate(
+            ranges=[(w, *week_bounds(w, zone_name)) for w in sorted(missing_weeks)],
+            service_ids=sorted(missing_services),
+            drills=False,
+        ):
+            cells.setdefault(
+                (agg.service_id, agg.label),
+                (
+                    _mean(agg.mttd.count, agg.mttd.total_us),
+                    _mean(agg.mttr.count, agg.mttr.total_us),
+                ),
+            )
     mttd: dict[str, list[float | None]] = {}
     mttr: dict[str, list[float | None]] = {}
     teams: dict[str, str] = {}
-    for slug, team, service, week, d_count, d_sum, r_count, r_sum in rows:
+    for pk, service, slug, team, _ in services:
+        values = [cells.get((pk, week), (None, None)) for week in labels]
+        if all(d is None and r is None for d, r in values):
+            continue  # no incident in twelve weeks: no line
         teams[slug] = team
-        name = f"{team} / {service}"
-        d_line = mttd.setdefault(name, [None] * len(labels))
-        r_line = mttr.setdefault(name, [None] * len(labels))
-        if d_count and d_sum is not None:
-            d_line[index[week]] = d_sum / d_count / 1e6
-        if r_count and r_sum is not None:
-            r_line[index[week]] = r_sum / r_count / 1e6
+        mttd[f"{team} / {service}"] = [d for d, _ in values]
+        mttr[f"{team} / {service}"] = [r for _, r in values]
     return Trend(
         weeks=labels, mttd=mttd, mttr=mttr, teams=sorted(teams.items(), key=lambda t: t[1])
     )
 
 
-def dashboard_incidents(user, *, resolved: int = 20) -> tuple[list[Incident], list[Incident]]:
-    """The open incidents and the `resolved` most recently resolved, in ONE query (the
-    dashboard's query budget is tight): the incidents app's own scoping, both lists at once."""
-    recent = (
-        incidents.incidents_for(user)
-        .filter(status=IncidentStatus.RESOLVED)
-        .order_by("-resolved_at")
-        .values("pk")[:resolved]
-    )
-    rows = list(
-        incidents.incidents_for(user).filter(Q(status__in=OPEN_STATUSES) | Q(pk__in=recent))
-    )
-    still_open = [i for i in rows if i.status in OPEN_STATUSES]
-    still_open.sort(key=lambda i: i.detected_at, reverse=True)
-    done = [i for i in rows if i.status == IncidentStatus.RESOLVED]
-    done.sort(key=lambda i: i.resolved_at, reverse=True)
-    return still_open, done
+def _mean(count: int, total_us: int | None) -> float | None:
+    return total_us / count / 1e6 if count and total_us is not None else None
+
+
+def _missing_cells(
+    zone_of: dict[int, str], labels: list[str], cells: dict, *, now: datetime
+) -> dict[str, tuple[set[str], set[int]]]:
+    """{zone: (weeks, service ids)} of closed weeks the read model did not answer."""
+    missing: dict[str, tuple[set[str], set[int]]] = {}
+    closed: dict[str, list[str]] = {}
+    for service_id, zone_name in zone_of.items():
+        if zone_name not in closed:
+            closed[zone_name] = [w for w in labels if week_bounds(w, zone_name)[1] <= now]
+        for week in closed[zone_name]:
+            if (service_id, week) not in cells:
+                weeks_set, services_set = missing.setdefault(zone_name, (set(), set()))
+                weeks_set.add(week)
+                services_set.add(service_id)
+    return missing
+
+
+def dashboard_incidents(
+    user, *, resolved: int = 20, open_limit: int | None = None
+) -> tuple[list[Incident], list[Incident], bool]:
+    """The `open_limit` newest open incidents, the `resolved` most recently resolved, and
+    whether more are open than shown: the incidents app's own selectors, two index-ordered
+    queries (one query with both as OR-ed subqueries scanned every incident)."""
+    open_limit = open_limit or incidents.OPEN_LIST_LIMIT
+    still_open = list(incidents.open_incidents(user)[: open_limit + 1])
+    done = incidents.recently_resolved(user, limit=resolved)
+    return still_open[:open_limit], done, len(still_open) > open_limit
 
 
 def services_for(user) -> QuerySet[Service]:
@@ -110,30 +152,19 @@ def service_figures(service: Service, *, now: datetime, weeks: int = TREND_WEEKS
         team=team, start_week=first, end_week=current, service_ids=[service.pk], now=now
     )
     start = week_bounds(first, team.time_zone)[0]
-    ids = list(
-        Incident.objects.filter(
-            service=service,
-            detected_at__gte=start,
-            detected_at__lte=now,
-            drill_attachment__isnull=True,
-        )
-        .order_by("-detected_at")
-        .values_list("id", flat=True)[: MAX_INCIDENTS + 1]
+    per_incident = mttx_sql.service_durations(
+        service_id=service.pk, start=start, end=now, limit=MAX_INCIDENTS + 1
     )
-    truncated = len(ids) > MAX_INCIDENTS
-    per_incident = mttx.mttx_for_incidents(incident_ids=ids[:MAX_INCIDENTS])
+    truncated = len(per_incident) > MAX_INCIDENTS
     durations: dict[str, list[float]] = {"MTTD": [], "MTTA": [], "MTTR": []}
-    for figures in per_incident.values():
-        if figures.get("drill_id"):
-            continue
-        for name in durations:
-            value = figures.get(name.lower())
+    for row in per_incident[:MAX_INCIDENTS]:
+        for name, value in zip(durations, row, strict=True):
             if value is not None:
                 durations[name].append(value)
     return ServiceFigures(
         weeks=list(reversed(rows)),
         durations=durations,
-        incidents=min(len(ids), MAX_INCIDENTS),
+        incidents=min(len(per_incident), MAX_INCIDENTS),
         truncated=truncated,
         start=start,
         end=now,

@@ -17,8 +17,8 @@ def attach_drill_incidents() -> int:
 
 @shared_task(name=task_names.BUILD_WEEKLY_REPORTS, ignore_result=True)
 def build_weekly_reports() -> int:
-    """Beat, Monday 06:00 UTC: each team's previous ISO week (in its zone), once; new
-    snapshots are emailed to subscribers."""
+    """Beat, hourly: each team's previous ISO week (in its zone) once the team's own Monday
+    06:00 has passed, built once; new snapshots are emailed to subscribers."""
     built = [r for r in reports.reports_build_previous_week() if r.created]
     for result in built:
         report_id = result.report.pk

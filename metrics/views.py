@@ -62,7 +62,7 @@ def _oncall(user, now) -> list[dict] | None:
 @require_GET
 def dashboard(request):
     now = timezone.now()
-    open_incidents, resolved = selectors_pages.dashboard_incidents(request.user)
+    open_incidents, resolved, more_open = selectors_pages.dashboard_incidents(request.user)
     open_incidents.sort(key=lambda i: (i.service.name, -i.pk))
     by_service = [
         (service, list(items))
@@ -76,6 +76,7 @@ def dashboard(request):
         {
             "open_by_service": by_service,
             "open_count": len(open_incidents),
+            "more_open": more_open,
             "resolved": resolved,
             "oncall": _oncall(request.user, now),
             "drills": selectors_drills.drills_dashboard(request.user, now=now),

@@ -49,6 +49,11 @@ def incidents_for(user) -> QuerySet[Incident]:
     )
 
 
+# The dashboard and its feed list at most this many open incidents, newest first: in a storm
+# of thousands the page stays fast and the full list is one link away.
+OPEN_LIST_LIMIT = 50
+
+
 def open_incidents(user) -> QuerySet[Incident]:
     return incidents_for(user).filter(status__in=OPEN_STATUSES).order_by("-detected_at")
 

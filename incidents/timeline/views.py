@@ -285,7 +285,9 @@ def incidents_feed(request):
     """What the dashboard polls to show new incidents without a reload."""
     return JsonResponse(
         {
-            "open": [_row(i) for i in selectors.open_incidents(request.user)[:200]],
+            "open": [
+                _row(i) for i in selectors.open_incidents(request.user)[: selectors.OPEN_LIST_LIMIT]
+            ],
             "resolved": [_row(i) for i in selectors.recently_resolved(request.user)],
         }
     )

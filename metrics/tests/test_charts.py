@@ -43,6 +43,22 @@ def test_it_leaves_out_target_lines_when_there_is_no_target():
     assert [trace["name"] for trace in figure["data"]] == ["MTTD", "MTTR"]
 
 
+def test_a_single_drill_gets_a_fortnight_of_axis_not_sub_millisecond_ticks():
+    # Plotly zooms a date axis to the span of its points: with one drill that span is zero
+    # and the ticks were microseconds apart.
+    (first, _) = POINTS
+    figure = charts.drill_trend([first], service_name="Checkout", max_mttd_seconds=120)
+    start, end = figure["layout"]["xaxis"]["range"]
+    assert (start, end) == ("2026-02-23T10:00:00+00:00", "2026-03-09T10:00:00+00:00")
+    assert figure["layout"]["xaxis"]["type"] == "date"
+    target = figure["data"][2]
+    assert target["name"] == "MTTD target" and target["x"] == [start, end]
+
+
+def test_drills_months_apart_keep_plotlys_own_range():
+    assert "range" not in charts.drill_trend(POINTS, service_name="Checkout")["layout"]["xaxis"]
+
+
 def test_it_draws_one_weekly_line_per_service_with_gaps():
     weeks = ["2026-W45", "2026-W46", "2026-W47"]
     figure = charts.weekly_trend(

@@ -4,10 +4,13 @@ and the service page (distributions and weekly table), in a fixed number of quer
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.tests.factories import make_incident, make_service
 from metrics import drills
+from metrics.models import MttxWeek
 from metrics.rollup import mttx_weeks_rollup
 from metrics.tests.factories import make_drill
 from metrics.weeks import iso_week_of, shift_week, week_bounds
@@ -155,3 +158,71 @@ def test_the_service_page_query_count_does_not_grow_with_incidents(
     history(service, start + timedelta(hours=6), mttd=60, mttr=600, n=10)
     with django_assert_max_num_queries(len(first.captured_queries)):
         assert client.get("/services/checkout/").status_code == 200
+
+
+def test_the_trend_shows_closed_weeks_the_rollup_has_not_reached_yet(client, users, service, team):
+    # The hourly rollup has not run since the week closed (or ever, on a fresh demo): the
+    # service page computed those weeks live while the dashboard's trend stayed empty.
+    week, start = last_week_start(team)
+    history(service, start, mttd=120, mttr=1800)
+    client.force_login(users["viewer"])
+    page = client.get("/").content.decode()
+    assert "No closed week with incidents yet." not in page
+    mttd, mttr = charts_in(page)
+    (line,) = mttd["data"]
+    assert line["x"][-1] == week and line["y"][-1] == 2.0
+    assert mttr["data"][0]["y"][-1] == 30.0
+    service_page = client.get("/services/checkout/").content.decode()
+    assert f"<td>{week}</td><td>1</td>" in service_page
+
+
+def test_the_trend_recomputes_weeks_rolled_up_in_another_zone(client, users, service, team):
+    _, start = last_week_start(team)
+    history(service, start, mttd=120, mttr=1800)
+    mttx_weeks_rollup()
+    MttxWeek.objects.filter(service=service).update(time_zone="Asia/Tokyo", mttd_sum_us=1)
+    client.force_login(users["viewer"])
+    (line,) = charts_in(client.get("/").content.decode())[0]["data"]
+    assert line["y"][-1] == 2.0
+
+
+def test_after_a_rollup_the_trend_reads_only_the_read_model(client, users, service, team):
+    _, start = last_week_start(team)
+    history(service, start, mttd=120, mttr=1800)
+    mttx_weeks_rollup()
+    client.force_login(users["viewer"])
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    assert not [q for q in queries.captured_queries if "durations" in q["sql"]]
+
+
+def test_in_a_storm_the_dashboard_lists_the_newest_open_incidents_and_links_the_rest(
+    client, users, service, monkeypatch
+):
+    monkeypatch.setattr("incidents.timeline.selectors.OPEN_LIST_LIMIT", 2)
+    now = timezone.now()
+    oldest, middle, newest = (
+        make_incident(service, detected=now - timedelta(minutes=m), title=f"Storm {m}")
+        for m in (30, 20, 10)
+    )
+    client.force_login(users["viewer"])
+    page = client.get("/").content.decode()
+    listed = page.split('<div data-role="open-list">')[1].split("</div>")[0]
+    assert f"/incidents/{newest.pk}/" in listed and f"/incidents/{middle.pk}/" in listed
+    assert f"/incidents/{oldest.pk}/" not in listed
+    assert 'href="/incidents/?status=open">All open incidents</a>' in page
+    assert len(client.get("/incidents/feed.json").json()["open"]) == 2
+
+
+def test_the_service_page_distributions_keep_the_newest_incidents_of_a_storm(
+    client, users, service, team, monkeypatch
+):
+    monkeypatch.setattr("metrics.selectors_pages.MAX_INCIDENTS", 2)
+    _, start = last_week_start(team)
+    for k, mttd in enumerate((60, 120, 180)):
+        history(service, start + timedelta(hours=10 * k), mttd=mttd, mttr=600)
+    client.force_login(users["viewer"])
+    page = client.get("/services/checkout/").content.decode()
+    assert "2 production incidents detected since" in page and "(the most recent only)" in page
+    (figure,) = charts_in(page)
+    assert sorted(figure["data"][0]["y"]) == [2.0, 3.0]  # the two newest MTTDs, in minutes

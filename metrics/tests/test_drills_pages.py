@@ -1,5 +1,6 @@
 """Drill pages: list, create form (managers), review with its buttons (responders)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -145,6 +146,23 @@ def test_the_review_calls_out_missed_detections_and_shows_figures(client, users,
 
     client.force_login(users["outsider"])
     assert client.get(f"/drills/{drill.pk}/").status_code == 404
+
+
+def test_the_review_shows_times_to_the_second(client, users, service):
+    # Alerts arrive with microseconds; a review reads like a log, to the second.
+    drill = make_drill(service.team, (service, 120, 1800), name="Failover")
+    drills.drill_inject(drill_id=drill.pk, service_id=service.pk, at=T0 + timedelta(microseconds=1))
+    make_incident(
+        service,
+        detected=T0 + timedelta(seconds=95, microseconds=123456),
+        acked=T0 + timedelta(seconds=130, microseconds=500000),
+    )
+    drills.drills_attach_pending(now=T0 + timedelta(hours=1))
+    client.force_login(users["viewer"])
+    page = client.get(f"/drills/{drill.pk}/").content.decode()
+    times = re.findall(r"<time datetime=\"[^\"]+\">([^<]+)</time>", page)
+    assert len(times) == 3, times  # injected, first alert, acknowledged
+    assert all(re.search(r" \d\d:\d\d:\d\d \S+$", shown) for shown in times), times
 
 
 def test_responders_use_the_buttons(client, users, service):

@@ -3,6 +3,7 @@ snapshots, the page, the CSV and the API."""
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 
@@ -130,18 +131,31 @@ def test_a_week_that_is_not_over_is_not_frozen(team):
         reports.report_build(team=team, week="2026-W54", now=REPORT_BUILT_AT)
 
 
-def test_monday_builds_each_teams_previous_week_in_its_own_zone(team):
+def test_each_team_gets_its_report_once_its_own_monday_0600_has_passed(team):
     west = make_team(slug="west", name="West", time_zone="America/Los_Angeles")
-    # Monday 06:00 UTC: Monday 07:00 in Berlin, still Sunday 22:00 in Los Angeles.
-    monday = utc(2026, 11, 2, 6, 0)
-    results = {r.report.team.slug: r for r in reports.reports_build_previous_week(now=monday)}
-    assert results["payments"].report.week == "2026-W44"
-    assert results[west.slug].report.week == "2026-W43"
-    again = reports.reports_build_previous_week(now=monday)
-    assert not any(r.created for r in again)
+    # Run the beat task every hour from Sunday 2026-11-01 12:00 UTC to Tuesday: 2026-W44
+    # ends at Monday 00:00 local; its report is due at Monday 06:00 local.
+    built_at = {}
+    for hour in range(60):
+        now = utc(2026, 11, 1, 12) + timedelta(hours=hour)
+        for result in reports.reports_build_previous_week(now=now):
+            if result.created:
+                built_at[(result.report.team.slug, result.report.week)] = now
+    # Berlin (UTC+1): Monday 06:00 CET is 05:00 UTC. Los Angeles (UTC-8): 14:00 UTC, the
+    # same Monday, not a week later.
+    assert built_at[("payments", "2026-W44")] == utc(2026, 11, 2, 5)
+    assert built_at[("west", "2026-W44")] == utc(2026, 11, 2, 14)
+    # Before those hours each team's week before (W43) was the due one: built once.
+    assert built_at[("payments", "2026-W43")] == built_at[("west", "2026-W43")]
+    assert len(built_at) == 4
+    assert WeeklyReport.objects.filter(team=west).count() == 2
+
+
+def test_the_report_beat_runs_every_hour():
     schedule = celery_app.conf.beat_schedule
     weekly = schedule["metrics-weekly-reports"]["schedule"]
-    assert weekly.hour == {6} and weekly.minute == {0} and weekly.day_of_week == {1}
+    assert weekly.minute == {0} and weekly.hour == set(range(24))
+    assert weekly.day_of_week == set(range(7))
     assert schedule["metrics-attach-drill-incidents"]["schedule"] == 5.0
 
 

@@ -191,9 +191,11 @@ def test_invalidated_weeks_are_computed_live_until_rolled_up_again(data):
     assert stored(data.checkout, drills=True).mttd_max_us == 1_200_000_000
 
 
-def test_it_rolls_up_nothing_without_incidents(team, service):
+def test_without_incidents_it_writes_the_recent_weeks_empty_once(team, service):
+    # The dashboard's trend reads these twelve weeks; stored empty, nothing is computed live.
+    assert rollup.mttx_weeks_rollup() == rollup.RECENT_WEEKS * 2  # production and drills
+    assert not MttxWeek.objects.exclude(incidents=0).exists()
     assert rollup.mttx_weeks_rollup() == 0
-    assert not MttxWeek.objects.exists()
 
 
 def test_week_rows_are_unique_per_service_week_and_kind(data):
