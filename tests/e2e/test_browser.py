@@ -20,7 +20,7 @@ import requests
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.browser import log_in, set_server_password
+from tests.e2e.browser import log_in, open_menu, set_server_password
 from tests.support import am_alert, am_payload
 
 pytestmark = [
@@ -149,6 +149,7 @@ def test_an_override_added_on_the_schedule_page_changes_who_is_on_call(
     expect(oncall).to_contain_text("Primary")
     expect(oncall.locator(".oncall-user")).to_have_text("responder")
 
+    open_menu(page, "On-call")
     page.get_by_role("link", name="Schedules").click()
     row = page.locator(f"tr[data-schedule='{schedule.pk}']")
     expect(row.locator("[data-role=oncall]")).to_have_text("responder")
@@ -199,6 +200,7 @@ def test_the_drill_review_and_the_weekly_report_draw_their_charts(
     drill, week = drill_and_report["drill"], drill_and_report["week"]
     log_in(browsing, web.url, "viewer")
 
+    open_menu(page, "Drills and reports")
     page.get_by_role("link", name="Drills", exact=True).click()
     expect(page.get_by_role("heading", name="Failover drills")).to_be_visible()
     browsing.shot("01-drills")

@@ -12,9 +12,9 @@ as it exists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable
 from urllib.parse import urlsplit
 
 import pytest
@@ -226,9 +226,7 @@ def world(team, service, users, integration, drill_and_report):
             ),
         ],
     )
-    make_override(
-        schedule, manager, start=now + timedelta(hours=2), end=now + timedelta(hours=6)
-    )
+    make_override(schedule, manager, start=now + timedelta(hours=2), end=now + timedelta(hours=6))
     policy = make_policy(
         team,
         (0, [("schedule", schedule.pk)]),
@@ -282,6 +280,12 @@ def world(team, service, users, integration, drill_and_report):
 # --- the visit -----------------------------------------------------------------------------
 
 
+def _where(node: dict) -> str:
+    """The element (its CSS selector) and axe's last line on why it fails."""
+    summary = (node.get("failureSummary") or "").strip().splitlines()
+    return f"{' '.join(map(str, node['target']))} ({summary[-1].strip() if summary else ''})"
+
+
 def _severe_violations(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
@@ -291,12 +295,11 @@ def _severe_violations(page) -> list[str]:
         if violation["impact"] not in SEVERE:
             continue
         nodes = violation["nodes"]
-        where = "; ".join(
-            f"{' '.join(map(str, node['target']))} ({node.get('failureSummary', '').splitlines()[-1].strip()})"
-            for node in nodes[:4]
-        )
+        where = "; ".join(_where(node) for node in nodes[:4])
         more = f" and {len(nodes) - 4} more" if len(nodes) > 4 else ""
-        found.append(f"{violation['id']} [{violation['impact']}] {violation['help']}: {where}{more}")
+        found.append(
+            f"{violation['id']} [{violation['impact']}] {violation['help']}: {where}{more}"
+        )
     return found
 
 

@@ -1,0 +1,89 @@
+// The top bar's menus. They work without this script (each group is a <details>, and without
+// the "js" class a phone shows the whole menu); the script adds what people expect of menus:
+// a Menu button on a phone, one group open at a time, Escape or a click elsewhere closes it,
+// and the entry of the page being shown is marked.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function groups() {
+    return Array.from(document.querySelectorAll(".site-nav details.nav-group"));
+  }
+
+  function closeGroups(except) {
+    groups().forEach((group) => {
+      if (group !== except) group.open = false;
+    });
+  }
+
+  function markCurrent(nav) {
+    // The longest menu link the address starts with: /incidents/7/ belongs to All incidents.
+    const here = window.location.pathname;
+    let best = null;
+    nav.querySelectorAll("a[href]").forEach((link) => {
+      const url = new URL(link.href, window.location.href);
+      if (url.hash || url.origin !== window.location.origin) return;
+      const path = url.pathname;
+      const matches = path === here || (path !== "/" && here.startsWith(path));
+      if (matches && (!best || path.length > new URL(best.href).pathname.length)) best = link;
+    });
+    if (!best) return;
+    if (new URL(best.href).pathname === here) best.setAttribute("aria-current", "page");
+    const group = best.closest("details.nav-group");
+    if (group) group.classList.add("current");
+  }
+
+  function init() {
+    const bar = document.querySelector(".topbar");
+    const nav = document.getElementById("site-nav");
+    const toggle = document.querySelector(".nav-toggle");
+    if (!bar || !nav) return;
+    markCurrent(nav);
+
+    if (toggle) {
+      toggle.addEventListener("click", () => {
+        const open = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", String(open));
+        bar.classList.toggle("nav-open", open);
+        if (!open) closeGroups(null);
+      });
+    }
+
+    // Browsers without <details name> exclusivity: opening one group closes the others.
+    groups().forEach((group) => {
+      group.addEventListener("toggle", () => {
+        if (group.open) closeGroups(group);
+      });
+    });
+
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      const open = groups().find((group) => group.open);
+      if (open) {
+        open.open = false;
+        open.querySelector("summary").focus();
+      } else if (toggle && bar.classList.contains("nav-open")) {
+        toggle.click();
+        toggle.focus();
+      }
+    });
+
+    // A click or tap outside the menus closes an open group (as a dropdown would).
+    document.addEventListener("click", (event) => {
+      if (!event.target.closest(".site-nav details.nav-group")) closeGroups(null);
+    });
+
+    // Tabbing out of an open group closes it, so it does not hide the page behind it.
+    groups().forEach((group) => {
+      group.addEventListener("focusout", (event) => {
+        if (event.relatedTarget && !group.contains(event.relatedTarget)) group.open = false;
+      });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
