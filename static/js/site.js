@@ -1,4 +1,5 @@
-// The top bar's menus. They work without this script (each group is a <details>, and without
+// What every page shares: the top bar's menus, and tables wider than a phone's screen.
+// The menus work without this script (each group is a <details>, and without
 // the "js" class a phone shows the whole menu); the script adds what people expect of menus:
 // a Menu button on a phone, one group open at a time, Escape or a click elsewhere closes it,
 // and the entry of the page being shown is marked.
@@ -33,7 +34,29 @@
     if (group) group.classList.add("current");
   }
 
+  // A table wider than its box scrolls inside it (app.css); a keyboard can scroll only what
+  // it can focus, so such a table (and only such a one) takes part in the tab order.
+  function scrollableTables() {
+    document.querySelectorAll("main table").forEach((table) => {
+      const scrolls = table.scrollWidth > table.clientWidth + 1;
+      if (scrolls && !table.hasAttribute("tabindex")) {
+        table.setAttribute("tabindex", "0");
+        table.dataset.scrollFocus = "";
+      } else if (!scrolls && "scrollFocus" in table.dataset) {
+        table.removeAttribute("tabindex");
+        delete table.dataset.scrollFocus;
+      }
+    });
+  }
+
   function init() {
+    scrollableTables();
+    let resizing = null;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizing);
+      resizing = setTimeout(scrollableTables, 150);
+    });
+
     const bar = document.querySelector(".topbar");
     const nav = document.getElementById("site-nav");
     const toggle = document.querySelector(".nav-toggle");
