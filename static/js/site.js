@@ -49,7 +49,32 @@
     });
   }
 
+  // On a phone each row of a table is drawn as a block, its cells one under the other
+  // (app.css); each cell is named by its column's heading.
+  function labelCells() {
+    document.querySelectorAll("main table").forEach((table) => {
+      const headRows = table.tHead ? table.tHead.rows : [];
+      // A template that names its cells itself (the incident list) is left as it is.
+      if (!headRows.length || table.querySelector("td[data-label]")) return;
+      const names = [];
+      Array.from(headRows[headRows.length - 1].cells).forEach((cell) => {
+        for (let span = 0; span < cell.colSpan; span += 1) names.push(cell.textContent.trim());
+      });
+      Array.from(table.tBodies).forEach((body) => {
+        Array.from(body.rows).forEach((row) => {
+          let column = 0;
+          Array.from(row.cells).forEach((cell) => {
+            const name = cell.colSpan === 1 ? names[column] : "";
+            if (name && !cell.hasAttribute("data-label")) cell.dataset.label = name;
+            column += cell.colSpan;
+          });
+        });
+      });
+    });
+  }
+
   function init() {
+    labelCells();
     scrollableTables();
     let resizing = null;
     window.addEventListener("resize", () => {
