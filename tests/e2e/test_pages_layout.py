@@ -340,3 +340,79 @@ def test_every_page_fits_a_phone_and_passes_axe(browsing, make_web, users, world
 
     assert not problems, "\n".join(problems)
     browsing.assert_clean()
+
+
+# --- the navigation ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_navigation_has_seven_entries_and_works_by_keyboard_and_on_a_phone(
+    browsing, make_web, users
+):
+    from playwright.sync_api import expect
+
+    set_server_password(users["manager"])
+    web = make_web()
+    page = browsing.page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(browsing, web.url, "manager")
+    entries = page.locator(".site-nav .nav-entries > li")
+    assert entries.count() <= 7, entries.all_inner_texts()
+
+    # By keyboard: Tab to a group, Enter opens it, its links follow in the tab order,
+    # Escape closes it and gives the focus back.
+    oncall = page.locator("details.nav-group", has_text="On-call")
+    schedules = oncall.get_by_role("link", name="Schedules")
+    expect(schedules).to_be_hidden()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "On-call":
+            break
+    else:
+        raise AssertionError("the On-call menu cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    expect(schedules).to_be_visible()
+    browsing.shot("nav-laptop-oncall-open")
+    page.keyboard.press("Escape")
+    expect(schedules).to_be_hidden()
+    assert page.evaluate("document.activeElement.textContent.trim()") == "On-call"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{web.url}/schedules/")
+    expect(page.locator("details.nav-group.current > summary")).to_have_text("On-call")
+    expect(oncall.locator("a[aria-current=page]")).to_have_text("Schedules")
+
+    # One group open at a time; a click elsewhere closes it.
+    page.locator("summary", has_text="Settings").click()
+    page.locator("summary", has_text="Incidents").click()
+    expect(page.locator("details.nav-group[open]")).to_have_count(1)
+    page.locator("main h1").click()
+    expect(page.locator("details.nav-group[open]")).to_have_count(0)
+
+    # On a phone the bar is one line with a Menu button; the menu opens by touch.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{web.url}/")
+    header = page.locator("header.topbar").bounding_box()
+    assert header["height"] <= 64, f"the top bar is {header['height']} px high on a phone"
+    expect(page.get_by_role("link", name="Dashboard", exact=True)).to_be_hidden()
+    menu = page.get_by_role("button", name="Menu")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    page.locator("summary", has_text="Incidents").click()
+    expect(page.get_by_role("link", name="All incidents")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    browsing.shot("nav-phone-menu-open")
+    page.get_by_role("link", name="All incidents").click()
+    expect(page).to_have_url(f"{web.url}/incidents/")
+    expect(page.get_by_role("link", name="All incidents")).to_be_hidden()
+
+    # The user menu: who is signed in, and log out.
+    menu = page.get_by_role("button", name="Menu")
+    menu.click()
+    page.locator("summary", has_text="manager").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Menu")).to_have_count(0)
+    browsing.assert_clean()
