@@ -48,7 +48,8 @@ def test_the_dashboard_query_count_does_not_grow_with_incidents(
     record, _ = integration
     open_incidents(record, 3)
     client.force_login(users["viewer"])
-    with django_assert_max_num_queries(8) as dashboard:
+    # 9: the navigation's one query (the teams whose weekly reports it links) is among them.
+    with django_assert_max_num_queries(9) as dashboard:
         client.get("/")
     with django_assert_max_num_queries(8) as feed:
         client.get("/incidents/feed.json")
