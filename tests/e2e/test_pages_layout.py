@@ -28,6 +28,13 @@ WIDTHS = {"laptop": (1400, 900), "phone": (390, 844)}
 # Routes of the API, the webhooks and the admin: other tests cover them, they are no pages.
 NOT_OURS = ("api/", "hooks/", "v2/", "admin/", "bench/")
 SEVERE = {"serious", "critical"}
+# What must be on the first screen, without scrolling, and on an incident's page above its
+# status: the responder woken at night acts first.
+FIRST_SCREEN = {
+    "incident-detail-triggered": ("Acknowledge", "Resolve"),
+    "incident-detail-acknowledged": ("Resolve",),
+    "action-link": ("Acknowledge #",),
+}
 
 
 @dataclass(frozen=True)
@@ -335,6 +342,12 @@ def test_every_page_fits_a_phone_and_passes_axe(browsing, make_web, users, world
             scroll_width = page.evaluate("document.documentElement.scrollWidth")
             if scroll_width > width:
                 problems.append(f"{label} @ {size}: page is {scroll_width} px wide on {width} px")
+            for name in FIRST_SCREEN.get(label, ()):
+                box = page.get_by_role("button", name=name).bounding_box()
+                status = page.locator("#incident [data-role=status]")
+                above = status.bounding_box()["y"] if status.count() else height
+                if box is None or box["y"] + box["height"] > min(height, above):
+                    problems.append(f"{label} @ {size}: {name!r} is not first on the screen")
             page.screenshot(path=str(SCREENSHOTS / f"pages-{width}-{label}.png"), full_page=True)
             problems += [f"{label} @ {size}: {text}" for text in _severe_violations(page)]
 
