@@ -100,5 +100,17 @@ def log_in(run: Browsing, base_url: str, username: str, password: str = PASSWORD
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
-    expect(page.get_by_role("button", name=f"Log out {username}")).to_be_visible()
+    expect(page.locator(".nav-user summary")).to_have_text(f"Signed in as {username}")
     run.shot("00-dashboard")
+
+
+def open_menu(page, group: str) -> None:
+    """Open a group of the top bar's navigation (Incidents, On-call, Drills and reports,
+    Settings, or the signed-in user's name), as a person clicks it; on a phone-sized
+    window, open the Menu first."""
+    toggle = page.locator(".nav-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    summary = page.locator(".site-nav details.nav-group > summary", has_text=group)
+    if summary.locator("xpath=..").get_attribute("open") is None:
+        summary.click()

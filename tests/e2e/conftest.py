@@ -1,12 +1,15 @@
 """A real Chromium (Debian's package, driven by Playwright) for the browser tests, with every
 page's console errors, CSP violations and requested URLs recorded, and full-page screenshots
-under test-artifacts/screenshots/."""
+under test-artifacts/screenshots/; and the drill and weekly report that more than one module
+visits."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from tests.e2e.browser import (
     CHROMIUM,
@@ -71,3 +74,54 @@ def browsing(request, make_web, monkeypatch):
             context.close()
             browser.close()
             connections.close_all()
+
+
+@pytest.fixture
+def drill_and_report(team, service, users):
+    """A finished drill on checkout, and the team's report of last week (two incidents on
+    checkout: MTTR 600 s and 1800 s, both acknowledged by the responder)."""
+    from incidents.tests.factories import make_incident
+    from metrics import drills, reports
+    from metrics.weeks import week_bounds
+
+    now = timezone.now()
+    responder = users["responder"]
+
+    def incident(title: str, *, detected: datetime, acked: int, resolved: int):
+        return make_incident(
+            service,
+            title=title,
+            detected=detected,
+            acked=detected + timedelta(seconds=acked),
+            acked_by=responder,
+            resolved=detected + timedelta(seconds=resolved),
+            resolved_by=responder,
+            actor_label="e2e",
+        )
+
+    drill = drills.drill_create(
+        team=team,
+        name="Primary DB failover",
+        targets=[drills.TargetSpec(service, max_mttd_seconds=120, max_mttr_seconds=1800)],
+        user=users["manager"],
+    )
+    injected = now - timedelta(hours=2)
+    drills.drill_inject(drill_id=drill.pk, service_id=service.pk, at=injected)
+    drilled = incident(
+        "Checkout database unreachable",
+        detected=injected + timedelta(seconds=90),
+        acked=60,
+        resolved=900,
+    )
+    drills.drill_attach(drill_id=drill.pk, incident_id=drilled.pk, user=responder)
+    drills.drill_restore(drill_id=drill.pk, service_id=service.pk, at=injected + timedelta(hours=1))
+    drills.drill_finish(drill_id=drill.pk, at=injected + timedelta(hours=1, minutes=5))
+
+    week = reports.previous_week(team, now=now)
+    monday, _ = week_bounds(week, team.time_zone)
+    incident("Checkout 500s", detected=monday + timedelta(days=1, hours=9), acked=300, resolved=600)
+    incident(
+        "Checkout slow", detected=monday + timedelta(days=3, hours=14), acked=120, resolved=1800
+    )
+    report = reports.report_build(team=team, week=week, now=now).report
+    return {"drill": drill, "week": week, "report": report}

@@ -20,7 +20,7 @@ import requests
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.browser import log_in, set_server_password
+from tests.e2e.browser import log_in, open_menu, set_server_password
 from tests.support import am_alert, am_payload
 
 pytestmark = [
@@ -149,6 +149,7 @@ def test_an_override_added_on_the_schedule_page_changes_who_is_on_call(
     expect(oncall).to_contain_text("Primary")
     expect(oncall.locator(".oncall-user")).to_have_text("responder")
 
+    open_menu(page, "On-call")
     page.get_by_role("link", name="Schedules").click()
     row = page.locator(f"tr[data-schedule='{schedule.pk}']")
     expect(row.locator("[data-role=oncall]")).to_have_text("responder")
@@ -181,57 +182,6 @@ def test_an_override_added_on_the_schedule_page_changes_who_is_on_call(
 # --- drills and weekly reports ---------------------------------------------------------------
 
 
-@pytest.fixture
-def drill_and_report(team, service, users):
-    """A finished drill on checkout, and the team's report of last week (two incidents on
-    checkout: MTTR 600 s and 1800 s, both acknowledged by the responder)."""
-    from incidents.tests.factories import make_incident
-    from metrics import drills, reports
-    from metrics.weeks import week_bounds
-
-    now = timezone.now()
-    responder = users["responder"]
-
-    def incident(title: str, *, detected: datetime, acked: int, resolved: int):
-        return make_incident(
-            service,
-            title=title,
-            detected=detected,
-            acked=detected + timedelta(seconds=acked),
-            acked_by=responder,
-            resolved=detected + timedelta(seconds=resolved),
-            resolved_by=responder,
-            actor_label="e2e",
-        )
-
-    drill = drills.drill_create(
-        team=team,
-        name="Primary DB failover",
-        targets=[drills.TargetSpec(service, max_mttd_seconds=120, max_mttr_seconds=1800)],
-        user=users["manager"],
-    )
-    injected = now - timedelta(hours=2)
-    drills.drill_inject(drill_id=drill.pk, service_id=service.pk, at=injected)
-    drilled = incident(
-        "Checkout database unreachable",
-        detected=injected + timedelta(seconds=90),
-        acked=60,
-        resolved=900,
-    )
-    drills.drill_attach(drill_id=drill.pk, incident_id=drilled.pk, user=responder)
-    drills.drill_restore(drill_id=drill.pk, service_id=service.pk, at=injected + timedelta(hours=1))
-    drills.drill_finish(drill_id=drill.pk, at=injected + timedelta(hours=1, minutes=5))
-
-    week = reports.previous_week(team, now=now)
-    monday, _ = week_bounds(week, team.time_zone)
-    incident("Checkout 500s", detected=monday + timedelta(days=1, hours=9), acked=300, resolved=600)
-    incident(
-        "Checkout slow", detected=monday + timedelta(days=3, hours=14), acked=120, resolved=1800
-    )
-    report = reports.report_build(team=team, week=week, now=now).report
-    return {"drill": drill, "week": week, "report": report}
-
-
 def _charts_drawn(page, count: int) -> None:
     """Each server-built figure has been drawn by plotly (its SVG is in the page)."""
     charts = page.locator("figure.chart")
@@ -250,6 +200,7 @@ def test_the_drill_review_and_the_weekly_report_draw_their_charts(
     drill, week = drill_and_report["drill"], drill_and_report["week"]
     log_in(browsing, web.url, "viewer")
 
+    open_menu(page, "Drills and reports")
     page.get_by_role("link", name="Drills", exact=True).click()
     expect(page.get_by_role("heading", name="Failover drills")).to_be_visible()
     browsing.shot("01-drills")

@@ -328,7 +328,7 @@ def test_viewers_cannot_open_incidents(client, users, service):
 
 def test_the_nav_links_to_the_incidents(client, users):
     client.force_login(users["viewer"])
-    assert 'href="/incidents/">Incidents</a>' in client.get("/incidents/").content.decode()
+    assert 'href="/incidents/">All incidents</a>' in client.get("/incidents/").content.decode()
 
 
 def test_each_responder_event_reads_well(client, users, service):
