@@ -5,6 +5,7 @@ a rule broken there comes back as an error on the field it names."""
 from __future__ import annotations
 
 import re
+import secrets
 
 from django import forms
 
@@ -49,6 +50,14 @@ class IntegrationForm(forms.Form):
         required=False,
         help_text="Optional; e.g. “Prometheus production”. Default: the sender and service.",
     )
+    # One per rendered form: the same form posted twice (a reload of the answer, which
+    # cannot redirect because it shows the token once) creates one integration.
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", secrets.token_urlsafe(16))
 
 
 class RoutingRuleForm(forms.Form):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -56,10 +57,18 @@ def integration_list(request, slug: str):
     if request.method == "POST":
         _require_manager(request, service)
         form = IntegrationForm(request.POST)
+        if form.is_valid() and not _first_submission(request, form.cleaned_data["submission"]):
+            messages.info(
+                request,
+                "That form was sent already and its integration exists (listed below). If "
+                "you did not copy its URL, open it and make a new token.",
+            )
+            return redirect("integration-list", slug=service.slug)
         if form.is_valid():
+            fields = {k: v for k, v in form.cleaned_data.items() if k != "submission"}
             try:
                 integration, token = changes.integration_add(
-                    actor=request.user, service=service, **form.cleaned_data
+                    actor=request.user, service=service, **fields
                 )
             except FieldErrors as exc:
                 exc.add_to_form(form)
@@ -76,6 +85,20 @@ def integration_list(request, slug: str):
         "form": form,
     }
     return render(request, "incidents/integration_list.html", context, status=status)
+
+
+def _first_submission(request, submission: str) -> bool:
+    """False when this user already sent the form rendered with `submission` (within a
+    day): the browser's reload of the answer. Kept in the shared cache, so any web process
+    knows it; if the cache is down, the form goes through (at worst a second integration,
+    as before)."""
+    if not submission:
+        return True
+    key = f"integration-form:{request.user.pk}:{submission}"
+    try:
+        return bool(cache.add(key, 1, timeout=86_400))
+    except Exception:
+        return True
 
 
 def _detail(request, integration: Integration, *, token: str = "", rule_form=None, status=200):

@@ -63,6 +63,26 @@ def test_a_manager_creates_an_integration_and_sees_its_url_only_once(manager_cli
     assert posted.status_code == 202
 
 
+def test_the_same_form_sent_twice_creates_one_integration(manager_client, service):
+    """A reload of the answer (which shows the token, so is not a redirect) posts again."""
+    form = manager_client.get(LIST).content.decode()
+    submission = re.search(r'name="submission" value="([^"]+)"', form).group(1)
+    body = {"source": "alertmanager", "name": "Prometheus prod", "submission": submission}
+    first = manager_client.post(LIST, body)
+    assert first.status_code == 200 and _shown_url(first)
+    again = manager_client.post(LIST, body, follow=True)
+    assert again.redirect_chain == [(LIST, 302)]
+    assert "That form was sent already" in again.content.decode()
+    assert Integration.objects.count() == 1
+    # A fresh form makes another.
+    other = re.search(
+        r'name="submission" value="([^"]+)"', manager_client.get(LIST).content.decode()
+    ).group(1)
+    assert other != submission
+    manager_client.post(LIST, {**body, "submission": other})
+    assert Integration.objects.count() == 2
+
+
 def test_a_refused_sender_is_named_next_to_its_field(manager_client, service):
     response = manager_client.post(LIST, {"source": "nagios", "name": "x"})
     assert response.status_code == 400
