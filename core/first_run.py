@@ -8,11 +8,12 @@ the page stays closed afterwards even if every user were later deleted."""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from core.accounts import account_errors
 from core.audit import audit_record
 from core.errors import FieldErrors
 from core.models import Milestone
@@ -31,28 +32,14 @@ def first_run_open() -> bool:
 
 
 def _checked(*, username: str, email: str, password: str, password_again: str) -> dict:
-    User = get_user_model()
-    errors: dict[str, list[str]] = {}
     username, email = username.strip(), email.strip()
-    if not username:
-        errors["username"] = ["Choose a username."]
-    else:
-        try:
-            User.username_validator(username)
-        except ValidationError as exc:
-            errors["username"] = list(exc.messages)
-        if len(username) > User._meta.get_field("username").max_length:
-            errors.setdefault("username", []).append("At most 150 characters.")
+    errors = account_errors(
+        username=username, email=email, password=password, password_again=password_again
+    )
     try:
         validate_email(email)
     except ValidationError:
         errors["email"] = ["Enter an email address, e.g. you@example.com."]
-    if password != password_again:
-        errors["password_again"] = ["The two passwords differ."]
-    try:
-        password_validation.validate_password(password, User(username=username, email=email))
-    except ValidationError as exc:
-        errors["password"] = list(exc.messages)
     if errors:
         raise FieldErrors(errors)
     return {"username": username, "email": email}

@@ -96,11 +96,7 @@ class TeamDetail(APIView):
 
 
 def _member(team: Team, username: str) -> Membership:
-    membership = (
-        Membership.objects.filter(team=team, user__username=username)
-        .select_related("user", "team")
-        .first()
-    )
+    membership = teams.team_member(team, username)
     if membership is None:
         raise Http404("no such member")
     return membership

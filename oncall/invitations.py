@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -25,6 +25,7 @@ from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.accounts import account_errors
 from core.audit import audit_record
 from core.errors import FieldErrors
 from core.tokens import token_digest, token_matches, token_mint, token_plausible
@@ -295,24 +296,12 @@ def invitation_accept(
             raise InvitationUnusable(verdict)
         invitation = verdict.invitation
         username = (username or "").strip()
-        errors: dict[str, list[str]] = {}
-        if not username:
-            errors["username"] = ["Choose a username."]
-        else:
-            try:
-                User.username_validator(username)
-            except ValidationError as exc:
-                errors["username"] = list(exc.messages)
-        if username and User.objects.filter(username__iexact=username).exists():
-            errors["username"] = [f"{username} is taken; choose another username."]
-        if password != password_again:
-            errors["password_again"] = ["The two passwords differ."]
-        try:
-            password_validation.validate_password(
-                password, User(username=username, email=invitation.email)
-            )
-        except ValidationError as exc:
-            errors["password"] = list(exc.messages)
+        errors = account_errors(
+            username=username,
+            email=invitation.email,
+            password=password,
+            password_again=password_again,
+        )
         if errors:
             raise FieldErrors(errors)
         user = User.objects.create_user(username, email=invitation.email, password=password)

@@ -86,6 +86,15 @@ def find_user(identifier: str):
     raise FieldErrors({"user": f"No user with the username or email {identifier!r}."})
 
 
+def team_member(team: Team, username: str) -> Membership | None:
+    """`username`'s membership of `team`, with both loaded; None when not a member."""
+    return (
+        Membership.objects.filter(team=team, user__username=username)
+        .select_related("user", "team")
+        .first()
+    )
+
+
 def _role(value) -> Role:
     try:
         return Role(value)

@@ -99,11 +99,7 @@ def team_detail(request, team: str):
 
 
 def _member(team: Team, username: str) -> Membership:
-    membership = (
-        Membership.objects.filter(team=team, user__username=username)
-        .select_related("user", "team")
-        .first()
-    )
+    membership = teams.team_member(team, username)
     if membership is None:
         raise Http404("no such member")
     return membership

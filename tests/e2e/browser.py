@@ -114,3 +114,47 @@ def open_menu(page, group: str) -> None:
     summary = page.locator(".site-nav details.nav-group > summary", has_text=group)
     if summary.locator("xpath=..").get_attribute("open") is None:
         summary.click()
+
+
+# --- phones and accessibility ---------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+SEVERE = {"serious", "critical"}
+
+
+def too_wide(page) -> list[str]:
+    """What sticks out sideways past the screen (`tag.class right-edge`, the first 8);
+    empty when the page fits its width."""
+    return page.evaluate(
+        """() => document.documentElement.scrollWidth <= window.innerWidth ? [] :
+            [`document ${document.documentElement.scrollWidth}px`].concat(
+              [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                .map(e => `${e.tagName}.${e.className} ` +
+                          `${Math.round(e.getBoundingClientRect().right)}`)
+                .slice(0, 8))"""
+    )
+
+
+def _where(node: dict) -> str:
+    """The element (its CSS selector) and axe's last line on why it fails."""
+    summary = (node.get("failureSummary") or "").strip().splitlines()
+    return f"{' '.join(map(str, node['target']))} ({summary[-1].strip() if summary else ''})"
+
+
+def severe_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the whole page, navigation included."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] not in SEVERE:
+            continue
+        nodes = violation["nodes"]
+        where = "; ".join(_where(node) for node in nodes[:4])
+        more = f" and {len(nodes) - 4} more" if len(nodes) > 4 else ""
+        found.append(
+            f"{violation['id']} [{violation['impact']}] {violation['help']}: {where}{more}"
+        )
+    return found

@@ -9,8 +9,9 @@ import re
 
 import pytest
 import requests
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+
+from tests.e2e.browser import PHONE, severe_violations, too_wide
 
 pytestmark = [
     pytest.mark.browser,
@@ -21,33 +22,19 @@ pytestmark = [
 PASSWORD = "lantern orbit 1843"
 
 
-def _serious_violations(page) -> list[str]:
-    """axe-core on the page's own content (the top bar is base.html's, checked with it)."""
-    results = Axe().run(page, context="main")
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def test_the_first_visit_creates_the_first_administrator(browsing, make_web):
     from django.contrib.auth import get_user_model
 
     assert not get_user_model().objects.exists()
     web = make_web()
     page = browsing.page
-    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_viewport_size(PHONE)
 
     page.goto(f"{web.url}/incidents/")
     expect(page).to_have_url(re.compile(r"/setup/first-admin/$"))
     expect(page.get_by_role("heading", name="Welcome to Pagerline")).to_be_visible()
-    assert _fits(page), "the first-run page is wider than a 390 px phone"
-    assert _serious_violations(page) == []
+    assert too_wide(page) == [], "the first-run page is wider than a 390 px phone"
+    assert severe_violations(page) == []
     browsing.shot("01-first-admin-390")
 
     page.get_by_label("Username").fill("ada")
@@ -56,7 +43,7 @@ def test_the_first_visit_creates_the_first_administrator(browsing, make_web):
     page.get_by_label("Password again").fill("not the same one 12")
     page.get_by_role("button", name="Create administrator").click()
     expect(page.get_by_text("The two passwords differ.")).to_be_visible()
-    assert _fits(page)
+    assert too_wide(page) == []
     browsing.shot("02-first-admin-error")
 
     page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -82,12 +69,12 @@ def test_an_invited_person_sets_a_password_on_a_phone(browsing, make_web, team, 
     _invitation, token = make_invitation(users["manager"], "new@example.com", team=team)
     web = make_web()
     page = browsing.page
-    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_viewport_size(PHONE)
     page.goto(f"{web.url}/invite/{token}/")
     expect(page.get_by_role("heading", name="Join Pagerline")).to_be_visible()
     expect(page.get_by_label("Username")).to_have_value("new")
-    assert _fits(page)
-    assert _serious_violations(page) == []
+    assert too_wide(page) == []
+    assert severe_violations(page) == []
     browsing.shot("01-invitation-390")
 
     page.get_by_label("Username").fill("newcomer")
@@ -100,13 +87,13 @@ def test_an_invited_person_sets_a_password_on_a_phone(browsing, make_web, team, 
 
     page.goto(f"{web.url}/invite/{token}/")
     expect(page.get_by_text("This invitation was used already")).to_be_visible()
-    assert _fits(page)
+    assert too_wide(page) == []
     browsing.shot("02-invitation-used")
     assert browsing.csp_violations == [] and browsing.non_local_requests() == []
 
 
 def test_a_manager_invites_and_sees_the_checklist_on_a_phone(browsing, make_web, team, users):
-    from tests.e2e.browser import log_in, set_server_password
+    from tests.e2e.browser import log_in, set_server_password, severe_violations, too_wide
 
     set_server_password(users["manager"])
     web = make_web()
@@ -114,8 +101,8 @@ def test_a_manager_invites_and_sees_the_checklist_on_a_phone(browsing, make_web,
     log_in(browsing, web.url, "manager")
     checklist = page.locator(f"section.checklist[data-team={team.slug}]")
     expect(checklist).to_contain_text("0 of 6")
-    page.set_viewport_size({"width": 390, "height": 844})
-    assert _fits(page)
+    page.set_viewport_size(PHONE)
+    assert too_wide(page) == []
     browsing.shot("01-dashboard-checklist-390")
 
     page.goto(f"{web.url}/invitations/")
@@ -126,8 +113,8 @@ def test_a_manager_invites_and_sees_the_checklist_on_a_phone(browsing, make_web,
     row = page.locator("li[data-invitation]")
     expect(row).to_contain_text("new@example.com")
     expect(row.locator("[data-role=state]")).to_have_text("pending")
-    assert _fits(page)
-    assert _serious_violations(page) == []
+    assert too_wide(page) == []
+    assert severe_violations(page) == []
     browsing.shot("02-invitations-390")
 
     page.get_by_role("button", name="Revoke").click()

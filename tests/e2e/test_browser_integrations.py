@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import log_in, set_server_password
+from tests.e2e.browser import PHONE, log_in, set_server_password, severe_violations, too_wide
 from tests.support import fixture_json, wait_for
 
 pytestmark = [
@@ -18,23 +18,6 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
 ]
-
-PHONE = {"width": 390, "height": 844}
-
-
-def _serious_accessibility_problems(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:5]}"
-        for v in results.response["violations"]
-        if v.get("impact") in {"serious", "critical"}
-    ]
-
-
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_a_manager_connects_alertmanager_and_sends_a_test_alert(
@@ -89,12 +72,12 @@ def test_a_manager_connects_alertmanager_and_sends_a_test_alert(
     expect(rows.first).to_contain_text("[TEST] Test alert from Pagerline, sent by manager")
     expect(rows.first).to_have_attribute("data-status", "processed")
     browsing.shot("02-deliveries")
-    assert _serious_accessibility_problems(page) == []
+    assert severe_violations(page) == []
 
     page.set_viewport_size(PHONE)
-    assert _fits(page), "the integration page is wider than the phone"
+    assert too_wide(page) == [], "the integration page is wider than the phone"
     browsing.shot("03-integration-on-a-phone")
     page.goto(f"{web.url}/services/checkout/integrations/")
-    assert _fits(page), "the integrations list is wider than the phone"
-    assert _serious_accessibility_problems(page) == []
+    assert too_wide(page) == [], "the integrations list is wider than the phone"
+    assert severe_violations(page) == []
     browsing.assert_clean()

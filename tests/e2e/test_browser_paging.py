@@ -8,27 +8,13 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.browser import log_in, set_server_password
+from tests.e2e.browser import PHONE, log_in, set_server_password, too_wide
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
 ]
-
-PHONE = {"width": 390, "height": 844}
-
-
-def _fits(page) -> bool:
-    """Nothing sticks out sideways (else: what does, for the failure message)."""
-    wide = page.evaluate(
-        """() => [...document.querySelectorAll('body *')]
-            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-            .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)
-            .slice(0, 8)"""
-    )
-    assert not wide, wide
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_rules_are_added_and_removed_on_a_phone(browsing, make_web, users):
@@ -68,7 +54,7 @@ def test_rules_are_added_and_removed_on_a_phone(browsing, make_web, users):
     # The refused form is answered 400 on purpose, which Chromium logs as a failed load.
     assert all("400 (Bad Request)" in error for error in browsing.console_errors)
     browsing.console_errors.clear()
-    assert _fits(page), "the rules page is wider than the phone"
+    assert too_wide(page) == [], "the rules page is wider than the phone"
     browsing.shot("rules-on-a-phone")
 
     page.locator("[data-urgency=high] li[data-rule]").get_by_role("button").click()
@@ -97,7 +83,7 @@ def test_an_acknowledge_link_opened_on_a_phone(browsing, make_web, users, servic
     button = page.get_by_role("button", name=f"Acknowledge #{incident.pk}")
     expect(button).to_be_visible()
     expect(page.locator("[data-role=status]")).to_have_text("triggered")
-    assert _fits(page), "the link page is wider than the phone"
+    assert too_wide(page) == [], "the link page is wider than the phone"
     browsing.shot("link-before")
     assert Incident.objects.get().status == "triggered"
 

@@ -11,19 +11,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.browser import log_in, set_server_password
+from tests.e2e.browser import PHONE, log_in, set_server_password, too_wide
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
 ]
-
-PHONE = {"width": 390, "height": 844}
-
-
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_a_manager_creates_a_two_layer_schedule_watching_the_preview(
@@ -95,7 +89,7 @@ def test_a_manager_creates_a_two_layer_schedule_watching_the_preview(
     expect(first.get_by_label("Participant 1")).to_have_value("responder")
     expect(oncall.locator("strong")).to_have_text("responder")
     assert Schedule.objects.count() == 0, "the preview saved something"
-    assert _fits(page), "the editor is wider than the phone"
+    assert too_wide(page) == [], "the editor is wider than the phone"
     browsing.shot("02-editor-two-layers")
 
     page.get_by_role("button", name="Create schedule").click()

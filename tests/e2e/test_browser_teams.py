@@ -10,35 +10,13 @@ from playwright.sync_api import expect
 from incidents.models import Service
 from oncall.models import Membership
 from oncall.tests.factories import make_user
-from tests.e2e.browser import log_in, set_server_password
+from tests.e2e.browser import PHONE, log_in, set_server_password, severe_violations, too_wide
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
 ]
-
-PHONE = {"width": 390, "height": 844}
-
-
-def _fits(page) -> None:
-    """Nothing in the page's own content is wider than the screen (the top bar is the
-    navigation's, checked by its own tests)."""
-    overflow = page.evaluate(
-        "() => { const m = document.querySelector('main'); return m.scrollWidth - m.clientWidth; }"
-    )
-    assert overflow <= 0, f"{page.url}: main is {overflow}px wider than the screen"
-
-
-def _accessible(page) -> None:
-    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
-    results = axe.Axe().run(page, context={"include": [["main"]]})
-    serious = [
-        (v["id"], [n["target"] for n in v["nodes"]])
-        for v in results.response["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
-    assert serious == [], f"{page.url}: {serious}"
 
 
 def test_a_new_user_sets_up_a_team_and_a_service_in_the_browser(browsing, make_web, db):
@@ -77,7 +55,7 @@ def test_a_new_user_sets_up_a_team_and_a_service_in_the_browser(browsing, make_w
         "alice is the last manager of Search"
     )
     browsing.shot("02-team")
-    _accessible(page)
+    assert severe_violations(page) == []
     assert dict(
         Membership.objects.filter(team__slug="search").values_list("user__username", "role")
     ) == {"alice": "manager", "bob": "responder"}
@@ -96,7 +74,7 @@ def test_a_new_user_sets_up_a_team_and_a_service_in_the_browser(browsing, make_w
     # The ticks survived the refusal.
     expect(page.get_by_label("Warning")).to_be_checked()
     expect(page.get_by_label("Error")).not_to_be_checked()
-    _accessible(page)
+    assert severe_violations(page) == []
     page.get_by_role("button", name="Create service").click()
     row = page.locator('[data-service="search-api"]')
     expect(row).to_contain_text("Search API")
@@ -120,9 +98,9 @@ def test_a_new_user_sets_up_a_team_and_a_service_in_the_browser(browsing, make_w
         "/teams/new",
     ):
         page.goto(f"{web.url}{path}")
-        _fits(page)
+        assert too_wide(page) == []
         browsing.shot("04-phone-" + path.strip("/").replace("/", "-"))
-    _accessible(page)
+    assert severe_violations(page) == []
     # A refused form answers 400, which Chromium logs; those three are the refusals above.
     refused = [e for e in browsing.console_errors if "status of 400 (Bad Request)" in e]
     assert [e.rsplit("/", 2)[-1] for e in refused] == ["new)", "role)", "new)"], refused

@@ -20,14 +20,18 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
-from tests.e2e.browser import SCREENSHOTS, log_in, set_server_password
+from tests.e2e.browser import (
+    SCREENSHOTS,
+    log_in,
+    set_server_password,
+    severe_violations,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 WIDTHS = {"laptop": (1400, 900), "phone": (390, 844)}
 # Routes of the API, the webhooks and the admin: other tests cover them, they are no pages.
 NOT_OURS = ("api/", "hooks/", "v2/", "admin/", "bench/")
-SEVERE = {"serious", "critical"}
 # What must be on the first screen, without scrolling, and on an incident's page above its
 # status: the responder woken at night acts first.
 FIRST_SCREEN = {
@@ -332,29 +336,6 @@ def world(team, service, users, integration, drill_and_report):
 # --- the visit -----------------------------------------------------------------------------
 
 
-def _where(node: dict) -> str:
-    """The element (its CSS selector) and axe's last line on why it fails."""
-    summary = (node.get("failureSummary") or "").strip().splitlines()
-    return f"{' '.join(map(str, node['target']))} ({summary[-1].strip() if summary else ''})"
-
-
-def _severe_violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    found = []
-    for violation in results.response["violations"]:
-        if violation["impact"] not in SEVERE:
-            continue
-        nodes = violation["nodes"]
-        where = "; ".join(_where(node) for node in nodes[:4])
-        more = f" and {len(nodes) - 4} more" if len(nodes) > 4 else ""
-        found.append(
-            f"{violation['id']} [{violation['impact']}] {violation['help']}: {where}{more}"
-        )
-    return found
-
-
 @pytest.mark.django_db(transaction=True)
 def test_every_page_fits_a_phone_and_passes_axe(browsing, make_web, users, world):
     from django.urls import reverse
@@ -394,7 +375,7 @@ def test_every_page_fits_a_phone_and_passes_axe(browsing, make_web, users, world
                 if box is None or box["y"] + box["height"] > min(height, above):
                     problems.append(f"{label} @ {size}: {name!r} is not first on the screen")
             page.screenshot(path=str(SCREENSHOTS / f"pages-{width}-{label}.png"), full_page=True)
-            problems += [f"{label} @ {size}: {text}" for text in _severe_violations(page)]
+            problems += [f"{label} @ {size}: {text}" for text in severe_violations(page)]
 
     assert not problems, "\n".join(problems)
     browsing.assert_clean()
