@@ -59,6 +59,8 @@ from tests.access_world import (
     path_variants,
 )
 
+pytestmark = pytest.mark.fuzz
+
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 THROTTLED = str(Throttled.default_detail)  # "Request was throttled."
 
