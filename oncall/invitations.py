@@ -141,7 +141,7 @@ def invitation_create(
         raise PermissionDenied("only the team's managers invite to it")
     if "email" not in errors:
         taken = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
-        if taken is not None:
+        if taken is not None and invited_placeholder(email) is None:
             errors["email"] = (
                 f"{email} already has an account ({taken.get_username()}); "
                 "add them to the team instead."

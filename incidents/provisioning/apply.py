@@ -330,15 +330,9 @@ def _run(desired: dict, *, actor, prune: bool, invite: bool, trial: bool) -> Pla
     memberships = {
         m["email"]: (t["slug"], m["role"]) for t in desired["teams"] for m in t["members"]
     }
+    # Their accounts first, so that rotations and policies can name them; the invitation
+    # (to the first team listing them, which may be made below) last.
     for email in found.unknown_users:
-        if not trial:
-            slug, role = memberships[email]
-            try:
-                invitations.invitation_create(
-                    actor=actor, email=email, team=Team.objects.filter(slug=slug).first(), role=role
-                )
-            except FieldErrors as exc:
-                raise _refused(("user", email), exc) from None
         users[email] = invitations.invited_user_create(email=email)
     run = _Run(desired=desired, actor=actor, users=users)
     order = {kind: i for i, kind in enumerate(document.KINDS)}
@@ -353,7 +347,15 @@ def _run(desired: dict, *, actor, prune: bool, invite: bool, trial: bool) -> Pla
     for change in ordered:
         if change.action != "keep":
             run.do(change)
-    for slug in {change.key[1] for change in found.changes}:
+    for email in [] if trial else found.unknown_users:
+        slug, role = memberships[email]
+        try:
+            invitations.invitation_create(
+                actor=actor, email=email, team=Team.objects.get(slug=slug), role=role
+            )
+        except FieldErrors as exc:
+            raise _refused(("user", email), exc) from None
+    for slug in sorted({change.key[1] for change in found.changes}):
         team = Team.objects.filter(slug=slug).first()
         audit_record(
             actor=actor,
