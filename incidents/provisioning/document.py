@@ -44,6 +44,9 @@ def schema() -> dict:
 def parse_text(text: str) -> dict:
     """The document in `text` (YAML; JSON is YAML too), or DocumentError."""
     try:
+        # Aliases could make a small text a huge document ("billion laughs"); none is needed.
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, yaml.SafeLoader)):
+            raise DocumentError(["document: YAML aliases (*name) are not accepted"])
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise DocumentError([f"document: not valid YAML or JSON ({exc})"]) from None
