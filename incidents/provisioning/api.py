@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from core.parsers import BoundedJSONParser
 from incidents.provisioning import apply as provisioning_apply
-from incidents.provisioning import document
+from incidents.provisioning import diff, document
 from incidents.provisioning.plan import Plan
 from oncall.models import Team
 from oncall.permissions import can_manage
@@ -68,7 +68,7 @@ def _out(found: Plan, *, applied: bool, invite: bool) -> dict:
         "changes": [
             {
                 "action": c.action,
-                "object": document.label(c.key),
+                "object": diff.label(c.key),
                 "fields": c.fields,
                 "note": c.note,
             }
@@ -85,7 +85,9 @@ class _ProvisioningView(APIView):
     def post(self, request):
         body = request.data
         try:
-            raw = document.parse_text(body) if isinstance(body, str) else dict(body)
+            raw = document.parse_text(body) if isinstance(body, str) else body
+            if not isinstance(raw, dict):
+                raise document.DocumentError(["document: expected an object"])
             document.check(raw)
             desired = document.canonical(raw)
         except document.DocumentError as exc:

@@ -18,8 +18,8 @@ from incidents.catalog import changes as catalog
 from incidents.escalation import policies
 from incidents.maintenance import windows
 from incidents.models import EscalationPolicy, Integration, MaintenanceWindow, Service
-from incidents.provisioning import document
-from incidents.provisioning.document import Change, DocumentError, label
+from incidents.provisioning.diff import KINDS, Change, label
+from incidents.provisioning.document import DocumentError
 from incidents.provisioning.plan import Plan, plan, users_by_email
 from oncall import invitations, teams
 from oncall import services as oncall_services
@@ -335,7 +335,7 @@ def _run(desired: dict, *, actor, prune: bool, invite: bool, trial: bool) -> Pla
     for email in found.unknown_users:
         users[email] = invitations.invited_user_create(email=email)
     run = _Run(desired=desired, actor=actor, users=users)
-    order = {kind: i for i, kind in enumerate(document.KINDS)}
+    order = {kind: i for i, kind in enumerate(KINDS)}
     ordered = sorted(
         found.changes,
         key=lambda c: (

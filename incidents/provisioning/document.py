@@ -9,8 +9,7 @@ same services the pages and the API call. The format is docs/provisioning.schema
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,9 +22,6 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "provisioning.schem
 SEVERITIES = ("critical", "error", "warning", "info")
 DEFAULT_HIGH_URGENCY = ["critical", "error"]
 DEFAULT_HANDOFF_NOTICE_SECONDS = 30 * 60
-
-# The order in which changes are made: what an object refers to exists before it.
-KINDS = ("team", "member", "schedule", "override", "policy", "service", "integration", "window")
 
 
 class DocumentError(ValueError):
@@ -110,8 +106,48 @@ def check(document: dict) -> None:
         raise DocumentError(problems)
 
 
+def _parses(value: str | None, parse, where: str, problems: list[str]) -> None:
+    """The schema checks the shape of times; this, that they exist (no 25:00 or 31 June)."""
+    if value is None:
+        return
+    try:
+        parse(value)
+    except ValueError:
+        problems.append(f"{where}: {value!r} is not a real date and time")
+
+
+def _instant_parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _check_times(team: dict, label: str, problems: list[str]) -> None:
+    for schedule in team.get("schedules", []):
+        where = f"{label} / schedule {schedule['name']!r}"
+        for li, layer in enumerate(schedule["layers"]):
+            _parses(
+                layer["handoff"], datetime.fromisoformat, f"{where}: layers[{li}].handoff", problems
+            )
+            _parses(
+                layer.get("end"), datetime.fromisoformat, f"{where}: layers[{li}].end", problems
+            )
+            for ri, restriction in enumerate(layer.get("restrictions", [])):
+                at = f"{where}: layers[{li}].restrictions[{ri}]"
+                for bound in ("start", "end"):
+                    _parses(restriction[bound], time.fromisoformat, f"{at}.{bound}", problems)
+        for oi, override in enumerate(schedule.get("overrides", [])):
+            for bound in ("start", "end"):
+                _parses(
+                    override[bound], _instant_parse, f"{where}: overrides[{oi}].{bound}", problems
+                )
+    for wi, window in enumerate(team.get("maintenance_windows", [])):
+        for bound in ("starts_at", "ends_at"):
+            _parses(window[bound], _instant_parse,
+                    f"{label}: maintenance_windows[{wi}].{bound}", problems)  # fmt: skip
+
+
 def _check_team(team: dict, problems: list[str]) -> None:
     label = _team_label(team)
+    _check_times(team, label, problems)
     members = {m["email"].lower(): m["role"] for m in team["members"]}
     _dupes(team["members"], lambda m: m["email"].lower(), "member", f"{label}: members", problems)
     if "manager" not in members.values():
@@ -180,7 +216,7 @@ def _check_team(team: dict, problems: list[str]) -> None:
 def instant_text(value: str | datetime) -> str:
     """An instant as the document writes it: UTC, to the second, with a Z."""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        value = _instant_parse(value)
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -331,124 +367,3 @@ def load(text: str) -> dict:
     document = parse_text(text)
     check(document)
     return canonical(document)
-
-
-# --- objects and their differences ----------------------------------------------------------
-
-
-def objects(document: dict) -> dict[tuple, dict]:
-    """Every object of a canonical document by its natural key, (kind, *names), with the
-    fields that can change."""
-    found: dict[tuple, dict] = {}
-    for team in document["teams"]:
-        slug = team["slug"]
-        found[("team", slug)] = {"name": team["name"], "time_zone": team["time_zone"]}
-        for m in team["members"]:
-            found[("member", slug, m["email"])] = {"role": m["role"]}
-        for s in team["schedules"]:
-            found[("schedule", slug, s["name"])] = {
-                "time_zone": s["time_zone"],
-                "handoff_notice_seconds": s["handoff_notice_seconds"],
-                "layers": s["layers"],
-            }
-            for o in s["overrides"]:
-                key = ("override", slug, s["name"], o["user"], o["start"], o["end"], o["replaces"])
-                found[key] = {}
-        for p in team["escalation_policies"]:
-            found[("policy", slug, p["name"])] = {k: v for k, v in p.items() if k != "name"}
-        for s in team["services"]:
-            found[("service", slug, s["slug"])] = {
-                k: v for k, v in s.items() if k not in {"slug", "integrations"}
-            }
-            for i in s["integrations"]:
-                found[("integration", slug, s["slug"], i["name"])] = {
-                    k: v for k, v in i.items() if k != "name"
-                }
-        for w in team["maintenance_windows"]:
-            key = ("window", slug, w["starts_at"], w["ends_at"], w["reason"])
-            found[key] = {"services": w["services"]}
-    return found
-
-
-@dataclass(frozen=True)
-class Change:
-    action: str  # "create", "update", "delete" or "keep" (would be deleted, but may not be)
-    key: tuple
-    fields: dict = field(default_factory=dict)  # create: values; update: {field: [old, new]}
-    note: str = ""
-
-    @property
-    def kind(self) -> str:
-        return self.key[0]
-
-
-def label(key: tuple) -> str:
-    """How a plan names an object: `schedule payments/Primary`."""
-    kind, *names = key
-    return f"{kind} " + "/".join("-" if n is None else str(n) for n in names)
-
-
-def diff(
-    current: dict[tuple, dict],
-    desired: dict[tuple, dict],
-    *,
-    prune: bool,
-    undeletable: dict[tuple, str] | None = None,
-    scope: set[str] | None = None,
-) -> list[Change]:
-    """What turns `current` into `desired`, in the order to make it: creations and updates
-    kind by kind, then deletions (only with `prune`, most dependent kinds first). Objects of
-    teams outside `scope` (default: the teams `desired` names) are left alone; teams and
-    keys in `undeletable` (key -> why) are never deleted."""
-    undeletable = undeletable or {}
-    if scope is None:
-        scope = {key[1] for key in desired if key[0] == "team"}
-    order = {kind: i for i, kind in enumerate(KINDS)}
-    changes: list[Change] = []
-    for key in sorted(desired, key=lambda k: (order[k[0]], _sortable(k))):
-        if key not in current:
-            changes.append(Change("create", key, desired[key]))
-            continue
-        changed = {
-            name: [current[key].get(name), value]
-            for name, value in desired[key].items()
-            if current[key].get(name) != value
-        }
-        if changed:
-            changes.append(Change("update", key, changed))
-    gone = [k for k in current if k not in desired and k[1] in scope and k[0] != "team"]
-    for key in sorted(gone, key=lambda k: (-order[k[0]], _sortable(k))):
-        if not prune:
-            continue
-        if key in undeletable:
-            changes.append(Change("keep", key, note=undeletable[key]))
-        else:
-            changes.append(Change("delete", key, current[key]))
-    return changes
-
-
-def _sortable(key: tuple) -> tuple:
-    return tuple("" if part is None else str(part) for part in key)
-
-
-def describe(changes: list[Change]) -> list[str]:
-    """The plan as lines a person reads: `+ create`, `~ update` (field: old -> new),
-    `- delete`, `= keep` (with why)."""
-    lines = []
-    signs = {"create": "+", "update": "~", "delete": "-", "keep": "="}
-    for change in changes:
-        head = f"{signs[change.action]} {change.action} {label(change.key)}"
-        if change.action == "keep":
-            lines.append(f"{head}: {change.note}")
-        elif change.action == "update":
-            lines.append(head)
-            for name, (old, new) in change.fields.items():
-                lines.append(f"    {name}: {_short(old)} -> {_short(new)}")
-        else:
-            lines.append(head)
-    return lines
-
-
-def _short(value) -> str:
-    text = json.dumps(value, sort_keys=True, default=str)
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,5 +1,5 @@
 """What applying a document would change: the teams it names, as they are now (exported),
-compared with it (document.diff). Reads only."""
+compared with it (diff.diff). Reads only."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 
 from incidents.models import Service
-from incidents.provisioning import document, export
+from incidents.provisioning import diff, export
 from oncall.models import Team
 
 
 @dataclass(frozen=True)
 class Plan:
-    changes: list[document.Change]
+    changes: list[diff.Change]
     # Emails the document names that match no account (refused unless invited).
     unknown_users: list[str] = field(default_factory=list)
     # Where each unknown email is first used, for the refusal message.
@@ -27,7 +27,7 @@ class Plan:
 
     def lines(self, *, invite: bool) -> list[str]:
         invited = [f"+ invite user {email}" for email in self.unknown_users] if invite else []
-        return invited + document.describe(self.changes) or ["No changes."]
+        return invited + diff.describe(self.changes) or ["No changes."]
 
 
 def emails_in(desired: dict) -> dict[str, str]:
@@ -79,7 +79,7 @@ def plan(desired: dict, *, prune: bool) -> Plan:
     """The changes that turn the teams `desired` (a canonical document) names into it."""
     slugs = [team["slug"] for team in desired["teams"]]
     teams = Team.objects.filter(slug__in=slugs).order_by("slug")
-    current = document.objects(export.export(teams=teams))
+    current = diff.objects(export.export(teams=teams))
     undeletable = {
         ("service", row["team__slug"], row["slug"]): (
             f"has {row['n']} incident(s); a service with incidents is never deleted"
@@ -89,8 +89,8 @@ def plan(desired: dict, *, prune: bool) -> Plan:
         .filter(n__gt=0)
         .values("team__slug", "slug", "n")
     }
-    changes = document.diff(
-        current, document.objects(desired), prune=prune, undeletable=undeletable, scope=set(slugs)
+    changes = diff.diff(
+        current, diff.objects(desired), prune=prune, undeletable=undeletable, scope=set(slugs)
     )
     named = emails_in(desired)
     known = users_by_email(named)

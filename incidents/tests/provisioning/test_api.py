@@ -119,3 +119,10 @@ def test_the_endpoints_are_in_the_openapi_schema(users, client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     text = schema.content.decode()
     assert "/api/v1/provisioning/plan" in text and "/api/v1/provisioning/apply" in text
+
+
+def test_a_body_that_is_not_an_object_is_a_400(team, users, client):
+    client.force_login(users["manager"])
+    answer = _post(client, "plan", [1, 2])
+    assert answer.status_code == 400
+    assert answer.json() == {"document": ["document: expected an object"]}

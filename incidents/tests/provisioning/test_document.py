@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from incidents.provisioning import document
+from incidents.provisioning import diff, document
 from incidents.tests.provisioning.conftest import SAMPLE
 
 
@@ -78,23 +78,23 @@ def test_it_refuses_what_is_not_yaml():
 
 
 def _objects(raw):
-    return document.objects(document.canonical(raw))
+    return diff.objects(document.canonical(raw))
 
 
 def test_an_unchanged_document_has_no_changes(raw):
-    assert document.diff(_objects(raw), _objects(raw), prune=True) == []
+    assert diff.diff(_objects(raw), _objects(raw), prune=True) == []
 
 
 def test_a_changed_field_is_one_update_naming_old_and_new(raw):
     before = _objects(raw)
     raw["teams"][0]["services"][0]["name"] = "Checkout API"
-    changes = document.diff(before, _objects(raw), prune=False)
+    changes = diff.diff(before, _objects(raw), prune=False)
     assert changes == [
-        document.Change(
+        diff.Change(
             "update", ("service", "payments", "checkout"), {"name": ["Checkout", "Checkout API"]}
         )
     ]
-    assert document.describe(changes) == [
+    assert diff.describe(changes) == [
         "~ update service payments/checkout",
         '    name: "Checkout" -> "Checkout API"',
     ]
@@ -106,9 +106,9 @@ def test_what_the_document_drops_is_deleted_only_with_prune(raw):
     raw["teams"][0]["services"].pop()  # refunds
     raw["teams"][0]["services"][0]["integrations"][0]["routing"] = []
     after = _objects(raw)
-    kept = document.diff(before, after, prune=False)
+    kept = diff.diff(before, after, prune=False)
     assert [c.action for c in kept] == ["update"]
-    pruned = document.diff(
+    pruned = diff.diff(
         before,
         after,
         prune=True,
@@ -119,18 +119,29 @@ def test_what_the_document_drops_is_deleted_only_with_prune(raw):
         ("delete", "window"),
         ("keep", "service"),
     ]
-    assert document.describe(pruned)[-1] == "= keep service payments/refunds: has 2 incident(s)"
+    assert diff.describe(pruned)[-1] == "= keep service payments/refunds: has 2 incident(s)"
 
 
 def test_creations_come_in_dependency_order(raw):
-    changes = document.diff({}, _objects(raw), prune=False)
+    changes = diff.diff({}, _objects(raw), prune=False)
     kinds = [c.kind for c in changes]
-    assert kinds == sorted(kinds, key=document.KINDS.index)
+    assert kinds == sorted(kinds, key=diff.KINDS.index)
     assert kinds[0] == "team"
 
 
 def test_teams_outside_the_document_are_left_alone(raw):
     other = {("team", "other"): {"name": "Other", "time_zone": "UTC"},
              ("service", "other", "legacy"): {"name": "Legacy"}}  # fmt: skip
-    changes = document.diff({**_objects(raw), **other}, _objects(raw), prune=True)
+    changes = diff.diff({**_objects(raw), **other}, _objects(raw), prune=True)
     assert changes == []
+
+
+def test_it_refuses_times_that_do_not_exist(raw):
+    raw["teams"][0]["schedules"][0]["layers"][0]["handoff"] = "2030-02-30T09:00"
+    raw["teams"][0]["schedules"][0]["layers"][1]["restrictions"][0]["end"] = "25:00"
+    assert problems(raw) == [
+        "team 'payments' / schedule 'Primary': layers[0].handoff: '2030-02-30T09:00' is not a "
+        "real date and time",
+        "team 'payments' / schedule 'Primary': layers[1].restrictions[0].end: '25:00' is not a "
+        "real date and time",
+    ]
