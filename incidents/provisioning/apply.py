@@ -18,7 +18,7 @@ from incidents.catalog import changes as catalog
 from incidents.escalation import policies
 from incidents.maintenance import windows
 from incidents.models import EscalationPolicy, Integration, MaintenanceWindow, Service
-from incidents.provisioning.diff import KINDS, Change, label
+from incidents.provisioning.diff import KINDS, Change, describe, label
 from incidents.provisioning.document import DocumentError
 from incidents.provisioning.plan import Plan, plan, users_by_email
 from oncall import invitations, teams
@@ -355,15 +355,18 @@ def _run(desired: dict, *, actor, prune: bool, invite: bool, trial: bool) -> Pla
             )
         except FieldErrors as exc:
             raise _refused(("user", email), exc) from None
-    for slug in sorted({change.key[1] for change in found.changes}):
-        team = Team.objects.filter(slug=slug).first()
+    # One entry per team with the whole plan: schedules and overrides are not audited by
+    # their own services, so this is where a provisioned change to them is on record.
+    for slug in sorted({change.key[1] for change in found.changes if change.action != "keep"}):
+        team = Team.objects.get(slug=slug)
+        own = [c for c in found.changes if c.key[1] == slug and c.action != "keep"]
         audit_record(
             actor=actor,
             action="provisioning.applied",
             obj=team,
-            team_id=team.pk if team else None,
-            summary=f"configuration of {slug} applied: "
-            f"{sum(1 for c in found.changes if c.key[1] == slug and c.action != 'keep')} change(s)",
+            team_id=team.pk,
+            summary=f"configuration of {team.name} applied: {len(own)} change(s)",
+            changes={"plan": describe(own)},
         )
     return found
 

@@ -1,5 +1,5 @@
 """The provisioning document as plain values: read it (YAML or JSON), check it, put it in its
-canonical form, flatten it into objects named by natural keys, and compare two of them.
+canonical form (incidents.provisioning.diff compares two).
 
 Pure: no Django, no database. Whether the users exist and what the services' rules say
 (time zones, rotations, matchers...) is judged by incidents.provisioning.apply through the

@@ -54,6 +54,9 @@ def test_a_manager_plans_then_applies_a_change_to_their_team_in_yaml(team, users
     assert Service.objects.get().name == "Checkout API"
     entry = AuditEntry.objects.get(action="provisioning.applied")
     assert entry.team_id == team.pk and entry.actor == users["manager"]
+    assert entry.changes == {
+        "plan": ["~ update service payments/checkout", '    name: "Checkout" -> "Checkout API"']
+    }
     assert AuditEntry.objects.filter(action="service.updated", actor=users["manager"]).exists()
     again = _post(client, "plan", body).json()
     assert again["changes"] == [] and again["lines"] == ["No changes."]
