@@ -94,8 +94,12 @@ def diff(
     for key in sorted(gone, key=lambda k: (-order[k[0]], _sortable(k))):
         if not prune:
             continue
+        owner = ("service", key[1], key[2]) if key[0] == "integration" else None
         if key in undeletable:
             changes.append(Change("keep", key, note=undeletable[key]))
+        elif owner in undeletable and owner not in desired:
+            # A service kept for its incidents keeps what it is made of.
+            changes.append(Change("keep", key, note=f"its service is kept ({label(owner)})"))
         else:
             changes.append(Change("delete", key, current[key]))
     return changes

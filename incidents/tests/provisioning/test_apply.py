@@ -113,14 +113,18 @@ def test_prune_deletes_what_the_file_omits_but_never_a_service_with_incidents(
     plan = provision("apply", str(path), "--plan", "--prune")
     assert "= keep service payments/checkout: has 1 incident(s)" in plan
     assert "- delete service payments/refunds" in plan
-    assert "- delete integration payments/checkout/Prometheus" in plan
+    assert "- delete integration payments/refunds/Custom checks" in plan
+    assert "= keep integration payments/checkout/Prometheus: its service is kept" in plan
     provision("apply", str(path), "--apply", "--prune")
     assert list(Service.objects.values_list("slug", flat=True)) == ["checkout"]
-    assert not Integration.objects.exists()
+    assert list(Integration.objects.values_list("name", flat=True)) == ["Prometheus"]
     # What remains is kept, and the plan keeps saying why.
-    assert provision("apply", str(path), "--plan", "--prune").startswith(
-        "= keep service payments/checkout"
-    )
+    assert provision("apply", str(path), "--plan", "--prune").splitlines() == [
+        "= keep integration payments/checkout/Prometheus: its service is kept "
+        "(service payments/checkout)",
+        "= keep service payments/checkout: has 1 incident(s); a service with incidents is "
+        "never deleted",
+    ]
 
 
 def test_a_changed_field_is_planned_then_applied(people, sample_file, raw, tmp_path):

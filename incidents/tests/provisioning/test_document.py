@@ -117,8 +117,13 @@ def test_what_the_document_drops_is_deleted_only_with_prune(raw):
     assert [(c.action, c.key[0]) for c in pruned] == [
         ("update", "integration"),
         ("delete", "window"),
+        ("keep", "integration"),
         ("keep", "service"),
     ]
+    assert diff.describe(pruned)[-2] == (
+        "= keep integration payments/refunds/Custom checks: its service is kept "
+        "(service payments/refunds)"
+    )
     assert diff.describe(pruned)[-1] == "= keep service payments/refunds: has 2 incident(s)"
 
 
