@@ -4,10 +4,11 @@ are incidents.provisioning.apply's, the same as `manage.py provision apply`'s.""
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,7 +27,13 @@ class YamlParser(BaseParser):
     media_type = "application/yaml"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read().decode("utf-8", errors="replace")
+        # Read straight from the stream, Django's body-size limit would not apply: the same
+        # bound, here.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        data = stream.read(limit + 1) if limit else stream.read()
+        if limit and len(data) > limit:
+            raise ParseError(f"The document is larger than {limit} bytes.")
+        return data.decode("utf-8", errors="replace")
 
 
 class ChangeOut(serializers.Serializer):

@@ -316,7 +316,7 @@ def _unknown_refused(found: Plan) -> None:
         raise DocumentError(
             [
                 f"{found.used_at[email]}: no user has the email {email} "
-                "(apply with --invite to invite them)"
+                "(to invite them: --invite, or ?invite=true in the API)"
                 for email in found.unknown_users
             ]
         )

@@ -11,7 +11,7 @@ from core.models import AuditEntry
 from incidents.models import Service
 from incidents.provisioning import export
 from incidents.tests.factories import make_service
-from oncall.models import Team
+from oncall.models import Invitation, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +129,28 @@ def test_a_body_that_is_not_an_object_is_a_400(team, users, client):
     answer = _post(client, "plan", [1, 2])
     assert answer.status_code == 400
     assert answer.json() == {"document": ["document: expected an object"]}
+
+
+def test_a_yaml_body_over_the_upload_limit_is_a_400(team, users, client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client.force_login(users["manager"])
+    text = "version: 1\nteams: []\n# " + "x" * 2000 + "\n"
+    answer = client.post("/api/v1/provisioning/plan", text, content_type="application/yaml")
+    assert answer.status_code == 400
+    assert "larger than 1000 bytes" in answer.json()["detail"]
+
+
+def test_a_manager_invites_a_new_member_through_the_api(team, users, client, smtp):
+    client.force_login(users["manager"])
+    body = _document(team)
+    body["teams"][0]["members"].append({"email": "dee@example.com", "role": "responder"})
+    refused = _post(client, "apply", body)
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "document": ["team 'payments': members: no user has the email dee@example.com "
+                     "(to invite them: --invite, or ?invite=true in the API)"]
+    }  # fmt: skip
+    answer = _post(client, "apply", body, query="?invite=true")
+    assert answer.status_code == 200 and answer.json()["invited"] == ["dee@example.com"]
+    assert smtp.recipients == ["dee@example.com"]
+    assert Invitation.objects.get().invited_by == users["manager"]
