@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 
 def account_errors(
-    *, username: str, email: str, password: str, password_again: str
+    *, username: str, email: str, password: str, password_again: str, except_user=None
 ) -> dict[str, list[str]]:
     """What is wrong with this username and password, by field (empty when nothing): the
     username must be valid, at most the model's length and not taken (in any case); the
@@ -25,7 +25,11 @@ def account_errors(
             errors["username"] = list(exc.messages)
         if len(username) > longest:
             errors.setdefault("username", []).append(f"At most {longest} characters.")
-        elif User.objects.filter(username__iexact=username).exists():
+        elif (
+            User.objects.filter(username__iexact=username)
+            .exclude(pk=getattr(except_user, "pk", None))
+            .exists()
+        ):
             errors["username"] = [f"{username} is taken; choose another username."]
     if password != password_again:
         errors["password_again"] = ["The two passwords differ."]

@@ -13,6 +13,7 @@ from incidents.notify import link_view
 from incidents.notify import views as notify_views
 from incidents.notify.phone import views as phone_views
 from incidents.notify.slack import views as slack_views
+from incidents.provisioning import api as provisioning_api
 from incidents.timeline import api
 from incidents.timeline import views as timeline_views
 from oncall import audit
@@ -203,8 +204,23 @@ _service_urls = [
     ),
 ]
 
+# Configuration as code (docs/provisioning.md): the document's changes, planned or made.
+_provisioning_urls = [
+    path(
+        "api/v1/provisioning/plan",
+        provisioning_api.ProvisioningPlan.as_view(),
+        name="api-provisioning-plan",
+    ),
+    path(
+        "api/v1/provisioning/apply",
+        provisioning_api.ProvisioningApply.as_view(),
+        name="api-provisioning-apply",
+    ),
+]
+
 urlpatterns = [
     *_policy_urls,
+    *_provisioning_urls,
     *_integration_urls,
     *_service_urls,
     path("maintenance/", maintenance_views.maintenance_list, name="maintenance-list"),

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -133,13 +134,14 @@ def invitation_create(
         errors["email"] = "Enter an email address, e.g. someone@example.com."
     if role not in Role.values:
         errors["role"] = f"Choose one of {', '.join(Role.values)}."
-    if team is None and not actor.is_staff:
+    # No actor: the command line (provisioning), whose operator runs the server.
+    if team is None and actor is not None and not actor.is_staff:
         errors["team"] = "Choose the team to invite them to."
-    if team is not None and not can_manage(actor, team):
+    if team is not None and actor is not None and not can_manage(actor, team):
         raise PermissionDenied("only the team's managers invite to it")
     if "email" not in errors:
         taken = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
-        if taken is not None:
+        if taken is not None and invited_placeholder(email) is None:
             errors["email"] = (
                 f"{email} already has an account ({taken.get_username()}); "
                 "add them to the team instead."
@@ -276,6 +278,27 @@ def invitation_check(*, token: str, now: datetime | None = None) -> Verdict:
     return _verdict(_find(token), _now(now))
 
 
+def invited_user_create(*, email: str):
+    """The account of someone provisioning invited (`provision apply --invite`): it exists
+    so that schedules and policies can name them, but has no password and has never signed
+    in; accepting the invitation sent to `email` gives it its username and password."""
+    return get_user_model().objects.create_user(email, email=email, password=None)
+
+
+def invited_placeholder(email: str):
+    """The account invited_user_create made for `email` that nobody has claimed yet."""
+    return (
+        get_user_model()
+        .objects.filter(
+            email__iexact=email,
+            is_active=True,
+            last_login__isnull=True,
+            password__startswith=UNUSABLE_PASSWORD_PREFIX,
+        )
+        .first()
+    )
+
+
 def invitation_accept(
     *,
     token: str,
@@ -296,15 +319,24 @@ def invitation_accept(
             raise InvitationUnusable(verdict)
         invitation = verdict.invitation
         username = (username or "").strip()
+        placeholder = invited_placeholder(invitation.email)
         errors = account_errors(
             username=username,
             email=invitation.email,
             password=password,
             password_again=password_again,
+            except_user=placeholder,
         )
         if errors:
             raise FieldErrors(errors)
-        user = User.objects.create_user(username, email=invitation.email, password=password)
+        if placeholder is not None:
+            # Provisioning put them in rotations already: the account becomes theirs.
+            placeholder.username = username
+            placeholder.set_password(password)
+            placeholder.save(update_fields=["username", "password"])
+            user = placeholder
+        else:
+            user = User.objects.create_user(username, email=invitation.email, password=password)
         if invitation.team_id is not None:
             Membership.objects.get_or_create(
                 team_id=invitation.team_id, user=user, defaults={"role": invitation.role}

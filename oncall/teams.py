@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.audit import audit_record
+from core.audit import audit_record, diff
 from core.errors import FieldErrors
 from oncall.models import LayerParticipant, Membership, Override, Role, Team
 from oncall.permissions import MANAGING_ROLES
@@ -21,7 +21,7 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MAX = 50
 
 
-def _team_errors(*, name: str, slug: str, time_zone: str) -> dict:
+def _team_errors(*, name: str, slug: str, time_zone: str, team: Team | None = None) -> dict:
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = "A team needs a name."
@@ -34,7 +34,7 @@ def _team_errors(*, name: str, slug: str, time_zone: str) -> dict:
             f"Use at most {SLUG_MAX} lowercase letters, digits and single hyphens "
             "(e.g. payments-eu)."
         )
-    elif Team.objects.filter(slug=slug).exists():
+    elif Team.objects.filter(slug=slug).exclude(pk=getattr(team, "pk", None)).exists():
         errors["slug"] = f"A team with slug {slug!r} already exists."
     if not is_time_zone(time_zone):
         errors["time_zone"] = f"Unknown IANA time zone {time_zone!r} (e.g. 'Europe/Berlin')."
@@ -42,8 +42,11 @@ def _team_errors(*, name: str, slug: str, time_zone: str) -> dict:
 
 
 @transaction.atomic
-def team_create(*, actor, name: str, slug: str, time_zone: str = "UTC") -> Team:
-    """A new team with ``actor`` as its first manager: any signed-in user may start one."""
+def team_create(
+    *, actor, name: str, slug: str, time_zone: str = "UTC", add_creator: bool = True
+) -> Team:
+    """A new team with ``actor`` as its first manager: any signed-in user may start one.
+    Provisioning (``add_creator=False``) adds the members its document lists instead."""
     errors = _team_errors(name=name or "", slug=slug or "", time_zone=time_zone or "")
     if errors:
         raise FieldErrors(errors)
@@ -53,14 +56,42 @@ def team_create(*, actor, name: str, slug: str, time_zone: str = "UTC") -> Team:
             team = Team.objects.create(slug=slug, name=name.strip(), time_zone=time_zone)
     except IntegrityError:
         raise FieldErrors({"slug": f"A team with slug {slug!r} already exists."}) from None
-    Membership.objects.create(team=team, user=actor, role=Role.MANAGER)
+    summary = f"team {team.name!r} created"
+    if add_creator:
+        Membership.objects.create(team=team, user=actor, role=Role.MANAGER)
+        summary += f"; {actor.get_username()} is its manager"
     audit_record(
         actor=actor,
         action="team.created",
         obj=team,
         team_id=team.pk,
-        summary=f"team {team.name!r} created; {actor.get_username()} is its manager",
+        summary=summary,
         changes={"name": team.name, "slug": team.slug, "time_zone": team.time_zone},
+    )
+    return team
+
+
+def team_check(*, name: str, slug: str, time_zone: str, team: Team | None = None) -> None:
+    """Raise FieldErrors for what team_create (or, with ``team``, team_update) refuses."""
+    errors = _team_errors(name=name or "", slug=slug or "", time_zone=time_zone or "", team=team)
+    if errors:
+        raise FieldErrors(errors)
+
+
+@transaction.atomic
+def team_update(*, actor, team: Team, name: str, time_zone: str) -> Team:
+    """A new name or time zone (the slug names the team in URLs and stays)."""
+    team_check(name=name, slug=team.slug, time_zone=time_zone, team=team)
+    before = {"name": team.name, "time_zone": team.time_zone}
+    team.name, team.time_zone = name.strip(), time_zone
+    team.save(update_fields=["name", "time_zone"])
+    audit_record(
+        actor=actor,
+        action="team.updated",
+        obj=team,
+        team_id=team.pk,
+        summary=f"team {team.name!r} updated",
+        changes=diff(before, {"name": team.name, "time_zone": team.time_zone}),
     )
     return team
 

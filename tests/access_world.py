@@ -328,6 +328,12 @@ def _iso(w: World, hours: float) -> str:
     return (w.now + timedelta(hours=hours)).isoformat()
 
 
+def _team_document(w: World) -> dict:
+    from incidents.provisioning import export
+
+    return export.export(teams=[w.team], now=w.now)
+
+
 def _layers(w: World) -> list[dict]:
     return [
         {
@@ -430,6 +436,9 @@ BODIES = {
         "ends_at": _local(w, 50, w.team.time_zone),
         "reason": "kernel patching",
     },
+    # The team as it is: a plan with no change, and an apply that changes nothing.
+    ("api-provisioning-plan", "POST"): lambda w: _team_document(w),
+    ("api-provisioning-apply", "POST"): lambda w: _team_document(w),
     ("api-maintenance-windows", "POST"): lambda w: {
         "team": w.team.pk,
         "services": [w.service.pk],

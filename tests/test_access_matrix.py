@@ -89,6 +89,8 @@ KINDS = {
     "create_manager": dict(
         viewer=FORBID, responder=FORBID, manager=ALLOW, outsider=REFUSED, staff=ALLOW
     ),
+    # a document naming team alpha7 (incidents.provisioning.api)
+    "provision": dict(viewer=FORBID, responder=FORBID, manager=ALLOW, outsider=FORBID, staff=ALLOW),
     # a personal object of the manager's (an API token): nobody else learns it exists
     "owner": dict(viewer=HIDDEN, responder=HIDDEN, manager=ALLOW, outsider=HIDDEN, staff=HIDDEN),
 }
@@ -160,6 +162,10 @@ RULES: dict[str, dict[str, str]] = {
     "api-routing-rules": {"GET": "member", "POST": "manager"},
     "api-routing-rule": {"DELETE": "manager"},
     "api-maintenance-windows": {"GET": "any_user", "POST": "create_manager"},
+    # provisioning: a document of team alpha7; whoever does not manage it is refused, 403
+    # naming the team (the same answer whether it exists or not)
+    "api-provisioning-plan": {"POST": "provision"},
+    "api-provisioning-apply": {"POST": "provision"},
     "api-maintenance-window": {"GET": "member"},
     "api-maintenance-window-end": {"POST": "manager"},
     # escalation policies: members read, managers change

@@ -178,6 +178,25 @@ def service_update(*, actor, service: Service, **fields) -> Service:
     return service
 
 
+def service_delete(*, actor, service: Service) -> None:
+    """Delete a service that never had an incident (its incidents are history: a service
+    that has some is kept; the database protects them too)."""
+    with transaction.atomic():
+        count = service.incidents.count()
+        if count:
+            raise FieldErrors(
+                {"service": f"{service.name} has {count} incident(s); it cannot be deleted."}
+            )
+        audit_record(
+            actor=actor,
+            action="service.deleted",
+            obj=service,
+            team_id=service.team_id,
+            summary=f"service {service.name!r} deleted",
+        )
+        service.delete()
+
+
 # --- integrations -----------------------------------------------------------------------------
 
 INTEGRATION_FIELDS = (
