@@ -103,6 +103,24 @@ def snippets_for(
             ),
             Snippet("Try it with curl", curl),
         ]
+    if source == "opsgenie":
+        alert = sample_alerts.alert_body("opsgenie", title="Example alert", key="example-1", at=at)
+        curl = (
+            "curl -X POST -H 'Content-Type: application/json' "
+            f"-H {shlex.quote('Authorization: GenieKey ' + token)} "
+            f"-d {shlex.quote(json.dumps(alert['alert']))} "
+            f"{shlex.quote(base_url.rstrip('/') + '/v2/alerts')}"
+        )
+        return [
+            Snippet(
+                "Opsgenie Alert API",
+                f"API URL: {base_url.rstrip('/')}/\nAPI key (GenieKey): {token}\n",
+                "Point the sender's Opsgenie API URL at Pagerline (Alertmanager: "
+                "opsgenie_configs api_url) and use this key as its API key. The alias is the "
+                "dedup key; close it with POST /v2/alerts/<alias>/close?identifierType=alias.",
+            ),
+            Snippet("Try it with curl", curl),
+        ]
     if source == "generic":
         body = sample_alerts.alert_body(
             "generic", title="Example alert", key="example-1", at=at, options=options, test=False

@@ -334,6 +334,11 @@ class Batch:
             events.sender_truncated(
                 incident=incident, count=truncated, at=received_at, source=source
             )
+        for alert_event in group:
+            if alert_event.note:
+                events.note_added(
+                    incident=incident, at=received_at, text=alert_event.note, actor_label=source
+                )
         acknowledged = any(e.status == AlertStatus.ACKNOWLEDGED for e in group)
         if acknowledged and incident.status == IncidentStatus.TRIGGERED:
             # The same rule as a responder's acknowledge (one function for UI, API, sources).
@@ -347,8 +352,9 @@ class Batch:
     def _apply_alert(
         self, *, incident: Incident, alerts: dict[str, Alert], alert_event: AlertEvent, at: datetime
     ) -> None:
-        if alert_event.status == AlertStatus.ACKNOWLEDGED:
-            return  # acknowledges the incident (see apply_group); the alert keeps firing
+        if alert_event.status in (AlertStatus.ACKNOWLEDGED, AlertStatus.NOTE):
+            # acknowledges the incident or adds a note (see apply_group); the alert keeps firing
+            return
         alert = alerts.get(alert_event.fingerprint)
         if alert is not None and alert.last_received_at > at:
             return  # a stale snapshot delivered late: newer state is already applied
@@ -414,7 +420,7 @@ class Batch:
         """Acknowledge / resolve for a key with no open incident: recorded, then ignored."""
         notes: list[str | Note] = []
         for alert_event in group:
-            action = "acknowledge" if alert_event.status == AlertStatus.ACKNOWLEDGED else "resolve"
+            action = _ACTION_NAMES.get(alert_event.status, "resolve")
             if last is None:
                 notes.append(f"{action} for unknown key {key!r} ignored: no incident")
                 continue
@@ -428,6 +434,9 @@ class Batch:
                     source=alert_event.source,
                 )
         return notes
+
+
+_ACTION_NAMES = {AlertStatus.ACKNOWLEDGED: "acknowledge", AlertStatus.NOTE: "note"}
 
 
 def _rules(integration: Integration) -> list[tuple[list, int]]:
