@@ -286,6 +286,7 @@ class Batch:
         group = [alert_event for alert_event, _ in items]
         source = group[0].source
         incident = self.open_incident(service, key)
+        opened = incident is None
         firing = [e for e in group if e.status == AlertStatus.FIRING]
         if incident is None:
             last = self.last_closed(service, key)
@@ -335,10 +336,10 @@ class Batch:
                 incident=incident, count=truncated, at=received_at, source=source
             )
         for alert_event in group:
-            if alert_event.note:
-                events.note_added(
-                    incident=incident, at=received_at, text=alert_event.note, actor_label=source
-                )
+            # A create's note goes with the alert it opens, not with its repeats (Opsgenie's
+            # dedup); the same note twice is one note (a delivery processed twice, rule 5).
+            if alert_event.note and (opened or alert_event.status != AlertStatus.FIRING):
+                self._note(incident, alert_event.note, at=received_at, source=source)
         acknowledged = any(e.status == AlertStatus.ACKNOWLEDGED for e in group)
         if acknowledged and incident.status == IncidentStatus.TRIGGERED:
             # The same rule as a responder's acknowledge (one function for UI, API, sources).
@@ -348,6 +349,15 @@ class Batch:
                 incident=incident, at=received_at, reason="all alerts resolved", actor_label=source
             )
         return []
+
+    def _note(self, incident: Incident, text: str, *, at: datetime, source: str) -> None:
+        if (
+            incident.pk is None
+            or not IncidentEvent.objects.filter(
+                incident=incident, kind=EventKind.NOTE, data__text=text
+            ).exists()
+        ):
+            events.note_added(incident=incident, at=at, text=text, actor_label=source)
 
     def _apply_alert(
         self, *, incident: Incident, alerts: dict[str, Alert], alert_event: AlertEvent, at: datetime

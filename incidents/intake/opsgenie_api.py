@@ -116,8 +116,8 @@ def _body(request, *, empty_ok: bool) -> dict:
     """The JSON object sent; an action on an alert may come without a body."""
     if request.method != "POST":
         raise Refused(405, "use POST")
-    if empty_ok and not request.headers.get("Content-Length", "").strip("0"):
-        return {}
+    if empty_ok and not request.headers.get("Content-Length", "").strip("0 "):
+        return {}  # nothing sent (curl -X POST without -d)
     decoded, problem = read_json(hook_request(request))
     if problem:
         raise Refused(problem.status, problem.body["message"])
