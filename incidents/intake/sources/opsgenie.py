@@ -57,7 +57,7 @@ def validate(payload: object, options: Mapping | None = None) -> list[str]:
     if not isinstance(payload, dict):
         return ["body: must be a JSON object"]
     action = payload.get("action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         return ["action: must be one of create, close, acknowledge, note"]
     alert = payload.get("alert")
     if not isinstance(alert, dict):
@@ -70,7 +70,7 @@ def validate(payload: object, options: Mapping | None = None) -> list[str]:
         for name in ("alias", "description", "entity", "source", "user", "note"):
             _text(alert.get(name), name, errors)
         priority = alert.get("priority")
-        if priority is not None and priority not in SEVERITIES:
+        if priority is not None and (not isinstance(priority, str) or priority not in SEVERITIES):
             errors.append("priority: must be one of P1, P2, P3, P4, P5")
         tags = alert.get("tags")
         if tags is not None and (
