@@ -216,6 +216,11 @@ _integration_urls = [
         name="integration-routing-rule-add",
     ),
     path(
+        "services/<slug:slug>/integrations/<int:integration_id>/heartbeats",
+        integration_views.named_heartbeat_add,
+        name="integration-heartbeat-add",
+    ),
+    path(
         "services/<slug:slug>/integrations/<int:integration_id>/routing-rules/<int:rule_id>/delete",
         integration_views.routing_rule_remove,
         name="integration-routing-rule-delete",

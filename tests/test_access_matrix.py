@@ -165,6 +165,7 @@ RULES: dict[str, dict[str, str]] = {
     "integration-rotate": {"POST": "manager"},
     "integration-test": {"POST": "manager"},
     "integration-routing-rule-add": {"POST": "manager"},
+    "integration-heartbeat-add": {"POST": "manager"},
     "integration-routing-rule-delete": {"POST": "manager"},
     "api-routing-rules": {"GET": "member", "POST": "manager"},
     "api-routing-rule": {"DELETE": "manager"},

@@ -29,6 +29,11 @@ def events_v2_url(base_url: str) -> str:
     return f"{base_url.rstrip('/')}/v2/enqueue"
 
 
+def opsgenie_api_url(base_url: str) -> str:
+    """Opsgenie's create-alert path: its clients need their base URL and key changed."""
+    return f"{base_url.rstrip('/')}/v2/alerts"
+
+
 def _quoted(text: str) -> str:
     # A JSON string is a valid YAML double-quoted scalar: safe whatever the URL holds.
     return json.dumps(text)
@@ -109,7 +114,7 @@ def snippets_for(
             "curl -X POST -H 'Content-Type: application/json' "
             f"-H {shlex.quote('Authorization: GenieKey ' + token)} "
             f"-d {shlex.quote(json.dumps(alert['alert']))} "
-            f"{shlex.quote(base_url.rstrip('/') + '/v2/alerts')}"
+            f"{shlex.quote(opsgenie_api_url(base_url))}"
         )
         return [
             Snippet(

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.audit import audit_record
 from core.errors import FieldErrors
 from incidents.alerts import AlertEvent, AlertStatus, Severity
 from incidents.intake.apply import batch
@@ -22,6 +23,7 @@ from incidents.models import (
     Incident,
     Integration,
     NamedHeartbeat,
+    SourceKind,
 )
 
 # --- heartbeats -------------------------------------------------------------------------------
@@ -115,6 +117,7 @@ def named_heartbeat_ping(*, integration: Integration, name: str, at: datetime) -
     return True
 
 
+@transaction.atomic
 def named_heartbeat_create(
     *,
     integration: Integration,
@@ -122,9 +125,16 @@ def named_heartbeat_create(
     interval_seconds: int,
     description: str = "",
     enabled: bool = True,
+    actor=None,
 ) -> NamedHeartbeat:
     """A named heartbeat of the integration; FieldErrors names what is wrong."""
     errors: dict[str, str] = {}
+    if integration.source != SourceKind.OPSGENIE:
+        # Pinged at /v2/heartbeats/<name>/ping, whose GenieKey is an Opsgenie integration's.
+        errors["integration"] = (
+            "named heartbeats are pinged through the Opsgenie API: only an Opsgenie "
+            "integration has them"
+        )
     name = name.strip()
     if not name:
         errors["name"] = "Name can not be empty."
@@ -136,10 +146,19 @@ def named_heartbeat_create(
         errors["interval"] = "must be at least one minute"
     if errors:
         raise FieldErrors(errors)
-    return NamedHeartbeat.objects.create(
+    heartbeat = NamedHeartbeat.objects.create(
         integration=integration,
         name=name,
         interval_seconds=interval_seconds,
         description=description[:1000],
         enabled=enabled,
     )
+    audit_record(
+        actor=actor,
+        action="integration.heartbeat_created",
+        obj=integration,
+        team_id=integration.service.team_id,
+        summary=f"integration {integration.name!r}: heartbeat {name!r} every "
+        f"{interval_seconds // 60} min",
+    )
+    return heartbeat
