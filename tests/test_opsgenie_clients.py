@@ -1,6 +1,6 @@
-"""Real Opsgenie clients nobody here wrote, pointed at a real Pagerline (gunicorn and a Celery
-worker): the official `opsgenie-sdk` Python package, and Prometheus Alertmanager (Debian
-package) with `opsgenie_configs`."""
+"""The Opsgenie API end to end through a real Celery worker, and real Opsgenie clients nobody
+here wrote pointed at a real Pagerline (gunicorn and a worker): the official `opsgenie-sdk`
+Python package, and Prometheus Alertmanager (Debian package) with `opsgenie_configs`."""
 
 import json
 import shutil
@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from incidents.models import EventKind, Incident, IncidentStatus
+from incidents.models import AlertDelivery, DeliveryStatus, EventKind, Incident, IncidentStatus
 from incidents.tests.factories import make_integration
 from tests.peers import free_port
-from tests.support import wait_for
+from tests.support import fixture_json, post_json, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -21,6 +21,32 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def opsgenie(service):
     return make_integration(service, source="opsgenie", name="Opsgenie senders")
+
+
+def test_a_real_worker_dedups_by_alias_and_closes(client, opsgenie, celery_worker):
+    _, key = opsgenie
+    header = {"Authorization": f"GenieKey {key}"}
+    for _ in range(2):  # the same alias twice: one alert, one incident
+        response = post_json(client, "/v2/alerts", fixture_json("opsgenie/create.json"), **header)
+        assert response.status_code == 202, response.content
+    incident = wait_for(
+        lambda: Incident.objects.filter(status=IncidentStatus.TRIGGERED).first(),
+        message="the worker did not open an incident",
+    )
+    response = post_json(
+        client,
+        "/v2/alerts/checkout-api-error-rate/close?identifierType=alias",
+        fixture_json("opsgenie/close.json"),
+        **header,
+    )
+    assert response.status_code == 202
+    wait_for(
+        lambda: Incident.objects.filter(pk=incident.pk, status=IncidentStatus.RESOLVED).exists(),
+        message="the worker did not resolve the incident",
+    )
+    assert Incident.objects.count() == 1
+    statuses = set(AlertDelivery.objects.values_list("status", flat=True))
+    assert statuses == {DeliveryStatus.PROCESSED}
 
 
 def test_the_official_sdk_creates_acknowledges_notes_and_closes(opsgenie, make_web, make_worker):
