@@ -6,7 +6,8 @@ import re
 import pytest
 
 from core.models import AuditEntry
-from incidents.models import AlertDelivery, Integration, NamedHeartbeat
+from incidents.intake import drain
+from incidents.models import AlertDelivery, Incident, Integration, NamedHeartbeat
 from incidents.tests.factories import make_integration, make_named_heartbeat
 from tests.support import post_json
 
@@ -74,3 +75,13 @@ def test_only_an_opsgenie_integration_has_named_heartbeats(manager_client, integ
     )
     assert response.status_code == 400
     assert NamedHeartbeat.objects.count() == 0
+
+
+def test_a_test_alert_of_an_opsgenie_integration_opens_a_test_incident(manager_client, service):
+    integration, _ = make_integration(service, source="opsgenie")
+    response = manager_client.post(f"{LIST}{integration.pk}/test")
+    assert response.status_code == 302
+    drain.deliveries_drain(max_seconds=5)
+    incident = Incident.objects.get()
+    assert incident.title.startswith("[TEST] Test alert from Pagerline")
+    assert incident.severity == "info"  # P5
