@@ -39,7 +39,6 @@ SEVERITIES = {
 DEFAULT_PRIORITY = "P3"
 # Opsgenie's documented limits (Alert API, "Create Alert" request fields).
 LIMITS = {
-    "message": 130,
     "alias": 512,
     "description": 15000,
     "entity": 512,
