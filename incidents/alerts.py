@@ -12,6 +12,8 @@ class AlertStatus(StrEnum):
     RESOLVED = "resolved"
     # A source-side acknowledgement (PagerDuty Events v2 `acknowledge`).
     ACKNOWLEDGED = "acknowledged"
+    # A sender's note on an alert (Opsgenie's "add note"): changes no state, only the timeline.
+    NOTE = "note"
 
 
 class Severity(StrEnum):
@@ -50,6 +52,8 @@ class AlertEvent:
     heartbeat: bool = False
     # How many alerts the sender left out of this group's payload (Alertmanager max_alerts).
     group_truncated: int = 0
+    # Text the sender attached (Opsgenie's `note`): a note on the incident's timeline.
+    note: str = ""
 
 
 class PayloadError(ValueError):

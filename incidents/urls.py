@@ -5,7 +5,7 @@ from incidents.catalog import integration_views, views_services
 from incidents.catalog import views as catalog_views
 from incidents.escalation import api as escalation_api
 from incidents.escalation import views as escalation_views
-from incidents.intake import views
+from incidents.intake import opsgenie_api, views
 from incidents.maintenance import api as maintenance_api
 from incidents.maintenance import views as maintenance_views
 from incidents.notify import api as notify_api
@@ -155,6 +155,37 @@ hook_urlpatterns = [
     # some clients are configured with a trailing slash.
     path("v2/enqueue", views.pagerduty_enqueue, name="pagerduty-enqueue"),
     path("v2/enqueue/", views.pagerduty_enqueue),
+    # Opsgenie's Alert and Heartbeat API (incidents.intake.opsgenie_api), GenieKey auth.
+    path("v2/alerts", opsgenie_api.create_view, name="opsgenie-alerts"),
+    path(
+        "v2/alerts/requests/<str:request_id>",
+        opsgenie_api.request_status_view,
+        name="opsgenie-request-status",
+    ),
+    path(
+        "v2/alerts/<str:identifier>/close",
+        opsgenie_api.action_view,
+        {"action": "close"},
+        name="opsgenie-alert-close",
+    ),
+    path(
+        "v2/alerts/<str:identifier>/acknowledge",
+        opsgenie_api.action_view,
+        {"action": "acknowledge"},
+        name="opsgenie-alert-acknowledge",
+    ),
+    path(
+        "v2/alerts/<str:identifier>/notes",
+        opsgenie_api.action_view,
+        {"action": "note"},
+        name="opsgenie-alert-note",
+    ),
+    path("v2/heartbeats", opsgenie_api.heartbeat_create_view, name="opsgenie-heartbeats"),
+    path(
+        "v2/heartbeats/<str:name>/ping",
+        opsgenie_api.heartbeat_ping_view,
+        name="opsgenie-heartbeat-ping",
+    ),
 ]
 
 # A service's integrations (members read, managers change); only under
@@ -184,6 +215,11 @@ _integration_urls = [
         "services/<slug:slug>/integrations/<int:integration_id>/routing-rules",
         integration_views.routing_rule_add,
         name="integration-routing-rule-add",
+    ),
+    path(
+        "services/<slug:slug>/integrations/<int:integration_id>/heartbeats",
+        integration_views.named_heartbeat_add,
+        name="integration-heartbeat-add",
     ),
     path(
         "services/<slug:slug>/integrations/<int:integration_id>/routing-rules/<int:rule_id>/delete",

@@ -459,6 +459,7 @@ BODIES = {
     ("api-service", "PATCH"): lambda w: {"description": "renamed"},
     ("api-integrations", "POST"): lambda w: {"service": w.service.slug, "source": "grafana"},
     ("integration-list", "POST"): lambda w: {"source": "grafana", "name": "ALPHA7 grafana"},
+    ("integration-heartbeat-add", "POST"): lambda w: {"name": "nightly", "interval_minutes": "10"},
     ("integration-routing-rule-add", "POST"): lambda w: {
         "matchers": "severity=critical",
         "service": w.service.slug,

@@ -44,6 +44,15 @@ EXCLUDED = {
     "pagerduty-enqueue": "routing_key in the body is the credential",
     "slack-interactions": "Slack's signature is the credential; see test_slack_interactions",
     "v2/enqueue/": "the same view as pagerduty-enqueue, with a trailing slash",
+    # Opsgenie's API: `Authorization: GenieKey <integration token>` is the credential
+    # (test_it_refuses_a_wrong_genie_key; incidents/tests/intake/test_opsgenie_api.py).
+    "opsgenie-alerts": "GenieKey header is the credential",
+    "opsgenie-request-status": "GenieKey header is the credential",
+    "opsgenie-alert-close": "GenieKey header is the credential",
+    "opsgenie-alert-acknowledge": "GenieKey header is the credential",
+    "opsgenie-alert-note": "GenieKey header is the credential",
+    "opsgenie-heartbeats": "GenieKey header is the credential",
+    "opsgenie-heartbeat-ping": "GenieKey header is the credential",
     "ical-schedule": "secret feed URL; see test_it_refuses_a_wrong_ical_token",
     "ical-user": "secret feed URL",
     "prometheus-metrics": "open unless PAGERLINE_METRICS_TOKEN is set; see its own test",
@@ -158,6 +167,7 @@ RULES: dict[str, dict[str, str]] = {
     "integration-rotate": {"POST": "manager"},
     "integration-test": {"POST": "manager"},
     "integration-routing-rule-add": {"POST": "manager"},
+    "integration-heartbeat-add": {"POST": "manager"},
     "integration-routing-rule-delete": {"POST": "manager"},
     "api-routing-rules": {"GET": "member", "POST": "manager"},
     "api-routing-rule": {"DELETE": "manager"},
@@ -485,6 +495,28 @@ def test_it_refuses_a_wrong_webhook_token(world, db, client):
     for path in ("/v2/enqueue", "/v2/enqueue/"):
         response = client.post(path, json.dumps(event), content_type="application/json")
         assert response.status_code in {400, 404}, response.content
+
+
+def test_it_refuses_a_wrong_genie_key(world, db, client):
+    """Every Opsgenie path refuses a session without the key, and a wrong key."""
+    world_token = {"HTTP_AUTHORIZATION": f"GenieKey {world.integration_token}"}
+    paths = [
+        ("post", "/v2/alerts"),
+        ("post", "/v2/alerts/a/close"),
+        ("post", "/v2/alerts/a/acknowledge"),
+        ("post", "/v2/alerts/a/notes"),
+        ("get", "/v2/alerts/requests/7c4a1e2b-0d1f-4b6a-9a57-2f3c1d2e4b5a"),
+        ("post", "/v2/heartbeats"),
+        ("get", "/v2/heartbeats/a/ping"),
+    ]
+    client.force_login(world.users["manager"])
+    for method, path in paths:
+        call = getattr(client, method)
+        assert call(path).status_code == 401, path  # a session is not a key
+        wrong = call(path, HTTP_AUTHORIZATION="GenieKey " + "x" * 43)
+        assert wrong.status_code == 401, path
+        # The world's integration is an Alertmanager one: its token is not an Opsgenie key.
+        assert call(path, **world_token).status_code == 403, path
 
 
 def test_it_refuses_a_wrong_ical_token(world, db, client):

@@ -396,6 +396,9 @@ def _token_mint(integration: Integration, token: str | None = None) -> str:
 
 
 def webhook_url(*, integration: Integration, token: str) -> str:
+    if integration.source == "opsgenie":
+        # Opsgenie's API: the token travels as `Authorization: GenieKey`, not in the URL.
+        return snippets.opsgenie_api_url(settings.PAGERLINE_BASE_URL)
     return snippets.webhook_url(settings.PAGERLINE_BASE_URL, integration.source, token)
 
 

@@ -165,3 +165,19 @@ class ServiceForm(forms.Form):
             values["slug"] = data["slug"].strip()
             values["team"] = self.teams[data["team"]]
         return values
+
+
+class NamedHeartbeatForm(forms.Form):
+    """A named heartbeat of an Opsgenie integration (the same rules as `POST /v2/heartbeats`,
+    incidents.intake.heartbeats.named_heartbeat_create)."""
+
+    name = forms.CharField(
+        max_length=200, help_text="The sender pings /v2/heartbeats/<name>/ping with its key."
+    )
+    interval_minutes = forms.IntegerField(
+        label="Interval (minutes)",
+        min_value=1,
+        max_value=525_600,
+        initial=10,
+        help_text="No ping for longer than this opens a critical incident.",
+    )

@@ -17,8 +17,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import FieldErrors
 from incidents.catalog import changes, selectors
-from incidents.catalog.forms import IntegrationForm, RoutingRuleForm, matchers_text
-from incidents.models import Integration, Service
+from incidents.catalog.forms import (
+    IntegrationForm,
+    NamedHeartbeatForm,
+    RoutingRuleForm,
+    matchers_text,
+)
+from incidents.intake.heartbeats import named_heartbeat_create
+from incidents.models import Integration, Service, SourceKind
 from incidents.timeline.selectors import services_for
 from oncall.permissions import can_manage
 
@@ -101,7 +107,15 @@ def _first_submission(request, submission: str) -> bool:
         return True
 
 
-def _detail(request, integration: Integration, *, token: str = "", rule_form=None, status=200):
+def _detail(
+    request,
+    integration: Integration,
+    *,
+    token: str = "",
+    rule_form=None,
+    heartbeat_form=None,
+    status=200,
+):
     """The integration's page; with `token` (only in the answer that made it) the webhook
     URL and what to paste into the sender."""
     service = integration.service
@@ -113,10 +127,16 @@ def _detail(request, integration: Integration, *, token: str = "", rule_form=Non
         (rule, matchers_text(rule.matchers))
         for rule in selectors.integration_routing_rules(integration)
     ]
+    opsgenie = integration.source == SourceKind.OPSGENIE
+    if manager and opsgenie and heartbeat_form is None:
+        heartbeat_form = NamedHeartbeatForm()
     context = {
         "service": service,
         "integration": integration,
         "can_manage": manager,
+        "opsgenie": opsgenie,
+        "named_heartbeats": integration.named_heartbeats.all() if opsgenie else (),
+        "heartbeat_form": heartbeat_form,
         "deliveries": selectors.recent_deliveries(integration),
         "recent_limit": selectors.RECENT_DELIVERIES,
         "rules": rules,
@@ -206,3 +226,28 @@ def routing_rule_remove(request, slug: str, integration_id: int, rule_id: int):
     return redirect(
         "integration-detail", slug=integration.service.slug, integration_id=integration.pk
     )
+
+
+@login_required
+@require_POST
+def named_heartbeat_add(request, slug: str, integration_id: int):
+    """Add a named heartbeat (Opsgenie integrations: pinged at /v2/heartbeats/<name>/ping)."""
+    integration = _integration(request, slug, integration_id)
+    _require_manager(request, integration.service)
+    form = NamedHeartbeatForm(request.POST)
+    if form.is_valid():
+        try:
+            heartbeat = named_heartbeat_create(
+                actor=request.user,
+                integration=integration,
+                name=form.cleaned_data["name"],
+                interval_seconds=form.cleaned_data["interval_minutes"] * 60,
+            )
+        except FieldErrors as exc:
+            exc.add_to_form(form)
+        else:
+            messages.success(request, f"Heartbeat {heartbeat.name} added.")
+            return redirect(
+                "integration-detail", slug=integration.service.slug, integration_id=integration.pk
+            )
+    return _detail(request, integration, heartbeat_form=form, status=400)

@@ -51,6 +51,12 @@ def alert_body(
             },
             "client": "Pagerline",
         }
+    if source == "opsgenie":
+        # The envelope the Opsgenie API view stores for `POST /v2/alerts` (its parser's input).
+        alert = {"message": title, "alias": key, "priority": "P5", "source": "pagerline"}
+        if marks:
+            alert["details"] = marks
+        return {"requestId": key, "action": "create", "alert": alert}
     if source == "generic":
         return _generic(title=title, key=key, at=at, options=options, marks=marks)
     raise ValueError(f"no sample alert for source {source!r}")

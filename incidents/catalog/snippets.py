@@ -29,6 +29,11 @@ def events_v2_url(base_url: str) -> str:
     return f"{base_url.rstrip('/')}/v2/enqueue"
 
 
+def opsgenie_api_url(base_url: str) -> str:
+    """Opsgenie's create-alert path: its clients need their base URL and key changed."""
+    return f"{base_url.rstrip('/')}/v2/alerts"
+
+
 def _quoted(text: str) -> str:
     # A JSON string is a valid YAML double-quoted scalar: safe whatever the URL holds.
     return json.dumps(text)
@@ -100,6 +105,24 @@ def snippets_for(
                 "Point the sender's PagerDuty events URL at Pagerline and use the routing key "
                 f"as its integration key. The URL {url} also takes events, without a "
                 "routing_key in the body.",
+            ),
+            Snippet("Try it with curl", curl),
+        ]
+    if source == "opsgenie":
+        alert = sample_alerts.alert_body("opsgenie", title="Example alert", key="example-1", at=at)
+        curl = (
+            "curl -X POST -H 'Content-Type: application/json' "
+            f"-H {shlex.quote('Authorization: GenieKey ' + token)} "
+            f"-d {shlex.quote(json.dumps(alert['alert']))} "
+            f"{shlex.quote(opsgenie_api_url(base_url))}"
+        )
+        return [
+            Snippet(
+                "Opsgenie Alert API",
+                f"API URL: {base_url.rstrip('/')}/\nAPI key (GenieKey): {token}\n",
+                "Point the sender's Opsgenie API URL at Pagerline (Alertmanager: "
+                "opsgenie_configs api_url) and use this key as its API key. The alias is the "
+                "dedup key; close it with POST /v2/alerts/<alias>/close?identifierType=alias.",
             ),
             Snippet("Try it with curl", curl),
         ]

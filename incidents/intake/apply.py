@@ -286,6 +286,7 @@ class Batch:
         group = [alert_event for alert_event, _ in items]
         source = group[0].source
         incident = self.open_incident(service, key)
+        opened = incident is None
         firing = [e for e in group if e.status == AlertStatus.FIRING]
         if incident is None:
             last = self.last_closed(service, key)
@@ -334,6 +335,11 @@ class Batch:
             events.sender_truncated(
                 incident=incident, count=truncated, at=received_at, source=source
             )
+        for alert_event in group:
+            # A create's note goes with the alert it opens, not with its repeats (Opsgenie's
+            # dedup); the same note twice is one note (a delivery processed twice, rule 5).
+            if alert_event.note and (opened or alert_event.status != AlertStatus.FIRING):
+                self._note(incident, alert_event.note, at=received_at, source=source)
         acknowledged = any(e.status == AlertStatus.ACKNOWLEDGED for e in group)
         if acknowledged and incident.status == IncidentStatus.TRIGGERED:
             # The same rule as a responder's acknowledge (one function for UI, API, sources).
@@ -344,11 +350,21 @@ class Batch:
             )
         return []
 
+    def _note(self, incident: Incident, text: str, *, at: datetime, source: str) -> None:
+        if (
+            incident.pk is None
+            or not IncidentEvent.objects.filter(
+                incident=incident, kind=EventKind.NOTE, data__text=text
+            ).exists()
+        ):
+            events.note_added(incident=incident, at=at, text=text, actor_label=source)
+
     def _apply_alert(
         self, *, incident: Incident, alerts: dict[str, Alert], alert_event: AlertEvent, at: datetime
     ) -> None:
-        if alert_event.status == AlertStatus.ACKNOWLEDGED:
-            return  # acknowledges the incident (see apply_group); the alert keeps firing
+        if alert_event.status in (AlertStatus.ACKNOWLEDGED, AlertStatus.NOTE):
+            # acknowledges the incident or adds a note (see apply_group); the alert keeps firing
+            return
         alert = alerts.get(alert_event.fingerprint)
         if alert is not None and alert.last_received_at > at:
             return  # a stale snapshot delivered late: newer state is already applied
@@ -414,7 +430,7 @@ class Batch:
         """Acknowledge / resolve for a key with no open incident: recorded, then ignored."""
         notes: list[str | Note] = []
         for alert_event in group:
-            action = "acknowledge" if alert_event.status == AlertStatus.ACKNOWLEDGED else "resolve"
+            action = _ACTION_NAMES.get(alert_event.status, "resolve")
             if last is None:
                 notes.append(f"{action} for unknown key {key!r} ignored: no incident")
                 continue
@@ -428,6 +444,9 @@ class Batch:
                     source=alert_event.source,
                 )
         return notes
+
+
+_ACTION_NAMES = {AlertStatus.ACKNOWLEDGED: "acknowledge", AlertStatus.NOTE: "note"}
 
 
 def _rules(integration: Integration) -> list[tuple[list, int]]:

@@ -11,14 +11,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from core.audit import audit_record
+from core.errors import FieldErrors
 from incidents.alerts import AlertEvent, AlertStatus, Severity
 from incidents.intake.apply import batch
 from incidents.models import (
     OPEN_STATUSES,
     Incident,
     Integration,
+    NamedHeartbeat,
+    SourceKind,
 )
 
 # --- heartbeats -------------------------------------------------------------------------------
@@ -35,33 +40,125 @@ def heartbeats_check(*, now: datetime | None = None) -> int:
         heartbeat_interval_seconds__isnull=False, enabled=True
     ).select_related("service")
     for integration in watched:
-        last = integration.last_heartbeat_at or integration.created_at
-        due = last + timedelta(seconds=integration.heartbeat_interval_seconds)
-        missing = now > due
-        key = f"heartbeat:{integration.pk}"
-        is_open = Incident.objects.filter(
-            service=integration.service, dedup_key=key, status__in=OPEN_STATUSES
-        ).exists()
-        if missing == is_open:
-            continue
-        alert_event = AlertEvent(
-            source=HEARTBEAT_SOURCE,
-            incident_key=key,
-            fingerprint=key,
-            status=AlertStatus.FIRING if missing else AlertStatus.RESOLVED,
-            title=f"No heartbeat from {integration.name} since {last:%Y-%m-%d %H:%M:%S} UTC",
-            severity=Severity.CRITICAL,
-            labels={"integration": str(integration.pk)},
-            starts_at=due,
-            ends_at=None if missing else integration.last_heartbeat_at,
+        changed += _check(
+            integration=integration,
+            key=f"heartbeat:{integration.pk}",
+            what=integration.name,
+            last=integration.last_heartbeat_at or integration.created_at,
+            interval=integration.heartbeat_interval_seconds,
+            seen=integration.last_heartbeat_at,
+            now=now,
         )
-        with transaction.atomic(), batch() as unit:
-            unit.apply_group(
-                service=integration.service,
-                key=key,
-                items=[(alert_event, False)],
-                received_at=now,
-                reopen_window=timedelta(0),
-            )
-        changed += 1
+    named = NamedHeartbeat.objects.filter(enabled=True, integration__enabled=True).select_related(
+        "integration__service"
+    )
+    for heartbeat in named:
+        changed += _check(
+            integration=heartbeat.integration,
+            key=f"heartbeat:{heartbeat.integration_id}:{heartbeat.name}",
+            what=f"{heartbeat.name} ({heartbeat.integration.name})",
+            last=heartbeat.last_ping_at or heartbeat.created_at,
+            interval=heartbeat.interval_seconds,
+            seen=heartbeat.last_ping_at,
+            now=now,
+            labels={"heartbeat": heartbeat.name},
+        )
     return changed
+
+
+def _check(
+    *,
+    integration: Integration,
+    key: str,
+    what: str,
+    last: datetime,
+    interval: int,
+    seen: datetime | None,
+    now: datetime,
+    labels: dict[str, str] | None = None,
+) -> int:
+    """Open or resolve one heartbeat's incident; 1 when it changed, else 0."""
+    due = last + timedelta(seconds=interval)
+    missing = now > due
+    is_open = Incident.objects.filter(
+        service=integration.service, dedup_key=key, status__in=OPEN_STATUSES
+    ).exists()
+    if missing == is_open:
+        return 0
+    alert_event = AlertEvent(
+        source=HEARTBEAT_SOURCE,
+        incident_key=key,
+        fingerprint=key,
+        status=AlertStatus.FIRING if missing else AlertStatus.RESOLVED,
+        title=f"No heartbeat from {what} since {last:%Y-%m-%d %H:%M:%S} UTC",
+        severity=Severity.CRITICAL,
+        labels={"integration": str(integration.pk), **(labels or {})},
+        starts_at=due,
+        ends_at=None if missing else seen,
+    )
+    with transaction.atomic(), batch() as unit:
+        unit.apply_group(
+            service=integration.service,
+            key=key,
+            items=[(alert_event, False)],
+            received_at=now,
+            reopen_window=timedelta(0),
+        )
+    return 1
+
+
+def named_heartbeat_ping(*, integration: Integration, name: str, at: datetime) -> bool:
+    """Record a ping of the integration's heartbeat `name`; False when it has none by that
+    name (Opsgenie answers such a ping as any other, so the view does too)."""
+    heartbeat = NamedHeartbeat.objects.filter(integration=integration, name=name)
+    if not heartbeat.exists():
+        return False
+    heartbeat.filter(Q(last_ping_at__isnull=True) | Q(last_ping_at__lt=at)).update(last_ping_at=at)
+    return True
+
+
+@transaction.atomic
+def named_heartbeat_create(
+    *,
+    integration: Integration,
+    name: str,
+    interval_seconds: int,
+    description: str = "",
+    enabled: bool = True,
+    actor=None,
+) -> NamedHeartbeat:
+    """A named heartbeat of the integration; FieldErrors names what is wrong."""
+    errors: dict[str, str] = {}
+    if integration.source != SourceKind.OPSGENIE:
+        # Pinged at /v2/heartbeats/<name>/ping, whose GenieKey is an Opsgenie integration's.
+        errors["integration"] = (
+            "named heartbeats are pinged through the Opsgenie API: only an Opsgenie "
+            "integration has them"
+        )
+    name = name.strip()
+    if not name:
+        errors["name"] = "Name can not be empty."
+    elif len(name) > 200:
+        errors["name"] = "must be at most 200 characters"
+    elif NamedHeartbeat.objects.filter(integration=integration, name=name).exists():
+        errors["name"] = f"a heartbeat named {name!r} already exists"
+    if interval_seconds < 60:
+        errors["interval"] = "must be at least one minute"
+    if errors:
+        raise FieldErrors(errors)
+    heartbeat = NamedHeartbeat.objects.create(
+        integration=integration,
+        name=name,
+        interval_seconds=interval_seconds,
+        description=description[:1000],
+        enabled=enabled,
+    )
+    audit_record(
+        actor=actor,
+        action="integration.heartbeat_created",
+        obj=integration,
+        team_id=integration.service.team_id,
+        summary=f"integration {integration.name!r}: heartbeat {name!r} every "
+        f"{interval_seconds // 60} min",
+    )
+    return heartbeat

@@ -165,6 +165,9 @@ class PagerDutyAnswers(Answers):
 
 
 ANSWERS = {"pagerduty": PagerDutyAnswers()}
+# Sources taken only at their own API's paths: the Opsgenie parser reads the envelope that
+# incidents.intake.opsgenie_api stores (the action is in Opsgenie's URL, not in the body).
+API_ONLY = {"opsgenie"}
 DEFAULT_ANSWERS = Answers()
 
 
@@ -173,7 +176,7 @@ def alert_hook(request: HookRequest, source: str, token: str = "") -> Answer:
     problem = _refuse_method(request)
     if problem:
         return problem
-    if source not in sources.REGISTRY:
+    if source not in sources.REGISTRY or source in API_ONLY:
         return _error(404, "no such integration")
     problem = _refuse_content_type(request)
     if problem:

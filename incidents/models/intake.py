@@ -49,6 +49,7 @@ class SourceKind(models.TextChoices):
     GRAFANA = "grafana", "Grafana alerting"
     PAGERDUTY = "pagerduty", "PagerDuty Events v2"
     GENERIC = "generic", "Generic JSON"
+    OPSGENIE = "opsgenie", "Opsgenie Alert API"
 
 
 class Integration(models.Model):
@@ -78,6 +79,32 @@ class Integration(models.Model):
     @property
     def team(self) -> Team:
         return self.service.team
+
+
+class NamedHeartbeat(models.Model):
+    """A heartbeat of an integration by name (Opsgenie's heartbeats): its sender pings
+    `/v2/heartbeats/<name>/ping` at least every `interval_seconds`, or an incident opens."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="named_heartbeats"
+    )
+    name = models.CharField(max_length=200)
+    description = models.CharField(max_length=1000, blank=True)
+    interval_seconds = models.PositiveIntegerField()
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_ping_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["integration_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "name"], name="named_heartbeat_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"heartbeat {self.name} of {self.integration}"
 
 
 class RoutingRule(models.Model):

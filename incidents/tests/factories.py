@@ -21,6 +21,7 @@ from incidents.models import (
     EscalationTarget,
     Incident,
     Integration,
+    NamedHeartbeat,
     Notification,
     NotificationReason,
     NotificationStatus,
@@ -44,6 +45,17 @@ def make_integration(
 ) -> tuple[Integration, str]:
     """The integration and its plain token."""
     return changes.integration_create(service=service, source=source, name=name)
+
+
+def make_named_heartbeat(
+    integration: Integration, name: str, *, interval_seconds: int = 600
+) -> NamedHeartbeat:
+    """A named heartbeat of an Opsgenie integration, through its service."""
+    from incidents.intake.heartbeats import named_heartbeat_create
+
+    return named_heartbeat_create(
+        integration=integration, name=name, interval_seconds=interval_seconds
+    )
 
 
 def make_routing_rule(

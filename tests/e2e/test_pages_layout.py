@@ -130,11 +130,16 @@ ROUTES: dict[str, Page | PostOnly | NotHtml | Elsewhere] = {
     "service-settings": Page(_one(slug=lambda w: w["service"].slug)),
     "integration-list": Page(_one(slug=lambda w: w["service"].slug)),
     "integration-detail": Page(
-        _one(slug=lambda w: w["service"].slug, integration_id=lambda w: w["integration"].pk)
+        lambda w: {
+            "": {"slug": w["service"].slug, "integration_id": w["integration"].pk},
+            # An Opsgenie integration's page has the named-heartbeats section and form.
+            "-opsgenie": {"slug": w["service"].slug, "integration_id": w["opsgenie"].pk},
+        }
     ),
     "integration-rotate": PostOnly({"slug": "checkout", "integration_id": 1}),
     "integration-test": PostOnly({"slug": "checkout", "integration_id": 1}),
     "integration-routing-rule-add": PostOnly({"slug": "checkout", "integration_id": 1}),
+    "integration-heartbeat-add": PostOnly({"slug": "checkout", "integration_id": 1}),
     "integration-routing-rule-delete": PostOnly(
         {"slug": "checkout", "integration_id": 1, "rule_id": 1}
     ),
@@ -230,6 +235,8 @@ def world(team, service, users, integration, drill_and_report):
         make_contact_method,
         make_delivery,
         make_incident,
+        make_integration,
+        make_named_heartbeat,
         make_policy,
         make_service,
     )
@@ -313,6 +320,8 @@ def world(team, service, users, integration, drill_and_report):
     delivery.error = "alerts[0].startsAt: not a timestamp: " + "0" * 80
     delivery.save(update_fields=["error"])
     api_token_create(user=manager, name="Terraform")
+    opsgenie, _ = make_integration(service, source="opsgenie", name="Opsgenie senders")
+    make_named_heartbeat(opsgenie, "nightly-backup-of-the-product-catalogue")
     _, invitation_token = make_invitation(manager, "newcomer@example.com", team=team)
     url = links.link_mint(
         incident=triggered, user_id=responder.pk, action="acknowledge", channel="email", now=now
@@ -328,6 +337,7 @@ def world(team, service, users, integration, drill_and_report):
         "drill": drill_and_report["drill"],
         "week": drill_and_report["week"],
         "integration": integration[0],
+        "opsgenie": opsgenie,
         "invitation_token": invitation_token,
         "link_token": urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1],
     }

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from incidents.alerts import AlertEvent
-from incidents.intake.sources import alertmanager, generic, grafana, pagerduty
+from incidents.intake.sources import alertmanager, generic, grafana, opsgenie, pagerduty
 
 
 def _no_preparation(payload: object) -> tuple[object, dict]:
@@ -48,6 +48,7 @@ REGISTRY: dict[str, Source] = {
     grafana.SOURCE: Source.from_module(grafana),
     pagerduty.SOURCE: Source.from_module(pagerduty),
     generic.SOURCE: Source.from_module(generic),
+    opsgenie.SOURCE: Source.from_module(opsgenie),
 }
 
 

@@ -133,11 +133,35 @@ def payloads(noisy: bool) -> dict:
         items=st.lists(shaped(id=WORD | st.integers()) | JSON, max_size=2),
         **generic_fields,
     )
+    # The envelope the Opsgenie API view stores around a sender's body.
+    opsgenie_alert = shaped(
+        message=WORD | st.sampled_from(["", " "]),
+        alias=WORD | st.sampled_from(["", "a" * 512, "a" * 513]),
+        priority=st.sampled_from(["P1", "P3", "P5", "P0", "high"]),
+        tags=st.lists(TEXT, max_size=3),
+        details=st.dictionaries(TEXT, JSON, max_size=3),
+        description=TEXT,
+        entity=TEXT,
+        source=TEXT,
+        user=TEXT,
+        note=WORD | st.sampled_from(["", " "]),
+        responders=JSON,
+    )
+    opsgenie = shaped(
+        {
+            "action": st.sampled_from(["create", "create", "close", "acknowledge", "note", "x"]),
+            "alert": opsgenie_alert,
+        },
+        requestId=st.uuids().map(str),
+        identifier=WORD | st.sampled_from(["", " "]),
+        identifierType=st.sampled_from(["id", "alias"]),
+    )
     return {
         "alertmanager": alert_group,
         "grafana": alert_group,
         "pagerduty": pagerduty,
         "generic": generic,
+        "opsgenie": opsgenie,
     }
 
 
