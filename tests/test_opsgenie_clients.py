@@ -49,6 +49,7 @@ def test_a_real_worker_dedups_by_alias_and_closes(client, opsgenie, celery_worke
     assert statuses == {DeliveryStatus.PROCESSED}
 
 
+@pytest.mark.peer
 def test_the_official_sdk_creates_acknowledges_notes_and_closes(opsgenie, make_web, make_worker):
     opsgenie_sdk = pytest.importorskip("opsgenie_sdk")
     _, key = opsgenie
@@ -124,6 +125,7 @@ def test_the_official_sdk_creates_acknowledges_notes_and_closes(opsgenie, make_w
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
 
+@pytest.mark.peer
 @pytest.mark.skipif(ALERTMANAGER is None, reason="needs Debian's prometheus-alertmanager")
 def test_alertmanager_opsgenie_configs_open_and_close_one_incident(
     opsgenie, make_web, make_worker, tmp_path
