@@ -162,3 +162,40 @@ def named_heartbeat_create(
         f"{interval_seconds // 60} min",
     )
     return heartbeat
+
+
+@transaction.atomic
+def named_heartbeat_update(
+    *, heartbeat: NamedHeartbeat, interval_seconds: int, description: str, enabled: bool, actor
+) -> NamedHeartbeat:
+    """Change a named heartbeat's interval, description or whether it is watched; its
+    last ping stays."""
+    if interval_seconds < 60:
+        raise FieldErrors({"interval": "must be at least one minute"})
+    heartbeat.interval_seconds = interval_seconds
+    heartbeat.description = description[:1000]
+    heartbeat.enabled = enabled
+    heartbeat.save(update_fields=["interval_seconds", "description", "enabled"])
+    integration = heartbeat.integration
+    audit_record(
+        actor=actor,
+        action="integration.heartbeat_updated",
+        obj=integration,
+        team_id=integration.service.team_id,
+        summary=f"integration {integration.name!r}: heartbeat {heartbeat.name!r} every "
+        f"{interval_seconds // 60} min{'' if enabled else ', not watched'}",
+    )
+    return heartbeat
+
+
+@transaction.atomic
+def named_heartbeat_delete(*, heartbeat: NamedHeartbeat, actor) -> None:
+    integration = heartbeat.integration
+    heartbeat.delete()
+    audit_record(
+        actor=actor,
+        action="integration.heartbeat_deleted",
+        obj=integration,
+        team_id=integration.service.team_id,
+        summary=f"integration {integration.name!r}: heartbeat {heartbeat.name!r} removed",
+    )

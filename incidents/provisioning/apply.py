@@ -16,6 +16,7 @@ from core.audit import audit_record
 from core.errors import FieldErrors
 from incidents.catalog import changes as catalog
 from incidents.escalation import policies
+from incidents.intake import heartbeats
 from incidents.maintenance import windows
 from incidents.models import EscalationPolicy, Integration, MaintenanceWindow, Service
 from incidents.provisioning.diff import KINDS, Change, describe, label
@@ -255,6 +256,39 @@ class _Run:
             except FieldErrors as exc:
                 raise FieldErrors({f"routing[{position}]": exc.errors}) from None
 
+    def _heartbeats(self, integration: Integration, wanted: list[dict]) -> None:
+        """Make the integration's named heartbeats these: by name, keeping the last ping of
+        those that stay."""
+        by_name = {h["name"]: h for h in wanted}
+        for beat in integration.named_heartbeats.all():
+            want = by_name.pop(beat.name, None)
+            if want is None:
+                heartbeats.named_heartbeat_delete(heartbeat=beat, actor=self.actor)
+            elif (beat.interval_seconds, beat.description, beat.enabled) != (
+                want["interval_seconds"],
+                want["description"],
+                want["enabled"],
+            ):
+                heartbeats.named_heartbeat_update(
+                    heartbeat=beat,
+                    interval_seconds=want["interval_seconds"],
+                    description=want["description"],
+                    enabled=want["enabled"],
+                    actor=self.actor,
+                )
+        for name, want in sorted(by_name.items()):
+            try:
+                heartbeats.named_heartbeat_create(
+                    integration=integration,
+                    name=name,
+                    interval_seconds=want["interval_seconds"],
+                    description=want["description"],
+                    enabled=want["enabled"],
+                    actor=self.actor,
+                )
+            except FieldErrors as exc:
+                raise FieldErrors({f"heartbeats[{name}]": exc.errors}) from None
+
     def _settings(self, integration: Integration, fields: dict) -> None:
         settings = {k: v for k, v in fields.items() if k in catalog.INTEGRATION_FIELDS}
         if settings:
@@ -269,6 +303,7 @@ class _Run:
         )
         self._settings(integration, fields)
         self._routing(integration, fields["routing"])
+        self._heartbeats(integration, fields["heartbeats"])
 
     def update_integration(self, key, fields):
         if "source" in fields:
@@ -279,6 +314,8 @@ class _Run:
         self._settings(integration, {name: new for name, (_old, new) in fields.items()})
         if "routing" in fields:
             self._routing(integration, fields["routing"][1])
+        if "heartbeats" in fields:
+            self._heartbeats(integration, fields["heartbeats"][1])
 
     def delete_integration(self, key, fields):
         catalog.integration_delete(actor=self.actor, integration=self._integration(key))

@@ -196,6 +196,9 @@ def _check_team(team: dict, problems: list[str]) -> None:
         _dupes(integrations, lambda i: i["name"], "integration name", f"{where}: integrations",
                problems)  # fmt: skip
         for integration in integrations:
+            beats = f"{where} / integration {integration['name']!r}: heartbeats"
+            _dupes(integration.get("heartbeats", []), lambda h: h["name"], "heartbeat name",
+                   beats, problems)  # fmt: skip
             for ri, route in enumerate(integration.get("routing", [])):
                 if route["service"] not in service_slugs:
                     problems.append(
@@ -273,7 +276,6 @@ def _policy(policy: dict) -> dict:
 
 
 def _integration(integration: dict) -> dict:
-    # Named heartbeats (the Opsgenie API's) will be listed here too, as `heartbeats`.
     return {
         "name": integration["name"],
         "source": integration["source"],
@@ -285,6 +287,18 @@ def _integration(integration: dict) -> dict:
             {"matchers": r["matchers"], "service": r["service"]}
             for r in integration.get("routing", [])
         ],
+        "heartbeats": sorted(
+            (
+                {
+                    "name": h["name"],
+                    "interval_seconds": h["interval_seconds"],
+                    "description": h.get("description", ""),
+                    "enabled": h.get("enabled", True),
+                }
+                for h in integration.get("heartbeats", [])
+            ),
+            key=lambda h: h["name"],
+        ),
     }
 
 

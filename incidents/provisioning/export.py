@@ -99,6 +99,15 @@ def _integration(integration: Integration) -> dict:
                 "service"
             )
         ],
+        "heartbeats": [
+            {
+                "name": beat.name,
+                "interval_seconds": beat.interval_seconds,
+                "description": beat.description,
+                "enabled": beat.enabled,
+            }
+            for beat in integration.named_heartbeats.order_by("name")
+        ],
     }
 
 

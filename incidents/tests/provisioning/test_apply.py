@@ -177,3 +177,47 @@ def test_ended_overrides_and_windows_are_not_exported(people, sample_file):
     exported = export.export(now=timezone.now() + timedelta(days=365 * 10))
     assert exported["teams"][0]["schedules"][0]["overrides"] == []
     assert exported["teams"][0]["maintenance_windows"] == []
+
+
+def _opsgenie(raw: dict) -> dict:
+    (refunds,) = (s for s in raw["teams"][0]["services"] if s["slug"] == "refunds")
+    return next(i for i in refunds["integrations"] if i["source"] == "opsgenie")
+
+
+def test_named_heartbeats_are_changed_removed_and_keep_their_last_ping(
+    people, sample_file, raw, tmp_path
+):
+    from incidents.models import NamedHeartbeat
+
+    provision("apply", str(sample_file), "--apply")
+    beats = NamedHeartbeat.objects.filter(integration__name="Opsgenie senders")
+    assert sorted(beats.values_list("name", "interval_seconds")) == [
+        ("cron", 600),
+        ("nightly-backup", 93600),
+    ]
+    pinged = timezone.now() - timedelta(minutes=3)
+    beats.filter(name="cron").update(last_ping_at=pinged)
+
+    integration = _opsgenie(raw)
+    integration["heartbeats"] = [{"name": "cron", "interval_seconds": 900}]
+    path = _write(tmp_path, raw)
+    plan = provision("apply", str(path), "--plan")
+    assert "~ update integration payments/refunds/Opsgenie senders" in plan
+    assert "heartbeats:" in plan
+    provision("apply", str(path), "--apply")
+    (cron,) = beats.all()
+    assert (cron.name, cron.interval_seconds, cron.last_ping_at) == ("cron", 900, pinged)
+    assert provision("apply", str(path), "--plan").strip() == "No changes."
+
+
+def test_a_heartbeat_on_an_integration_that_cannot_be_pinged_is_refused(people, raw, tmp_path):
+    (refunds,) = (s for s in raw["teams"][0]["services"] if s["slug"] == "refunds")
+    custom = next(i for i in refunds["integrations"] if i["source"] == "generic")
+    custom["heartbeats"] = [{"name": "cron", "interval_seconds": 600}]
+    message = _refused(_write(tmp_path, raw))
+    assert "Custom checks" in message and "only an Opsgenie integration has them" in message
+
+
+def test_duplicate_heartbeat_names_are_refused(people, raw, tmp_path):
+    _opsgenie(raw)["heartbeats"].append({"name": "cron", "interval_seconds": 60})
+    assert "duplicate heartbeat name 'cron'" in _refused(_write(tmp_path, raw))

@@ -118,9 +118,10 @@ def test_what_the_document_drops_is_deleted_only_with_prune(raw):
         ("update", "integration"),
         ("delete", "window"),
         ("keep", "integration"),
+        ("keep", "integration"),
         ("keep", "service"),
     ]
-    assert diff.describe(pruned)[-2] == (
+    assert diff.describe(pruned)[-3] == (
         "= keep integration payments/refunds/Custom checks: its service is kept "
         "(service payments/refunds)"
     )
