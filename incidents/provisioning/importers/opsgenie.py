@@ -1,0 +1,5 @@
+"""TODO"""
+
+
+def auth_header(token):
+    raise NotImplementedError
