@@ -211,6 +211,11 @@ class _Mapping:
         if not layers:
             self.report.skipped.append(f"{what}: no layer could be mapped")
             return
+        if len(layers) > 1:
+            self.report.notes.append(
+                f"{what}: its layers are taken in the order the API lists them, as highest "
+                "priority first; compare the order with PagerDuty's page before applying"
+            )
         team["schedules"].append(
             {"name": schedule["name"], "time_zone": out_zone, "layers": layers}
         )

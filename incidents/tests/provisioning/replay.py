@@ -22,10 +22,13 @@ def key(path: str) -> str:
 
 
 class Replay:
-    def __init__(self, fixture: str, *, throttle: tuple[str, ...] = ()):
+    def __init__(
+        self, fixture: str, *, throttle: tuple[str, ...] = (), always_throttle: tuple[str, ...] = ()
+    ):
         loaded = json.loads((FIXTURES / fixture).read_text())
         self.responses = {key(k): v for k, v in loaded["responses"].items()}
         self.throttle = set(throttle)
+        self.always_throttle = set(always_throttle)  # answered 429 every time
         self.requests: list[dict] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -36,7 +39,7 @@ class Replay:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 found = key(self.path)
-                if found in replay.throttle:
+                if found in replay.throttle or found in replay.always_throttle:
                     replay.throttle.discard(found)
                     status, body, extra = 429, {"error": "rate limited"}, {"Retry-After": "1"}
                 elif found in replay.responses:
