@@ -86,7 +86,8 @@ def _restrictions(restrictions: list[dict]) -> list[dict]:
 
 
 class _Mapping:
-    def __init__(self, raw: dict):
+    def __init__(self, raw: dict, now: datetime):
+        self.now = now
         self.report = Report("PagerDuty")
         self.b = Builder(self.report)
         self.emails: dict[str, str] = {}
@@ -172,7 +173,7 @@ class _Mapping:
         # (the order its web page stacks them); the document lists them so too.
         for layer in layers_in:
             where = f"{what} / layer {layer.get('name')!r}"
-            if layer.get("end") and instant(layer["end"]) <= datetime.now(ZoneInfo("UTC")):
+            if layer.get("end") and instant(layer["end"]) <= self.now:
                 self.report.skipped.append(f"{where}: ended {layer['end']}")
                 continue
             unit = _unit(int(layer["rotation_turn_length_seconds"]))
@@ -191,7 +192,7 @@ class _Mapping:
                 layer.get("start")
                 and layer.get("rotation_virtual_start")
                 and instant(layer["start"]) > instant(layer["rotation_virtual_start"])
-                and instant(layer["start"]) > datetime.now(ZoneInfo("UTC"))
+                and instant(layer["start"]) > self.now
             ):
                 self.report.notes.append(
                     f"{where}: starts {layer['start']}, after its rotation's virtual start; "
@@ -304,6 +305,6 @@ class _Mapping:
         self.report.mapped.append(f"{what} with {len(integrations)} integration(s)")
 
 
-def to_document(raw: dict) -> tuple[dict, Report]:
+def to_document(raw: dict, *, now: datetime | None = None) -> tuple[dict, Report]:
     """Pure: the API's JSON (as `fetch` collects it) -> (document, report)."""
-    return _Mapping(raw).run()
+    return _Mapping(raw, now or datetime.now(ZoneInfo("UTC"))).run()
