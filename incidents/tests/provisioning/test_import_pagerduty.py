@@ -115,3 +115,26 @@ def test_an_unreachable_api_is_a_clear_error(tmp_path):
         CommandError, match=r"import from pagerduty failed: GET http://127\.0\.0\.1"
     ):
         run_import("pagerduty", f"http://127.0.0.1:{free_port()}", tmp_path)
+
+
+def test_a_restricted_layer_is_an_hour_off_pagerduty_after_dst_as_the_report_says(
+    people, pagerduty, tmp_path
+):
+    """Pagerline cannot write "every 86400 s" in a zone with DST when the layer also has
+    wall-clock restrictions there: this pins the known, reported difference."""
+    path, report = run_import("pagerduty", pagerduty.url, tmp_path)
+    provision("apply", str(path), "--apply")
+    # PagerDuty, by hand: daily turns of 86400 s from 2026-10-05 13:00 UTC (bo, cy, bo...);
+    # turn 29 (cy) starts 2026-11-03 13:00 UTC, which is 08:00 EST after DST ended.
+    pagerduty_says = [
+        (z("2026-11-03T12:00"), z("2026-11-03T13:00"), "bo"),
+        (z("2026-11-03T13:00"), z("2026-11-03T16:00"), "cy"),
+    ]
+    # Pagerline keeps the 09:00 New York handoff: 14:00 UTC in November.
+    pagerline_gives = [
+        (z("2026-11-03T12:00"), z("2026-11-03T14:00"), "bo"),
+        (z("2026-11-03T14:00"), z("2026-11-03T16:00"), "cy"),
+    ]
+    shifts = shifts_of("payments", "Business hours", z("2026-11-03T12:00"), z("2026-11-03T16:00"))
+    assert shifts == pagerline_gives != pagerduty_says
+    assert "schedule 'Business hours': INEXACT across DST" in report
