@@ -9,7 +9,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from incidents.provisioning import apply as provisioning_apply
-from incidents.provisioning import document, export
+from incidents.provisioning import document, export, importers
+from incidents.provisioning.importers.http import ImportHttpError
 from oncall.models import Team
 
 
@@ -17,7 +18,6 @@ class Command(BaseCommand):
     help = "Export or apply team configuration as a YAML document (docs/provisioning.md)."
 
     def add_arguments(self, parser):
-        # Subcommands: a later `import --from opsgenie|pagerduty|grafana-oncall` joins these.
         sub = parser.add_subparsers(dest="subcommand", required=True)
         out = sub.add_parser("export", help="write the configuration of teams as YAML")
         out.add_argument("--team", action="append", default=[], help="team slug (repeatable)")
@@ -33,11 +33,36 @@ class Command(BaseCommand):
         into.add_argument(
             "--invite", action="store_true", help="invite (by email) users nobody knows yet"
         )
+        imp = sub.add_parser("import", help="read another on-call tool's API, write a document")
+        imp.add_argument("--from", dest="vendor", required=True, choices=sorted(importers.VENDORS))
+        imp.add_argument("--url", required=True, help="the tool's API base URL")
+        imp.add_argument("--token", required=True, help="an API key of the tool (read access)")
+        imp.add_argument("-o", "--output", help="file to write (default: standard output)")
+        imp.add_argument("--report", help="file for the import report (default: standard error)")
 
     def handle(self, *args, subcommand, **options):
         if subcommand == "export":
             return self._export(options["team"], options["output"])
+        if subcommand == "import":
+            return self._import(options)
         return self._apply(options)
+
+    def _import(self, options) -> None:
+        try:
+            found, report = importers.run(
+                options["vendor"], url=options["url"], token=options["token"]
+            )
+        except ImportHttpError as exc:
+            raise CommandError(f"import from {options['vendor']} failed: {exc}") from None
+        text = document.dump_text(found)
+        if options["output"]:
+            Path(options["output"]).write_text(text)
+        else:
+            self.stdout.write(text, ending="")
+        if options["report"]:
+            Path(options["report"]).write_text(report.text())
+        else:
+            self.stderr.write(report.text(), ending="")
 
     def _export(self, slugs: list[str], output: str | None) -> None:
         teams = None
