@@ -30,7 +30,8 @@ DEFAULT_TEAM = "_opsgenie"
 ROLES = {"owner": "manager", "admin": "manager", "user": "responder"}
 UNITS = {"hourly": "hours", "daily": "days", "weekly": "weeks"}
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-SOURCES = {"prometheus": "alertmanager", "grafana": "grafana", "api": "generic"}
+# An API integration's senders speak Opsgenie's Alert API: Pagerline's own answers it.
+SOURCES = {"prometheus": "alertmanager", "grafana": "grafana", "api": "opsgenie"}
 DST_NOTE = (
     "Opsgenie does not document how a rotation crosses a DST change; the handover is kept at "
     "the same wall-clock time in the schedule's zone (Pagerline's rule)"
@@ -311,10 +312,10 @@ class _Mapping:
             f"{what} ({integration.get('type')}) -> a service of its own, source {source}, "
             f"escalation policy {policy!r} (the team's first: routing rules are not read)"
         )
-        if source == "generic":
+        if source == "opsgenie":
             self.report.notes.append(
-                f"{what}: an Opsgenie API integration; its senders keep their request shape "
-                "once pointed at Pagerline's Opsgenie-compatible /v2/alerts"
+                f"{what}: an Opsgenie API integration; its senders keep their requests, "
+                "pointed at Pagerline's Opsgenie-compatible /v2/alerts with the new key"
             )
 
 

@@ -108,5 +108,7 @@ def test_the_document_and_the_report(opsgenie, tmp_path):
     assert "notify type 'next'" in report and "recipient team payments" in report
     services = {s["name"]: s for s in team["services"]}
     assert services["Prometheus"]["integrations"][0]["source"] == "alertmanager"
+    # An API integration's senders move to Pagerline's Opsgenie-compatible API unchanged.
+    assert services["Payments API"]["integrations"][0]["source"] == "opsgenie"
     assert services["Prometheus"]["escalation_policy"] == "payments_escalation"
     assert "integration 'Mail': type 'Email' has no Pagerline source" in report
