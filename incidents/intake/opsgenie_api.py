@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from django.db import DatabaseError
 from django.http import JsonResponse
@@ -55,6 +57,28 @@ class Refused(Exception):
     def __init__(self, status: int, message: str, errors: dict | None = None):
         super().__init__(message)
         self.status, self.message, self.errors = status, message, errors
+
+
+# A request id is a version-1 UUID (with a random node, not this host's address): the instant
+# it carries bounds the deliveries a status lookup reads to those stored around it, however
+# many the integration holds.
+_UUID_EPOCH = datetime(1582, 10, 15, tzinfo=UTC)
+_LOOKUP_BEFORE, _LOOKUP_AFTER = timedelta(seconds=5), timedelta(seconds=60)
+
+
+def _request_id() -> str:
+    return str(uuid.uuid1(node=secrets.randbits(48) | (1 << 40)))
+
+
+def _issued_at(request_id: str) -> datetime | None:
+    """When `request_id` was made, if it is one of ours (a version-1 UUID)."""
+    try:
+        parsed = uuid.UUID(request_id)
+    except ValueError:
+        return None
+    if parsed.version != 1:
+        return None
+    return _UUID_EPOCH + timedelta(microseconds=parsed.time // 10)
 
 
 def _answer(status: int, body: dict, started: float, request_id: str | None = None):
@@ -141,7 +165,7 @@ def _store(integration: Integration, envelope: dict) -> tuple[int, dict, str]:
 def alert_create(request, integration: Integration):
     """`POST /v2/alerts`: a create; its alias is the dedup key."""
     payload = _body(request, empty_ok=False)
-    request_id = str(uuid.uuid4())
+    request_id = _request_id()
     envelope = {"requestId": request_id, "action": "create", "alert": payload}
     return _store(integration, envelope)
 
@@ -154,7 +178,7 @@ def alert_action(request, integration: Integration, identifier: str, action: str
         raise Refused(422, UNPROCESSABLE, {"identifierType": "must be one of id, alias, tiny"})
     if kind == "tiny":
         identifier = _alias_of_tiny(integration, identifier)
-    request_id = str(uuid.uuid4())
+    request_id = _request_id()
     envelope = {
         "requestId": request_id,
         "action": action,
@@ -183,11 +207,15 @@ def request_status(request, integration: Integration, request_id: str):
     Opsgenie answers; then whether it succeeded, with the alert's id and alias."""
     if request.method != "GET":
         raise Refused(405, "use GET")
-    if not _UUID.match(request_id):
+    issued = _issued_at(request_id) if _UUID.match(request_id) else None
+    if issued is None:
         raise Refused(404, NOT_PROCESSED)
     delivery = (
         AlertDelivery.objects.filter(
-            integration=integration, body__contains=f'"requestId": "{request_id}"'
+            integration=integration,
+            received_at__gte=issued - _LOOKUP_BEFORE,
+            received_at__lte=issued + _LOOKUP_AFTER,
+            body__contains=f'"requestId": "{request_id}"',
         )
         .order_by("-pk")
         .first()

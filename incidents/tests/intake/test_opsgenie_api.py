@@ -225,6 +225,27 @@ def test_request_status_of_a_close_for_an_unknown_alert_says_it_failed(client, o
     assert "unknown key 'nope'" in data["status"]
 
 
+def test_request_status_reads_only_deliveries_stored_around_the_request(client, opsgenie):
+    """The request id carries its instant, so a lookup never scans the integration's whole
+    inbox: a delivery stored long after the id was made is not its request."""
+    from datetime import timedelta
+
+    from incidents.models import AlertDelivery
+
+    _, token = opsgenie
+    request_id = _create(client, token).json()["requestId"]
+    _drain()
+    assert client.get(f"/v2/alerts/requests/{request_id}", headers=_key(token)).status_code == 200
+    delivery = AlertDelivery.objects.get(body__contains=request_id)
+    AlertDelivery.objects.filter(pk=delivery.pk).update(
+        received_at=delivery.received_at + timedelta(hours=1)
+    )
+    assert client.get(f"/v2/alerts/requests/{request_id}", headers=_key(token)).status_code == 404
+    # Not one of ours (a version-4 UUID): answered as not processed, nothing read.
+    unknown = "0b6b3c4e-8d0a-4b8e-9a57-5d1d6b3f2c11"
+    assert client.get(f"/v2/alerts/requests/{unknown}", headers=_key(token)).status_code == 404
+
+
 def test_request_status_belongs_to_the_integration_that_made_it(client, opsgenie, service):
     _, token = opsgenie
     _, other_token = make_integration(service, source="opsgenie", name="other")
