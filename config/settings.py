@@ -178,6 +178,22 @@ PAGERLINE_WEBHOOK_PRIVATE_NETWORKS = env_networks("PAGERLINE_WEBHOOK_PRIVATE_NET
 PAGERLINE_BREAKER_THRESHOLD = env_int("PAGERLINE_BREAKER_THRESHOLD", 5, minimum=1)
 PAGERLINE_BREAKER_COOLDOWN_SECONDS = env_int("PAGERLINE_BREAKER_COOLDOWN_SECONDS", 60, minimum=1)
 
+# Sign-in guessing (core.signin_guard): failures per client address and per account from one
+# address, counted in the shared cache, start a cool-down for that address only (never an
+# account-wide lock-out). Password reset requests and API token failures count per address.
+PAGERLINE_SIGNIN_FAILURES_PER_ADDRESS = env_int(
+    "PAGERLINE_SIGNIN_FAILURES_PER_ADDRESS", 10, minimum=1
+)
+PAGERLINE_SIGNIN_FAILURES_PER_ACCOUNT = env_int(
+    "PAGERLINE_SIGNIN_FAILURES_PER_ACCOUNT", 5, minimum=1
+)
+PAGERLINE_PASSWORD_RESETS_PER_ADDRESS = env_int(
+    "PAGERLINE_PASSWORD_RESETS_PER_ADDRESS", 5, minimum=1
+)
+PAGERLINE_SIGNIN_COOLDOWN_MINUTES = env_int("PAGERLINE_SIGNIN_COOLDOWN_MINUTES", 15, minimum=1)
+# Proxies (CIDRs) whose X-Forwarded-For names the client; anyone else's is ignored.
+PAGERLINE_TRUSTED_PROXIES = env_networks("PAGERLINE_TRUSTED_PROXIES")
+
 
 # Paging (docs/paging.md). Secrets in contact methods (Apprise URLs carry tokens) are
 # encrypted with the first of PAGERLINE_ENCRYPTION_KEYS (Fernet keys, comma-separated); the
