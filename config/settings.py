@@ -19,6 +19,7 @@ from config.env import (
     database_from_url,
     email_from_url,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_networks,
@@ -26,6 +27,7 @@ from config.env import (
     redis_location,
     sqlite_database,
 )
+from config.logformat import LOG_FORMATS
 from core.runtime import green
 from incidents import task_names
 
@@ -75,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -372,16 +375,25 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# `text` (the default) or `json`: one JSON object per line with the request's id
+# (X-Request-ID) or the Celery task's (config.logformat).
+PAGERLINE_LOG_FORMAT = env_choice("PAGERLINE_LOG_FORMAT", "text", LOG_FORMATS)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secret_paths": {"()": "config.logfilters.RedactSecretPaths"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "redact_secret_paths": {"()": "config.logfilters.RedactSecretPaths"},
+        "request_id": {"()": "config.logformat.RequestIdFilter"},
+    },
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logformat.JsonFormatter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secret_paths"],
+            "formatter": PAGERLINE_LOG_FORMAT,
+            "filters": ["redact_secret_paths", "request_id"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
