@@ -15,16 +15,21 @@ cannot flood it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
+import logging
 import math
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from core.audit import audit_record
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "signin-guard"
 # A cool-down's record outlives it by this much, so the first attempt after it can audit
@@ -62,6 +67,21 @@ def _in(address: str, networks) -> bool:
     return any(ip in network for network in networks)
 
 
+def _fail_open(method):
+    """With the cache unreachable nothing is counted and nobody is refused: an outage of
+    Redis must not keep the on-call person from signing in."""
+
+    @functools.wraps(method)
+    def guarded(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except RedisError as exc:
+            log.warning("sign-in throttling skipped, cache unreachable: %s", exc)
+            return 0
+
+    return guarded
+
+
 @dataclass(frozen=True)
 class SignInThrottle:
     """The audit log's object for a cool-down (object_type "signinthrottle", id the address)."""
@@ -86,6 +106,7 @@ class Guard:
             parts.append(hashlib.sha256(account.strip().lower().encode()).hexdigest()[:32])
         return ":".join(parts)
 
+    @_fail_open
     def blocked_for(self, *, address: str, account: str | None = None) -> int:
         """Seconds until this address (and account) may try again; 0 when it may now.
         A refused attempt is counted for the release's audit entry."""
@@ -110,6 +131,7 @@ class Guard:
         )
         return 0
 
+    @_fail_open
     def record(self, *, address: str, account: str | None = None) -> int:
         """Count one event; returns the cool-down in seconds it started, or 0."""
         base = self._base(address=address, account=account)
@@ -139,6 +161,7 @@ class Guard:
         )
         return window
 
+    @_fail_open
     def clear(self, *, address: str, account: str | None = None) -> None:
         cache.delete(f"{self._base(address=address, account=account)}:count")
 

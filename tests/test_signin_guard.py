@@ -188,3 +188,15 @@ def test_the_counters_are_in_the_shared_cache(client, users, now):
     redis = cache._cache.get_client(None, write=True)
     keys = list(redis.scan_iter(match=f"{cache.key_prefix}:*:{signin_guard.KEY_PREFIX}:*"))
     assert len(keys) == 2  # the address's count and the account's from it
+
+
+def test_an_unreachable_cache_refuses_nobody(client, users, now, monkeypatch):
+    from redis.exceptions import ConnectionError
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    for name in ("get", "add", "incr", "set", "delete"):
+        monkeypatch.setattr(cache, name, down)
+    assert sign_in(client, "responder", "wrong", "203.0.113.20").status_code == 200
+    assert sign_in(client, "responder", PASSWORD, "203.0.113.20").status_code == 302
