@@ -200,3 +200,9 @@ def test_an_unreachable_cache_refuses_nobody(client, users, now, monkeypatch):
         monkeypatch.setattr(cache, name, down)
     assert sign_in(client, "responder", "wrong", "203.0.113.20").status_code == 200
     assert sign_in(client, "responder", PASSWORD, "203.0.113.20").status_code == 302
+
+
+def test_the_admin_signs_in_through_the_throttled_page(client, users):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/admin/"
