@@ -34,6 +34,7 @@ from django.core.signals import request_finished, request_started, setting_chang
 from django.dispatch import receiver
 from django.utils.http import parse_header_parameters
 
+from config.logformat import request_id, request_id_from
 from config.middleware import response_headers
 from incidents.intake import webhooks
 
@@ -76,6 +77,9 @@ class HookFront:
         secure = probe.is_secure()
         if settings.SECURE_SSL_REDIRECT and not secure:
             return self.app(environ, start_response)
+        # As config.middleware.RequestIdMiddleware does for Django's views.
+        rid = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+        rid_token = request_id.set(rid)
         request_started.send(sender=self.__class__, environ=environ)  # as Django's handler
         try:
             answer = _answer(route, _hook_request(environ))
@@ -89,6 +93,7 @@ class HookFront:
                 request_log.log(level, "%s: %s", phrase, path, extra={"status_code": answer.status})
         finally:
             request_finished.send(sender=self.__class__)  # e.g. a pooled connection goes back
+            request_id.reset(rid_token)
         body = json.dumps(answer.body).encode()
         status = HTTPStatus(answer.status)
         start_response(
@@ -98,6 +103,7 @@ class HookFront:
                 *answer.headers,
                 ("Content-Length", str(len(body))),
                 *_headers(secure),
+                ("X-Request-ID", rid),
             ],
         )
         return [body]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import redirect
+from django.utils.log import log_response
+
+from config.logformat import request_id, request_id_from
 
 # Everything is served from our own origin: plotly.js, Swagger UI (sidecar), our scripts.
 # plotly styles its SVG with inline style attributes, hence 'unsafe-inline' for styles only;
@@ -60,6 +63,35 @@ def response_headers(*, secure: bool) -> list[tuple[str, str]]:
     for name, value in headers:  # the first to set a header wins, as with setdefault
         first.setdefault(name.lower(), (name, value))
     return list(first.values())
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (its X-Request-ID when sane, else a new one), which every log
+    line written while it runs carries (config.logformat) and the response returns."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        value = request_id_from(request.headers.get("X-Request-ID"))
+        token = request_id.set(value)
+        try:
+            response = self.get_response(request)
+            if response.status_code >= 400:
+                # Django's handler logs a 4xx/5xx after the middleware has returned, which
+                # is after the id is gone; logged here it carries the id (once: the handler
+                # skips a response already logged).
+                log_response(
+                    "%s: %s",
+                    response.reason_phrase,
+                    request.path,
+                    response=response,
+                    request=request,
+                )
+        finally:
+            request_id.reset(token)
+        response["X-Request-ID"] = value
+        return response
 
 
 class SecurityHeadersMiddleware:

@@ -19,6 +19,7 @@ from config.env import (
     database_from_url,
     email_from_url,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_networks,
@@ -26,6 +27,7 @@ from config.env import (
     redis_location,
     sqlite_database,
 )
+from config.logformat import LOG_FORMATS
 from core.runtime import green
 from incidents import task_names
 
@@ -75,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -177,6 +180,22 @@ PAGERLINE_WEBHOOK_TIMEOUT_SECONDS = env_int("PAGERLINE_WEBHOOK_TIMEOUT_SECONDS",
 PAGERLINE_WEBHOOK_PRIVATE_NETWORKS = env_networks("PAGERLINE_WEBHOOK_PRIVATE_NETWORKS")
 PAGERLINE_BREAKER_THRESHOLD = env_int("PAGERLINE_BREAKER_THRESHOLD", 5, minimum=1)
 PAGERLINE_BREAKER_COOLDOWN_SECONDS = env_int("PAGERLINE_BREAKER_COOLDOWN_SECONDS", 60, minimum=1)
+
+# Sign-in guessing (core.signin_guard): failures per client address and per account from one
+# address, counted in the shared cache, start a cool-down for that address only (never an
+# account-wide lock-out). Password reset requests and API token failures count per address.
+PAGERLINE_SIGNIN_FAILURES_PER_ADDRESS = env_int(
+    "PAGERLINE_SIGNIN_FAILURES_PER_ADDRESS", 10, minimum=1
+)
+PAGERLINE_SIGNIN_FAILURES_PER_ACCOUNT = env_int(
+    "PAGERLINE_SIGNIN_FAILURES_PER_ACCOUNT", 5, minimum=1
+)
+PAGERLINE_PASSWORD_RESETS_PER_ADDRESS = env_int(
+    "PAGERLINE_PASSWORD_RESETS_PER_ADDRESS", 5, minimum=1
+)
+PAGERLINE_SIGNIN_COOLDOWN_MINUTES = env_int("PAGERLINE_SIGNIN_COOLDOWN_MINUTES", 15, minimum=1)
+# Proxies (CIDRs) whose X-Forwarded-For names the client; anyone else's is ignored.
+PAGERLINE_TRUSTED_PROXIES = env_networks("PAGERLINE_TRUSTED_PROXIES")
 
 
 # Paging (docs/paging.md). Secrets in contact methods (Apprise URLs carry tokens) are
@@ -356,16 +375,25 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# `text` (the default) or `json`: one JSON object per line with the request's id
+# (X-Request-ID) or the Celery task's (config.logformat).
+PAGERLINE_LOG_FORMAT = env_choice("PAGERLINE_LOG_FORMAT", "text", LOG_FORMATS)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secret_paths": {"()": "config.logfilters.RedactSecretPaths"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "redact_secret_paths": {"()": "config.logfilters.RedactSecretPaths"},
+        "request_id": {"()": "config.logformat.RequestIdFilter"},
+    },
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logformat.JsonFormatter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secret_paths"],
+            "formatter": PAGERLINE_LOG_FORMAT,
+            "filters": ["redact_secret_paths", "request_id"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},

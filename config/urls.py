@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import health
@@ -12,11 +13,17 @@ urlpatterns = [
     *hook_urlpatterns,
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The admin signs in through the throttled page (core.signin_guard), not its own form.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True),
+        name="admin-login",
+    ),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("core.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", core_views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Forgotten passwords: Django's views (the names are theirs), our templates.
     path("accounts/password-reset/", core_views.PasswordResetView.as_view(), name="password_reset"),

@@ -37,6 +37,7 @@ EXCLUDED = {
     "healthz": "public by design (load balancers)",
     "readyz": "public by design (load balancers)",
     "login": "the way in",
+    "admin-login": "leads to the way in (the throttled sign-in page)",
     "logout": "the way out",
     "alert-webhook": "token in the URL is the credential; see test_it_refuses_a_wrong_*",
     "alert-webhook-bearer": "bearer token is the credential",
