@@ -84,6 +84,16 @@ def _fast_password_hashing():
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _own_signin_counters(monkeypatch, request):
+    """Every test client signs in from 127.0.0.1: each test counts its failed sign-ins,
+    reset requests and token guesses apart (core.signin_guard), so no test is throttled by
+    the ones before it."""
+    from core import signin_guard
+
+    monkeypatch.setattr(signin_guard, "KEY_PREFIX", f"signin-guard-{id(request.node):x}")
+
+
 def _database_url(settings_dict: dict) -> str:
     if settings_dict["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
