@@ -110,9 +110,9 @@ def _drained(timeout: float) -> float:
 class _Purge(threading.Thread):
     """The retention purge, in its own thread and database connection, for `seconds`."""
 
-    def __init__(self, seconds: float, batch: int):
+    def __init__(self, seconds: float, batch: int, pause: float):
         super().__init__(daemon=True)
-        self.seconds, self.batch, self.result = seconds, batch, None
+        self.seconds, self.batch, self.pause, self.result = seconds, batch, pause, None
 
     def run(self):
         from django.db import connection
@@ -121,7 +121,7 @@ class _Purge(threading.Thread):
 
         try:
             self.result = retention.deliveries_purge(
-                days=30, batch_size=self.batch, max_seconds=self.seconds
+                days=30, batch_size=self.batch, max_seconds=self.seconds, pause=self.pause
             )
         finally:
             connection.close()
@@ -137,6 +137,9 @@ def main() -> int:
     parser.add_argument("--phase", type=int, help="seconds of each storm (default 60)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=5000, help="rows per DELETE")
+    parser.add_argument(
+        "--pause", type=float, default=1.0, help="the purge rests this times each batch's time"
+    )
     parser.add_argument("--celery-processes", type=int, default=2)
     parser.add_argument("--port", type=int, default=8767)
     args = parser.parse_args()
@@ -191,7 +194,7 @@ def main() -> int:
             order = ("A", "B") if number % 2 == 0 else ("B", "A")
             found = {}
             for kind in order:
-                purge = _Purge(phase, args.batch) if kind == "B" else None
+                purge = _Purge(phase, args.batch, args.pause) if kind == "B" else None
                 if purge:
                     purge.start()
                 found[kind] = _storm(base, env, run=f"r{number}{kind}", rate=rate, seconds=phase)
@@ -204,7 +207,8 @@ def main() -> int:
         print(
             f"  storm: {rate} alerts/s offered (one per webhook, each a new incident),"
             f" c=32, {phase} s per phase; server: gunicorn {' '.join(server[2:])};"
-            f" celery prefork {args.celery_processes} applying alongside"
+            f" celery prefork {args.celery_processes} applying alongside;"
+            f" purge: {args.batch} rows per batch, pause {args.pause}x"
         )
         print("  A = storm alone, B = storm while the purge runs (A/B interleaved):")
         for number, found in enumerate(rounds, 1):
@@ -224,7 +228,7 @@ def main() -> int:
         )
         counts = (Incident.objects.count(), Alert.objects.count(), IncidentEvent.objects.count())
         started = time.monotonic()
-        rest = _Purge(3600, args.batch)
+        rest = _Purge(3600, args.batch, 0.0)
         rest.start()
         rest.join()
         cutoff = timezone.now() - timedelta(days=30)
