@@ -33,6 +33,9 @@ app.autodiscover_tasks()
 # by mistake) costs work, not correctness.
 app.conf.beat_schedule = {
     "redrive-deliveries": {"task": incidents_tasks.REDRIVE_DELIVERIES, "schedule": 5.0},
+    # Retention of raw webhook bodies: every 10 minutes, each run time-boxed
+    # (PAGERLINE_DELIVERY_PURGE_SECONDS), so deletes keep up in small steps.
+    "purge-deliveries": {"task": incidents_tasks.PURGE_DELIVERIES, "schedule": 600.0},
     "check-heartbeats": {"task": incidents_tasks.CHECK_HEARTBEATS, "schedule": 30.0},
     "handoff-notices": {"task": incidents_tasks.SEND_HANDOFF_NOTICES, "schedule": 60.0},
     "escalation-audit": {

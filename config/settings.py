@@ -159,6 +159,13 @@ PAGERLINE_REDRIVE_AFTER_SECONDS = env_int("PAGERLINE_REDRIVE_AFTER_SECONDS", 5, 
 PAGERLINE_CLAIM_TIMEOUT_SECONDS = env_int("PAGERLINE_CLAIM_TIMEOUT_SECONDS", 60, minimum=5)
 PAGERLINE_DRAIN_BATCH = env_int("PAGERLINE_DRAIN_BATCH", 200, minimum=1)
 PAGERLINE_MAX_BODY_BYTES = env_int("PAGERLINE_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+# Retention of raw webhook bodies (the delivery inbox): processed deliveries older than this
+# many days, and failed ones this long after they were retried or dismissed, are removed by
+# beat in small batches (incidents/intake/retention.py). Incidents and alerts are kept.
+PAGERLINE_DELIVERY_RETENTION_DAYS = env_int("PAGERLINE_DELIVERY_RETENTION_DAYS", 30, minimum=1)
+# Rows per DELETE statement (each its own short transaction) and the time one run may take.
+PAGERLINE_DELIVERY_PURGE_BATCH = env_int("PAGERLINE_DELIVERY_PURGE_BATCH", 5000, minimum=1)
+PAGERLINE_DELIVERY_PURGE_SECONDS = env_int("PAGERLINE_DELIVERY_PURGE_SECONDS", 240, minimum=1)
 # Serves /bench/bare (a 202 with no I/O) so bench/ingest.py can compare intake against the
 # cost of the bare stack under the same server; off in normal deployments.
 PAGERLINE_BENCH_VIEWS = env_bool("PAGERLINE_BENCH_VIEWS", False)

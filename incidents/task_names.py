@@ -5,6 +5,7 @@ runs them. tests/test_task_names.py checks each resolves to a registered task.""
 
 DRAIN_DELIVERIES = "incidents.drain_deliveries"
 REDRIVE_DELIVERIES = "incidents.redrive_deliveries"
+PURGE_DELIVERIES = "incidents.purge_deliveries"
 CHECK_HEARTBEATS = "incidents.check_heartbeats"
 ESCALATE = "incidents.escalate"
 ESCALATE_MANY = "incidents.escalate_many"

@@ -19,6 +19,15 @@ def redrive_deliveries() -> int:
     return 0
 
 
+@shared_task(name=task_names.PURGE_DELIVERIES, ignore_result=True)
+def purge_deliveries() -> int:
+    """Beat: remove raw webhook bodies past their retention (small batches, time-boxed)."""
+    from incidents.intake import retention
+
+    result = retention.deliveries_purge_once()
+    return result.deleted if result else 0
+
+
 @shared_task(name=task_names.CHECK_HEARTBEATS, ignore_result=True)
 def check_heartbeats() -> int:
     """Open (or resolve) "no heartbeat" incidents for integrations that expect one."""

@@ -286,6 +286,11 @@ urlpatterns = [
         views.delivery_retry,
         name="delivery-retry",
     ),
+    path(
+        "deliveries/<int:delivery_id>/dismiss",
+        views.delivery_dismiss,
+        name="delivery-dismiss",
+    ),
     path("incidents/", timeline_views.incident_list, name="incident-list"),
     path("incidents/new", timeline_views.incident_new, name="incident-new"),
     path("incidents/<int:incident_id>/", timeline_views.incident_detail, name="incident-detail"),

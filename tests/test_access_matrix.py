@@ -146,6 +146,7 @@ RULES: dict[str, dict[str, str]] = {
     "incident-action": {"POST": "responder"},
     "failed-deliveries": {"GET": "any_user"},
     "delivery-retry": {"POST": "manager"},
+    "delivery-dismiss": {"POST": "manager"},
     "maintenance-list": {"GET": "any_user", "POST": "create_manager"},
     "maintenance-end": {"POST": "manager"},
     "circuit-breakers": {"GET": "any_manager"},

@@ -265,7 +265,12 @@ def deliveries_overdue(*, now: datetime | None = None) -> bool:
 
 def delivery_retry(*, delivery: AlertDelivery) -> None:
     """Put a failed delivery back in the queue (after the bug that failed it is fixed)."""
+    # settled_at: retention counts from the retry, not from the (maybe long past) receipt.
     AlertDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
-        status=DeliveryStatus.PENDING, claim_token="", claimed_at=None, error=""
+        status=DeliveryStatus.PENDING,
+        claim_token="",
+        claimed_at=None,
+        error="",
+        settled_at=timezone.now(),
     )
     transaction.on_commit(deliveries_kick)

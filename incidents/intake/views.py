@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.intake import apply, drain
+from incidents.intake import apply, drain, retention
 from incidents.intake.webhooks import (
     Answer,
     HookRequest,
@@ -105,7 +106,11 @@ def failed_deliveries(request):
     return render(
         request,
         "incidents/failed_deliveries.html",
-        {"page": page, "manageable": manageable},
+        {
+            "page": page,
+            "manageable": manageable,
+            "retention_days": settings.PAGERLINE_DELIVERY_RETENTION_DAYS,
+        },
     )
 
 
@@ -119,4 +124,18 @@ def delivery_retry(request, delivery_id: int):
         raise PermissionDenied("only the team's managers can retry deliveries")
     drain.delivery_retry(delivery=delivery)
     messages.info(request, f"Delivery {delivery.pk} queued again.")
+    return redirect("failed-deliveries")
+
+
+@login_required
+@require_POST
+def delivery_dismiss(request, delivery_id: int):
+    delivery = _failed_for(request.user).filter(pk=delivery_id).first()
+    if delivery is None:
+        raise Http404("no such failed delivery")
+    if not permissions.can_manage(request.user, delivery.integration.service.team_id):
+        raise PermissionDenied("only the team's managers can dismiss deliveries")
+    retention.delivery_dismiss(delivery=delivery, actor=request.user)
+    days = settings.PAGERLINE_DELIVERY_RETENTION_DAYS
+    messages.info(request, f"Delivery {delivery.pk} dismissed; its body is removed in {days} days.")
     return redirect("failed-deliveries")

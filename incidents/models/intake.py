@@ -130,6 +130,8 @@ class DeliveryStatus(models.TextChoices):
     PROCESSING = "processing"
     PROCESSED = "processed"
     FAILED = "failed"
+    # A failed delivery a manager chose not to retry: kept for the retention period, then removed.
+    DISMISSED = "dismissed"
 
 
 class AlertDelivery(models.Model):
@@ -150,6 +152,9 @@ class AlertDelivery(models.Model):
     error = models.TextField(blank=True)
     # What processing recorded but did not apply (e.g. a resolve for an unknown key).
     note = models.TextField(blank=True)
+    # When a failed delivery was last retried or dismissed: retention counts from here, so a
+    # failure is never removed before someone has looked at it.
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "alert deliveries"

@@ -104,6 +104,7 @@ ROUTES: dict[str, Page | PostOnly | NotHtml | Elsewhere] = {
     "incidents-feed": NotHtml("JSON the dashboard polls"),
     "failed-deliveries": Page(),
     "delivery-retry": PostOnly({"delivery_id": 1}),
+    "delivery-dismiss": PostOnly({"delivery_id": 1}),
     "maintenance-list": Page(),
     "maintenance-end": PostOnly({"window_id": 1}),
     "circuit-breakers": Page(),
