@@ -82,7 +82,7 @@ def test_a_webhook_answer_carries_the_request_id(client, integration):
 def test_a_celery_tasks_log_lines_carry_its_task_id(json_lines):
     from config.celery import app
 
-    @app.task(name="tests.log_format.say")
+    @app.task
     def say():
         logging.getLogger("pagerline.test").info("from a task")
 

@@ -81,6 +81,12 @@ def test_it_reconnects_when_the_server_dropped_the_connection(hook_client, servi
         (pid,) = cursor.fetchone()
     with other_connection() as other:
         assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
+    # A connection neither flagged by an error nor past its CONN_MAX_AGE, as a server's is
+    # between requests: in a long run this test's connection may be older than its maximum
+    # age (or flagged by an earlier test), and would be replaced here without being used, so
+    # the reconnect under test would never happen.
+    connection.errors_occurred = False
+    connection.close_at = None
     close_old_connections()  # what the server does when the next request starts
 
     with caplog.at_level(logging.WARNING, logger="incidents.intake.drain"):
