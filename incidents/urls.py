@@ -1,7 +1,7 @@
 from django.urls import path
 
 from incidents.catalog import api as catalog_api
-from incidents.catalog import integration_views, views_services
+from incidents.catalog import heartbeat_api, integration_views, views_services
 from incidents.catalog import views as catalog_views
 from incidents.escalation import api as escalation_api
 from incidents.escalation import views as escalation_views
@@ -338,6 +338,12 @@ urlpatterns = [
         "api/v1/integrations/<int:integration_id>/routing-rules/<int:rule_id>/",
         catalog_api.RoutingRuleDetail.as_view(),
         name="api-routing-rule",
+    ),
+    path("api/v1/heartbeats/", heartbeat_api.HeartbeatList.as_view(), name="api-heartbeats"),
+    path(
+        "api/v1/heartbeats/<int:heartbeat_id>/",
+        heartbeat_api.HeartbeatDetail.as_view(),
+        name="api-heartbeat",
     ),
     path("api/v1/incidents/", api.IncidentListCreate.as_view(), name="api-incidents"),
     path(

@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from core import services as core_services
 from core.models import ApiToken
 from incidents.catalog import changes
-from incidents.intake import drain, store
+from incidents.intake import drain, heartbeats, store
 from incidents.maintenance import windows
 from incidents.models import (
     AlertDelivery,
@@ -34,6 +34,7 @@ from incidents.models import (
     Incident,
     Integration,
     MaintenanceWindow,
+    NamedHeartbeat,
     Notification,
     NotificationReason,
     NotificationRule,
@@ -66,6 +67,8 @@ class World:
     integration: Integration | None = None
     integration_token: str = ""
     routing_rule: RoutingRule | None = None
+    opsgenie: Integration | None = None  # the one kind of integration with named heartbeats
+    heartbeat: NamedHeartbeat | None = None
     incident: Incident | None = None
     failed_delivery: AlertDelivery | None = None
     policy: EscalationPolicy | None = None
@@ -153,6 +156,12 @@ def build_world(now: datetime | None = None) -> World:
         integration=world.integration,
         matchers=[{"label": "team", "op": "=", "value": "ledger"}],
         service=extra,
+    )
+    world.opsgenie, _ = changes.integration_add(
+        actor=manager, service=world.service, source="opsgenie", name="ALPHA7 senders"
+    )
+    world.heartbeat = heartbeats.named_heartbeat_create(
+        actor=manager, integration=world.opsgenie, name="alpha7-backup", interval_seconds=3600
     )
 
     # Intake: one alert that opened an incident, one body the parser refused.
@@ -273,6 +282,7 @@ KWARGS = {
     "window_id": lambda w: w.window.pk,
     "integration_id": lambda w: w.integration.pk,
     "rule_id": lambda w: w.routing_rule.pk,
+    "heartbeat_id": lambda w: w.heartbeat.pk,
     "slug": lambda w: w.service.slug,
     "token_id": lambda w: w.spare_token.pk,
     "drill_id": lambda w: w.drill.pk,
@@ -466,6 +476,12 @@ BODIES = {
         "position": "0",
     },
     ("api-integration", "PATCH"): lambda w: {"name": "renamed"},
+    ("api-heartbeats", "POST"): lambda w: {
+        "integration": w.opsgenie.pk,
+        "name": "nightly",
+        "interval_seconds": 600,
+    },
+    ("api-heartbeat", "PATCH"): lambda w: {"interval_seconds": 900},
     ("api-routing-rules", "POST"): lambda w: {
         "matchers": [{"label": "env", "op": "=", "value": "prod"}],
         "service": w.service.slug,

@@ -173,6 +173,8 @@ RULES: dict[str, dict[str, str]] = {
     "integration-routing-rule-delete": {"POST": "manager"},
     "api-routing-rules": {"GET": "member", "POST": "manager"},
     "api-routing-rule": {"DELETE": "manager"},
+    "api-heartbeats": {"GET": "any_user", "POST": "create_manager"},
+    "api-heartbeat": {"GET": "member", "PATCH": "manager", "DELETE": "manager"},
     "api-maintenance-windows": {"GET": "any_user", "POST": "create_manager"},
     # provisioning: a document of team alpha7; whoever does not manage it is refused, 403
     # naming the team (the same answer whether it exists or not)

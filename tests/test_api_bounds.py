@@ -101,6 +101,32 @@ def _send(client, world, method: str, path: str, body: dict):
             "options",
         ),
         ("GET", "/api/v1/integrations/?service=a%00", {}, "service"),
+        (
+            "POST",
+            "/api/v1/heartbeats/",
+            {"integration": HUGE, "name": "cron", "interval_seconds": 600},
+            "integration",
+        ),
+        (
+            "POST",
+            "/api/v1/heartbeats/",
+            {"integration": 1, "name": "cron", "interval_seconds": HUGE},
+            "interval_seconds",
+        ),
+        (
+            "POST",
+            "/api/v1/heartbeats/",
+            {"integration": 1, "name": "cron\x00", "interval_seconds": 600},
+            "name",
+        ),
+        (
+            "PATCH",
+            "/api/v1/heartbeats/{heartbeat}/",
+            {"interval_seconds": HUGE},
+            "interval_seconds",
+        ),
+        ("PATCH", "/api/v1/heartbeats/{heartbeat}/", {"description": "\x00"}, "description"),
+        ("GET", f"/api/v1/heartbeats/?integration={HUGE}", {}, "integration"),
         # Escalation policies are read from the JSON body as it came, not by serializer fields.
         ("POST", "/api/v1/escalation-policies/", {**NUL_POLICY, "team": "alpha7\x00"}, "team"),
         ("POST", "/api/v1/escalation-policies/", {**NUL_POLICY, "name": "Primary\x00"}, "name"),
@@ -133,6 +159,7 @@ def test_it_refuses_values_no_column_or_datetime_can_hold(
         incident=fresh_world.incident.pk,
         service=fresh_world.service.slug,
         integration=fresh_world.integration.pk,
+        heartbeat=fresh_world.heartbeat.pk,
         schedule=fresh_world.schedule.pk,
         policy=fresh_world.policy.pk,
     )

@@ -26,6 +26,7 @@ from core.fields import utc_iso
 from core.pagination import MAX_PAGE_SIZE, PAGE_SIZE, Pagination
 from incidents.catalog import changes
 from incidents.escalation import policies
+from incidents.intake import heartbeats
 from incidents.maintenance import windows
 from incidents.models import Service
 from incidents.notify import contacts, rules_changes
@@ -74,6 +75,9 @@ def _second_of_each(world: World) -> None:
         matchers=[{"label": "team", "op": "=", "value": "checkout"}],
         service=world.service,
         position=1,
+    )
+    heartbeats.named_heartbeat_create(
+        actor=manager, integration=world.opsgenie, name="alpha7-cron", interval_seconds=600
     )
     actions.incident_create(
         service=ledger, title="ALPHA7 ledger lags", severity="warning", user=manager

@@ -59,6 +59,20 @@ def test_routing_rule(manager_client, integration):
     assert "matchers[0].op" in assert_field_errors(response, "matchers")[0]
 
 
+def test_named_heartbeat(manager_client, service):
+    from incidents.tests.factories import make_integration, make_named_heartbeat
+
+    opsgenie, _ = make_integration(service, source="opsgenie")
+    make_named_heartbeat(opsgenie, "cron")
+    response = post_json(
+        manager_client,
+        "/api/v1/heartbeats/",
+        {"integration": opsgenie.pk, "name": "cron", "interval_seconds": 600},
+    )
+    assert response.json() == {"name": ["a heartbeat named 'cron' already exists"]}
+    assert_field_errors(response, "name")
+
+
 def test_escalation_policy(manager_client, users):
     response = post_json(
         manager_client,

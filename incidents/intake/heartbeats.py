@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.audit import audit_record
+from core.audit import audit_record, diff
 from core.errors import FieldErrors
 from incidents.alerts import AlertEvent, AlertStatus, Severity
 from incidents.intake.apply import batch
@@ -146,13 +146,18 @@ def named_heartbeat_create(
         errors["interval"] = "must be at least one minute"
     if errors:
         raise FieldErrors(errors)
-    heartbeat = NamedHeartbeat.objects.create(
-        integration=integration,
-        name=name,
-        interval_seconds=interval_seconds,
-        description=description[:1000],
-        enabled=enabled,
-    )
+    try:
+        # Two callers creating the same name at once: the loser's answer names the field.
+        with transaction.atomic():
+            heartbeat = NamedHeartbeat.objects.create(
+                integration=integration,
+                name=name,
+                interval_seconds=interval_seconds,
+                description=description[:1000],
+                enabled=enabled,
+            )
+    except IntegrityError:
+        raise FieldErrors({"name": f"a heartbeat named {name!r} already exists"}) from None
     audit_record(
         actor=actor,
         action="integration.heartbeat_created",
@@ -160,6 +165,7 @@ def named_heartbeat_create(
         team_id=integration.service.team_id,
         summary=f"integration {integration.name!r}: heartbeat {name!r} every "
         f"{interval_seconds // 60} min",
+        changes={"heartbeat": name, "interval_seconds": interval_seconds, "enabled": enabled},
     )
     return heartbeat
 
@@ -169,13 +175,18 @@ def named_heartbeat_update(
     *, heartbeat: NamedHeartbeat, interval_seconds: int, description: str, enabled: bool, actor
 ) -> NamedHeartbeat:
     """Change a named heartbeat's interval, description or whether it is watched; its
-    last ping stays."""
+    name (what senders ping) and last ping stay. Audited only when something changed."""
     if interval_seconds < 60:
         raise FieldErrors({"interval": "must be at least one minute"})
+    fields = ["interval_seconds", "description", "enabled"]
+    before = {field: getattr(heartbeat, field) for field in fields}
     heartbeat.interval_seconds = interval_seconds
     heartbeat.description = description[:1000]
     heartbeat.enabled = enabled
-    heartbeat.save(update_fields=["interval_seconds", "description", "enabled"])
+    changes = diff(before, {field: getattr(heartbeat, field) for field in fields})
+    if not changes:
+        return heartbeat
+    heartbeat.save(update_fields=fields)
     integration = heartbeat.integration
     audit_record(
         actor=actor,
@@ -184,6 +195,7 @@ def named_heartbeat_update(
         team_id=integration.service.team_id,
         summary=f"integration {integration.name!r}: heartbeat {heartbeat.name!r} every "
         f"{interval_seconds // 60} min{'' if enabled else ', not watched'}",
+        changes={"heartbeat": heartbeat.name, **changes},
     )
     return heartbeat
 
@@ -198,4 +210,5 @@ def named_heartbeat_delete(*, heartbeat: NamedHeartbeat, actor) -> None:
         obj=integration,
         team_id=integration.service.team_id,
         summary=f"integration {integration.name!r}: heartbeat {heartbeat.name!r} removed",
+        changes={"heartbeat": heartbeat.name},
     )

@@ -1,9 +1,11 @@
-"""What the vendor mappings share: the report, the document being built, and the
-conversions of times and weekly windows into the provisioning format. Pure."""
+"""What the vendor mappings share: the report, the document being built, the vendor's users
+and teams, and the conversions of times and weekly windows into the provisioning format.
+Pure."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -100,6 +102,73 @@ class Builder:
             teams.append(team)
         teams.sort(key=lambda t: t["slug"])
         return {"version": 1, "teams": teams}
+
+
+@dataclass
+class Users:
+    """The vendor's users matched by email: vendor user id -> email, and -> the Pagerline
+    role their vendor role maps to."""
+
+    builder: Builder
+    unknown: str  # the end of a report line about a user that is not among these
+    emails: dict[str, str] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+
+    def member(
+        self, user_id: str | None, team_key: str, where: str, *, label: str | None = None
+    ) -> str | None:
+        """The email of the user a schedule or policy of the team names at `where`, made a
+        member of the team (a viewer as a responder: whoever is paged must be able to act);
+        None, and a report line naming the user (`label`, by default the id), when the user
+        is not among these."""
+        email = self.emails.get(user_id)
+        if email is None:
+            self.builder.report.skipped.append(f"{where}: user {label or user_id} {self.unknown}")
+            return None
+        role = "responder" if self.roles[user_id] == "viewer" else self.roles[user_id]
+        self.builder.member(self.builder.teams[team_key], email, role)
+        return email
+
+
+def users_and_teams(
+    builder: Builder,
+    *,
+    users: Iterable[dict],
+    teams: Iterable[dict],
+    email_of: Callable[[dict], str | None],
+    role_of: Callable[[dict], str],
+    no_email: Callable[[dict], str] = lambda user: f"user {user.get('id')!r}: has no email",
+    memberships: Iterable[tuple[str | None, str, str | None]] = (),
+    matched_by: str = "email",
+    unknown: str = "is not among the users read",
+) -> Users:
+    """The vendor's users and teams into the builder and its report, the same way for every
+    vendor; what differs is passed in.
+
+    A user is matched by `email_of` (stripped, lower case); one for whom it is None is left
+    out, with the report line `no_email`. `role_of` maps the vendor's role to Pagerline's.
+    Each of `teams` (with `id` and `name`) becomes a team of the document. `memberships` are
+    (vendor user id, team id, role or None for the user's own role), read once the teams
+    exist; those naming a user or a team not read are passed over. A team member may hold a
+    role here that is not the user's own (Opsgenie's team admins manage the team)."""
+    found = Users(builder, unknown)
+    for user in users:
+        email = email_of(user)
+        if email is None:
+            builder.report.skipped.append(no_email(user))
+            continue
+        found.emails[user["id"]] = email.strip().lower()
+        found.roles[user["id"]] = role_of(user)
+    builder.report.mapped.append(f"{len(found.emails)} user(s), matched by {matched_by}")
+    for team in teams:
+        builder.team(team["id"], team["name"])
+        builder.report.mapped.append(f"team {team['name']!r}")
+    for user_id, team_id, role in memberships:
+        if user_id in found.emails and team_id in builder.teams:
+            builder.member(
+                builder.teams[team_id], found.emails[user_id], role or found.roles[user_id]
+            )
+    return found
 
 
 def instant(value: str) -> datetime:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from incidents.provisioning.importers.common import (
     Builder,
     Report,
+    users_and_teams,
     windows_to_restrictions,
 )
 
@@ -71,8 +72,6 @@ class _Mapping:
         self.raw, self.now = raw, now
         self.report = Report("Grafana OnCall")
         self.b = Builder(self.report)
-        self.emails: dict[str, str] = {}
-        self.roles: dict[str, str] = {}
         self.shifts = {shift["id"]: shift for shift in raw["on_call_shifts"]}
         self.schedules: dict[str, tuple[str, str]] = {}
         self.chains: dict[str, tuple[str, str]] = {}
@@ -83,26 +82,17 @@ class _Mapping:
         self.b.team(DEFAULT_TEAM, "Grafana OnCall")
         return DEFAULT_TEAM
 
-    def user(self, user_id: str, key: str, where: str) -> str | None:
-        email = self.emails.get(user_id)
-        if email is None:
-            self.report.skipped.append(f"{where}: user {user_id} could not be matched by email")
-            return None
-        role = "responder" if self.roles[user_id] == "viewer" else self.roles[user_id]
-        self.b.member(self.b.teams[key], email, role)
-        return email
-
     def run(self) -> tuple[dict, Report]:
-        for user in self.raw["users"]:
-            if not user.get("email"):
-                self.report.skipped.append(f"user {user.get('username')!r}: has no email")
-                continue
-            self.emails[user["id"]] = user["email"].strip().lower()
-            self.roles[user["id"]] = ROLES.get(user.get("role"), "responder")
-        self.report.mapped.append(f"{len(self.emails)} user(s), matched by email")
-        for team in self.raw["teams"]:
-            self.b.team(team["id"], team["name"])
-            self.report.mapped.append(f"team {team['name']!r}")
+        # OnCall's teams list no members: whoever the team's schedules and chains name joins.
+        self.users = users_and_teams(
+            self.b,
+            users=self.raw["users"],
+            teams=self.raw["teams"],
+            email_of=lambda user: user.get("email") or None,
+            role_of=lambda user: ROLES.get(user.get("role"), "responder"),
+            no_email=lambda user: f"user {user.get('username')!r}: has no email",
+            unknown="could not be matched by email",
+        )
         for schedule in self.raw["schedules"]:
             self.schedule(schedule)
         by_chain: dict[str, list[dict]] = {}
@@ -175,7 +165,7 @@ class _Mapping:
         if len(users) != 1:
             self.report.skipped.append(f"{where}: a one-off shift of {len(users)} people")
             return []
-        email = self.user(users[0], key, where)
+        email = self.users.member(users[0], key, where)
         if email is None:
             return []
         stamp = "%Y-%m-%dT%H:%M:%SZ"
@@ -204,7 +194,7 @@ class _Mapping:
                 "put one person on call per layer)"
             )
             return None
-        people = [self.user(group[0], key, where) for group in groups]
+        people = [self.users.member(group[0], key, where) for group in groups]
         if not people or None in people:
             return None
         unit, size = UNITS[shift["frequency"]]
@@ -271,7 +261,7 @@ class _Mapping:
                 continue
             if kind == "notify_persons":
                 for user_id in policy.get("persons_to_notify") or []:
-                    email = self.user(user_id, key, where)
+                    email = self.users.member(user_id, key, where)
                     if email:
                         targets.append({"user": email})
             elif kind == "notify_on_call_from_schedule":

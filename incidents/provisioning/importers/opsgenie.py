@@ -21,6 +21,7 @@ from incidents.provisioning.importers.common import (
     Builder,
     Report,
     instant,
+    users_and_teams,
     utc_text,
     wallclock,
     windows_to_restrictions,
@@ -97,8 +98,6 @@ class _Mapping:
         self.raw, self.now = raw, now
         self.report = Report("Opsgenie")
         self.b = Builder(self.report)
-        self.emails: dict[str, str] = {}
-        self.roles: dict[str, str] = {}
         self.schedules: dict[str, tuple[str, str]] = {}  # id -> (team key, name)
         self.policies: dict[str, str] = {}  # team key -> first policy name
 
@@ -109,31 +108,31 @@ class _Mapping:
         return DEFAULT_TEAM
 
     def user(self, ref: dict, key: str, where: str) -> str | None:
-        email = self.emails.get(ref.get("id"))
-        if email is None:
-            self.report.skipped.append(
-                f"{where}: user {ref.get('username') or ref.get('id')} is not among the users read"
-            )
-            return None
-        role = "responder" if self.roles[ref["id"]] == "viewer" else self.roles[ref["id"]]
-        self.b.member(self.b.teams[key], email, role)
-        return email
+        return self.users.member(
+            ref.get("id"), key, where, label=ref.get("username") or ref.get("id")
+        )
 
     def run(self) -> tuple[dict, Report]:
-        for user in self.raw["users"]:
+        teams = self.raw["teams"]
+        self.users = users_and_teams(
+            self.b,
+            users=self.raw["users"],
+            teams=teams,
             # An Opsgenie username is the user's email address.
-            self.emails[user["id"]] = user["username"].strip().lower()
-            role = ((user.get("role") or {}).get("name") or "").lower()
-            self.roles[user["id"]] = ROLES.get(role, "viewer" if role else "responder")
-        self.report.mapped.append(f"{len(self.emails)} user(s), matched by email (username)")
-        for team in self.raw["teams"]:
-            self.b.team(team["id"], team["name"])
-            for member in team.get("members") or []:
-                ref = member.get("user") or {}
-                if ref.get("id") in self.emails:
-                    role = "manager" if member.get("role") == "admin" else self.roles[ref["id"]]
-                    self.b.member(self.b.teams[team["id"]], self.emails[ref["id"]], role)
-            self.report.mapped.append(f"team {team['name']!r}")
+            email_of=lambda user: user["username"],
+            role_of=_role,
+            matched_by="email (username)",
+            # A team lists its members; its admins manage it, whatever their own role.
+            memberships=(
+                (
+                    (member.get("user") or {}).get("id"),
+                    team["id"],
+                    "manager" if member.get("role") == "admin" else None,
+                )
+                for team in teams
+                for member in team.get("members") or []
+            ),
+        )
         for schedule in self.raw["schedules"]:
             self.schedule(schedule, self.raw["overrides"].get(schedule["id"]) or [])
         for escalation in self.raw["escalations"]:
@@ -317,6 +316,12 @@ class _Mapping:
                 f"{what}: an Opsgenie API integration; its senders keep their requests, "
                 "pointed at Pagerline's Opsgenie-compatible /v2/alerts with the new key"
             )
+
+
+def _role(user: dict) -> str:
+    """A custom role (any other name) reads as a viewer; no role at all, as a responder."""
+    role = ((user.get("role") or {}).get("name") or "").lower()
+    return ROLES.get(role, "viewer" if role else "responder")
 
 
 def _delay_seconds(rule: dict) -> int:

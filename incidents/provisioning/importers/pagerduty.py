@@ -22,6 +22,7 @@ from incidents.provisioning.importers.common import (
     Builder,
     Report,
     instant,
+    users_and_teams,
     wallclock,
     windows_to_restrictions,
 )
@@ -90,8 +91,6 @@ class _Mapping:
         self.now = now
         self.report = Report("PagerDuty")
         self.b = Builder(self.report)
-        self.emails: dict[str, str] = {}
-        self.roles: dict[str, str] = {}
         self.raw = raw
         self.schedule_team: dict[str, str] = {}
         self.schedule_name: dict[str, str] = {}
@@ -110,31 +109,20 @@ class _Mapping:
         self.b.team(DEFAULT_TEAM, "PagerDuty")
         return DEFAULT_TEAM
 
-    def user(self, ref: dict, team_key: str, where: str) -> str | None:
-        email = self.emails.get(ref.get("id"))
-        if email is None:
-            self.report.skipped.append(f"{where}: user {ref.get('id')} is not among the users read")
-            return None
-        role = "responder" if self.roles[ref["id"]] == "viewer" else self.roles[ref["id"]]
-        self.b.member(self.b.teams[team_key], email, role)
-        return email
-
     def run(self) -> tuple[dict, Report]:
-        for user in self.raw["users"]:
-            if not user.get("email"):
-                self.report.skipped.append(f"user {user.get('name')!r}: has no email to match by")
-                continue
-            self.emails[user["id"]] = user["email"].strip().lower()
-            self.roles[user["id"]] = ROLES.get(user.get("role"), "responder")
-        self.report.mapped.append(f"{len(self.emails)} user(s), matched by email")
-        for team in self.raw["teams"]:
-            self.b.team(team["id"], team["name"])
-            self.report.mapped.append(f"team {team['name']!r}")
-        for user in self.raw["users"]:
-            for ref in user.get("teams") or []:
-                if user["id"] in self.emails and ref["id"] in self.b.teams:
-                    team = self.b.teams[ref["id"]]
-                    self.b.member(team, self.emails[user["id"]], self.roles[user["id"]])
+        users = self.raw["users"]
+        self.users = users_and_teams(
+            self.b,
+            users=users,
+            teams=self.raw["teams"],
+            email_of=lambda user: user.get("email") or None,
+            role_of=lambda user: ROLES.get(user.get("role"), "responder"),
+            no_email=lambda user: f"user {user.get('name')!r}: has no email to match by",
+            # A user lists its teams (PagerDuty's team roles are not read).
+            memberships=(
+                (user["id"], ref["id"], None) for user in users for ref in user.get("teams") or []
+            ),
+        )
         for schedule in self.raw["schedules"]:
             self.schedule(schedule)
         for policy in self.raw["escalation_policies"]:
@@ -183,7 +171,9 @@ class _Mapping:
                     "number of hours (Pagerline rotates by hours, days or weeks)"
                 )
                 continue
-            people = [self.user(u["user"], key, where) for u in layer.get("users") or []]
+            people = [
+                self.users.member(u["user"].get("id"), key, where) for u in layer.get("users") or []
+            ]
             people = [p for p in people if p]
             if not people:
                 self.report.skipped.append(f"{where}: nobody in it could be matched")
@@ -235,7 +225,7 @@ class _Mapping:
             for target in rule.get("targets") or []:
                 kind = target.get("type", "").removesuffix("_reference")
                 if kind == "user":
-                    email = self.user(target, key, f"{what} / rule {index + 1}")
+                    email = self.users.member(target.get("id"), key, f"{what} / rule {index + 1}")
                     if email:
                         targets.append({"user": email})
                 elif kind == "schedule" and self.schedule_team.get(target["id"]) == key:

@@ -10,7 +10,12 @@ import pytest
 
 from incidents.provisioning import document
 from incidents.provisioning.importers import grafana_oncall, opsgenie, pagerduty
-from incidents.provisioning.importers.common import windows_to_restrictions
+from incidents.provisioning.importers.common import (
+    Builder,
+    Report,
+    users_and_teams,
+    windows_to_restrictions,
+)
 from incidents.provisioning.importers.http import MAX_RETRIES, Client, ImportHttpError
 from incidents.tests.provisioning.replay import FIXTURES, Replay
 
@@ -84,6 +89,46 @@ def test_an_oncall_shift_in_another_zone_than_its_siblings_is_reported():
     found, report = grafana_oncall.to_document(raw)
     document.check(found)
     assert any("'Weekend support': its shifts use several time zones" in s for s in report.skipped)
+
+
+def test_users_and_teams_match_by_email_and_take_each_vendors_roles():
+    """The part the three importers share (common.users_and_teams), with what differs
+    between them passed in: how a user's email and role are read, who is in which team."""
+    users = [
+        {"id": "u1", "mail": " Ana@Example.COM ", "role": "admin"},
+        {"id": "u2", "mail": "bo@example.com", "role": "observer"},
+        {"id": "u3", "mail": "", "name": "Cy"},
+    ]
+    builder = Builder(Report("Vendor"))
+    found = users_and_teams(
+        builder,
+        users=users,
+        teams=[{"id": "t1", "name": "Payments"}],
+        email_of=lambda user: user["mail"] or None,
+        role_of=lambda user: {"admin": "manager"}.get(user.get("role"), "viewer"),
+        no_email=lambda user: f"user {user['name']!r}: no email",
+        memberships=[
+            ("u1", "t1", None),
+            ("u2", "t1", "responder"),  # a team's own role for its member
+            ("u3", "t1", None),  # not matched: passed over
+            ("u1", "t-not-read", None),
+        ],
+    )
+    assert found.emails == {"u1": "ana@example.com", "u2": "bo@example.com"}
+    assert builder.teams["t1"]["members"] == [
+        {"email": "ana@example.com", "role": "manager"},
+        {"email": "bo@example.com", "role": "responder"},
+    ]
+    assert builder.report.mapped == ["2 user(s), matched by email", "team 'Payments'"]
+    assert builder.report.skipped == ["user 'Cy': no email"]
+
+    builder.team("t2", "Search")
+    assert found.member("u2", "t2", "schedule 'Search'") == "bo@example.com"
+    assert builder.teams["t2"]["members"] == [{"email": "bo@example.com", "role": "responder"}]
+    assert found.member("u9", "t2", "schedule 'Search'", label="nobody@example.com") is None
+    assert builder.report.skipped[-1] == (
+        "schedule 'Search': user nobody@example.com is not among the users read"
+    )
 
 
 @pytest.mark.parametrize(
