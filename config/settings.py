@@ -116,7 +116,10 @@ TEMPLATES = [
 
 _database_url = env_str("DATABASE_URL")
 DATABASES = {
-    "default": database_from_url(_database_url, pooled=green())
+    # PAGERLINE_PGBOUNCER: DATABASE_URL names a PgBouncer in transaction pooling mode.
+    "default": database_from_url(
+        _database_url, pooled=green(), pgbouncer=env_bool("PAGERLINE_PGBOUNCER", False)
+    )
     if _database_url
     else sqlite_database(VAR_DIR / "pagerline.sqlite3")
 }
