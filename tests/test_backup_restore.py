@@ -18,7 +18,7 @@ import pytest
 import requests
 from django.db import connection
 
-from incidents.models import Incident, IncidentStatus
+from incidents.models import Incident, IncidentEvent, IncidentStatus
 from incidents.timeline import actions
 from tests.support import am_alert, am_payload, wait_for
 
@@ -197,6 +197,12 @@ def test_a_restored_backup_checks_out_and_opens_incidents(
             f"SELECT id, status, dedup_key FROM {Incident._meta.db_table}"  # noqa: S608
         ).fetchall()
     assert {pk: (status, key) for pk, status, key in rows} == before
+    # The database itself still keeps the timelines append-only (migrations 0002, 0011).
+    with (
+        _connect(settings_dict, restored_database) as copy,
+        pytest.raises(psycopg.Error, match="append-only"),
+    ):
+        copy.execute(f"UPDATE {IncidentEvent._meta.db_table} SET seq = seq")  # noqa: S608
 
     restored_web = make_web("restored-web", env=restored_env)
     make_worker(name="restored-worker", env=restored_env)
