@@ -346,8 +346,9 @@ def make_web(worker_env, tmp_path):
     """Start real gunicorn servers against the test database; all stopped at teardown."""
     servers: list[WebProcess] = []
 
-    def start(name: str = "web", workers: int = 2) -> WebProcess:
-        server = WebProcess(worker_env, tmp_path / f"{name}.log", workers)
+    def start(name: str = "web", workers: int = 2, env: dict[str, str] | None = None) -> WebProcess:
+        """`env` adds or overrides variables of the server's environment."""
+        server = WebProcess({**worker_env, **(env or {})}, tmp_path / f"{name}.log", workers)
         server.start()
         servers.append(server)
         return server

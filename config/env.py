@@ -77,19 +77,29 @@ def env_networks(name: str) -> list:
     return networks
 
 
-def database_from_url(url: str, *, name: str = "DATABASE_URL", pooled: bool = False) -> dict:
+def database_from_url(
+    url: str, *, name: str = "DATABASE_URL", pooled: bool = False, pgbouncer: bool = False
+) -> dict:
     """Turn postgres://user:pass@host:port/db?opt=v or sqlite:///path into a DATABASES entry.
 
     `pooled`: each process shares a pool of at most PAGERLINE_DB_POOL_SIZE PostgreSQL
     connections (Django's psycopg pool), handed back when a request ends. For gevent web
     workers (`green()`), where every request greenlet would otherwise open and keep its own.
+
+    `pgbouncer`: the URL names a PgBouncer in transaction pooling mode, where one client's
+    transactions may each run on another server connection. So no server-side cursors (a
+    named cursor outlives the transaction that declared it: QuerySet.iterator()) and no
+    prepared statements (a statement prepared on one server connection is missing on the
+    next), unless the URL sets prepare_threshold itself (PgBouncer 1.21+ with
+    max_prepared_statements keeps track of them).
     """
     parts = urlsplit(url)
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         if not parts.path.strip("/"):
             raise ImproperlyConfigured(f"{name} must name a database: {parts.scheme}://host/dbname")
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-        options["prepare_threshold"] = _prepare_threshold(options.get("prepare_threshold"), name)
+        threshold = options.get("prepare_threshold", "none" if pgbouncer else None)
+        options["prepare_threshold"] = _prepare_threshold(threshold, name)
         try:
             port = parts.port
         except ValueError:
@@ -106,6 +116,7 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL", pooled: bool = Fa
             "PORT": str(port or ""),
             "CONN_MAX_AGE": 0 if pooled else 60,  # a pooled connection goes back to the pool
             "CONN_HEALTH_CHECKS": True,
+            "DISABLE_SERVER_SIDE_CURSORS": pgbouncer,
             "OPTIONS": options,
         }
     if parts.scheme == "sqlite":
@@ -209,8 +220,8 @@ def _prepare_threshold(raw: str | None, name: str) -> int | None:
     Django turns preparing off for the sake of connection poolers; we turn it on, as only
     server-side binding cursors are ever prepared, and the one that uses it is the webhook
     INSERT (incidents.intake.drain): parsing and planning it took ~0.1-0.15 ms of its
-    ~0.35 ms round trip here. Behind PgBouncer in transaction mode before 1.21, add
-    `?prepare_threshold=none` to the URL.
+    ~0.35 ms round trip here. Behind PgBouncer in transaction mode, PAGERLINE_PGBOUNCER=true
+    makes the default `none` (database_from_url).
     """
     if raw is None:
         return 5

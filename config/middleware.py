@@ -1,4 +1,5 @@
-"""Security headers the pages need beyond Django's own (CSP, HSTS behind HTTPS)."""
+"""Security headers the pages need beyond Django's own (CSP and friends; HSTS is Django's,
+from SECURE_HSTS_SECONDS)."""
 
 from __future__ import annotations
 
@@ -35,8 +36,6 @@ def pagerline_headers(*, secure: bool) -> list[tuple[str, str]]:
         ("Cross-Origin-Opener-Policy", "same-origin"),
         ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
     ]
-    if secure and settings.PAGERLINE_BASE_URL.startswith("https://"):
-        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
     return headers
 
 

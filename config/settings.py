@@ -35,6 +35,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PAGERLINE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 
 DEBUG = env_bool("DEBUG", False)
+# Keys made up on this host and kept under VAR_DIR because their variable is unset: fine on
+# a laptop, wrong with two hosts (each makes its own). `check --deploy` warns (core.checks).
+PAGERLINE_KEYS_FROM_VAR: list[str] = []
 
 
 def _secret_key() -> str:
@@ -43,7 +46,9 @@ def _secret_key() -> str:
         if len(key) < 32:
             raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters")
         return key
-    # Laptop default: a random key kept under ./var so sessions survive restarts.
+    # Laptop default: a random key kept under ./var so sessions survive restarts. Each host
+    # would make its own: `check --deploy` warns (core.checks) until SECRET_KEY is set.
+    PAGERLINE_KEYS_FROM_VAR.append("SECRET_KEY")
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     path = VAR_DIR / "secret_key"
     if not path.exists():
@@ -111,7 +116,10 @@ TEMPLATES = [
 
 _database_url = env_str("DATABASE_URL")
 DATABASES = {
-    "default": database_from_url(_database_url, pooled=green())
+    # PAGERLINE_PGBOUNCER: DATABASE_URL names a PgBouncer in transaction pooling mode.
+    "default": database_from_url(
+        _database_url, pooled=green(), pgbouncer=env_bool("PAGERLINE_PGBOUNCER", False)
+    )
     if _database_url
     else sqlite_database(VAR_DIR / "pagerline.sqlite3")
 }
@@ -213,6 +221,7 @@ def _encryption_keys() -> list[str]:
     keys = env_list("PAGERLINE_ENCRYPTION_KEYS", [])
     if keys:
         return keys
+    PAGERLINE_KEYS_FROM_VAR.append("PAGERLINE_ENCRYPTION_KEYS")
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     path = VAR_DIR / "encryption_key"
     if not path.exists():
@@ -313,11 +322,27 @@ WHITENOISE_USE_FINDERS = True
 SESSION_ENGINE = "config.sessions"  # the database's, refusing malformed keys
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = PAGERLINE_BASE_URL.startswith("https://")
+# HTTPS (docs/operations.md, "Production settings"): an https:// PAGERLINE_BASE_URL turns on
+# secure cookies and HSTS; on a laptop (http://) all of it stays off.
+_https = PAGERLINE_BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Behind a TLS-terminating proxy, trust its X-Forwarded-Proto only when told to.
-if env_bool("PAGERLINE_BEHIND_PROXY", False):
+_behind_proxy = env_bool("PAGERLINE_BEHIND_PROXY", False)
+if _behind_proxy:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Plain-HTTP requests are redirected to https://. On by default only behind a proxy whose
+# X-Forwarded-Proto is trusted: gunicorn itself speaks plain HTTP, so without that header
+# every request would look insecure and be redirected forever. Health probes and Prometheus
+# scrape the processes directly over HTTP, so those paths are never redirected.
+SECURE_SSL_REDIRECT = env_bool("PAGERLINE_SSL_REDIRECT", _https and _behind_proxy)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# Strict-Transport-Security on secure responses (Django's SecurityMiddleware, and the
+# webhook front through config.middleware.response_headers). Preload is a promise about the
+# whole registrable domain, so it is only ever sent when asked for.
+SECURE_HSTS_SECONDS = env_int("PAGERLINE_HSTS_SECONDS", 31536000 if _https else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PAGERLINE_HSTS_INCLUDE_SUBDOMAINS", _https)
+SECURE_HSTS_PRELOAD = env_bool("PAGERLINE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -7,4 +7,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the API token's OpenAPI security scheme before any schema is generated.
-        from core import openapi  # noqa: F401
+        # Registers the deployment checks of `manage.py check --deploy`.
+        from core import (
+            checks,  # noqa: F401
+            openapi,  # noqa: F401
+        )

@@ -90,6 +90,7 @@ def test_plain_http_is_redirected_by_django_when_tls_is_required(integration, se
 
 def test_the_front_sends_hsts_when_the_site_is_served_over_https(integration, settings):
     settings.PAGERLINE_BASE_URL = "https://pager.example"
+    settings.SECURE_HSTS_SECONDS = 31536000  # what an https:// base URL sets at start-up
     _, token = integration
     client = WsgiClient()
     secure = client.post(f"/hooks/alertmanager/{token}", GOOD, secure=True)

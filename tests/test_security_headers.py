@@ -49,6 +49,7 @@ def test_hsts_is_sent_behind_https_only(settings, users):
     from django.test import Client
 
     settings.PAGERLINE_BASE_URL = "https://pagerline.example"
+    settings.SECURE_HSTS_SECONDS = 31536000  # what an https:// base URL sets at start-up
     settings.ALLOWED_HOSTS = ["pagerline.example"]
     client = Client(HTTP_HOST="pagerline.example")
     client.force_login(users["viewer"])

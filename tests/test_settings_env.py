@@ -51,6 +51,19 @@ def test_the_url_may_turn_prepared_statements_off_for_a_connection_pooler(query,
     assert db["OPTIONS"]["prepare_threshold"] == threshold
 
 
+def test_behind_pgbouncer_there_are_no_server_side_cursors_nor_prepared_statements():
+    url = "postgres://pager@pgbouncer.internal:6432/pagerline"
+    direct = env.database_from_url(url)
+    assert direct["DISABLE_SERVER_SIDE_CURSORS"] is False
+    assert direct["OPTIONS"]["prepare_threshold"] == 5
+    pooled = env.database_from_url(url, pgbouncer=True)
+    assert pooled["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert pooled["OPTIONS"]["prepare_threshold"] is None
+    # PgBouncer 1.21+ with max_prepared_statements: the URL may turn preparing back on.
+    kept = env.database_from_url(f"{url}?prepare_threshold=5", pgbouncer=True)
+    assert kept["OPTIONS"]["prepare_threshold"] == 5
+
+
 @pytest.mark.parametrize("raw", ["-1", "five", "2.5"])
 def test_it_refuses_a_prepare_threshold_that_is_not_a_count(raw):
     with pytest.raises(ImproperlyConfigured, match="prepare_threshold"):
