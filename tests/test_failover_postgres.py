@@ -230,6 +230,7 @@ def test_a_postgresql_restart_mid_storm_loses_nothing_and_recovers_at_once(
         time.sleep(max(0.0, started + STORM_SECONDS - time.time()))
     finally:
         storm.stop.set()
+        stopped_at = time.time()
         for thread in threads:
             thread.join(timeout=30)
 
@@ -289,7 +290,8 @@ def test_a_postgresql_restart_mid_storm_loses_nothing_and_recovers_at_once(
         f"{len(storm.refusals)} refused (503) and {storm.errors} failed requests; "
         f"/readyz 503 {len(unready)} times; PostgreSQL down {back_at - down_at:.1f} s; "
         f"last accepted alert applied {recovery:.1f} s after it was back "
-        f"({last_applied - down_at:.1f} s after the fault); deliveries by status {stuck}"
+        f"({last_applied - down_at:.1f} s after the fault, {last_applied - stopped_at:.1f} s "
+        f"after the storm ended); deliveries by status {stuck}"
     )
     assert count == len(accepted)
     assert "failed" not in dict(stuck)
