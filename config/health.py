@@ -13,12 +13,29 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+# How long /readyz waits for a database connection before it answers 503.
+_DATABASE_WAIT_SECONDS = 2.0
+
+
+def _database_check() -> None:
+    """SELECT 1 on the default database. A pooled process (gevent web workers) would wait
+    the pool's timeout (10 s) for a connection while the server is down, and a probe would
+    time out instead of reading "database unreachable": it waits 2 s at most."""
+    pool = connection.pool if connection.vendor == "postgresql" else None
+    if pool is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return
+    pool.open()  # as Django does on first use; nothing if open already
+    with pool.connection(timeout=_DATABASE_WAIT_SECONDS) as conn:  # checked before use
+        conn.execute("SELECT 1")
+
+
 @require_GET
 def readyz(request):
     failed = {}
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        _database_check()
     except Exception as exc:
         failed["database"] = type(exc).__name__
     try:

@@ -27,3 +27,23 @@ def test_readyz_names_the_broker_when_it_is_unreachable(client, settings):
         app.conf.broker_url = original
     assert response.status_code == 503
     assert "broker unreachable" in response.json()["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_names_the_database_when_it_is_unreachable(client):
+    from django.db import connection
+
+    from tests.peers import free_port
+
+    port = connection.settings_dict.get("PORT")
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite is a file; it cannot be unreachable")
+    connection.close()
+    connection.settings_dict["PORT"] = str(free_port())  # nothing listens there
+    try:
+        response = client.get("/readyz")
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+    assert response.status_code == 503
+    assert response.json()["message"].startswith("database unreachable")

@@ -1,7 +1,9 @@
 """Draining stored deliveries in a Celery worker: claim a batch (SKIP LOCKED), parse each
 body with its source's parser, apply the alert events (incidents.intake.apply) in one
 transaction, and mark the deliveries processed or failed. Safe to run twice and in any
-number of workers; a claim of a dead worker expires (PAGERLINE_CLAIM_TIMEOUT_SECONDS)."""
+number of workers; a claim of a dead worker expires (PAGERLINE_CLAIM_TIMEOUT_SECONDS), and
+a worker whose batch fails in the database (a restart, a failover) hands its claim back as
+soon as the database answers again."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from django.core.cache import cache
 from django.db import (
     DatabaseError,
     IntegrityError,
+    connections,
+    router,
     transaction,
 )
 from django.db.models import F, Q
@@ -66,11 +70,15 @@ def deliveries_claim(*, limit: int, now: datetime | None = None) -> tuple[str, l
             claimed_at=now,
             attempts=F("attempts") + 1,
         )
-    batch = list(
-        AlertDelivery.objects.filter(claim_token=token, status=DeliveryStatus.PROCESSING)
-        .select_related("integration__service")
-        .order_by("id")
-    )
+    try:
+        batch = list(
+            AlertDelivery.objects.filter(claim_token=token, status=DeliveryStatus.PROCESSING)
+            .select_related("integration__service")
+            .order_by("id")
+        )
+    except DatabaseError:  # claimed, but the connection was lost before we read the batch
+        _deliveries_release(ids=ids, token=token, claimed_at=now)
+        raise
     return token, batch
 
 
@@ -89,7 +97,9 @@ def deliveries_process(*, batch: list[AlertDelivery], token: str) -> list[str]:
     worker whose claim was taken over does nothing. If applying raises something
     unexpected (a bug), the batch is rolled back and redone one delivery at a time, each
     in its own savepoint, so that a bad delivery fails alone. If the database fails the
-    batch (a deadlock, a failover), every delivery is handed back for the next drain.
+    batch (a deadlock, a restart, a failover), every delivery is handed back for the next
+    drain, as soon as the database answers again (`_deliveries_release`), and the error
+    is raised.
     """
     try:
         for _ in range(2):
@@ -111,7 +121,11 @@ def deliveries_process(*, batch: list[AlertDelivery], token: str) -> list[str]:
         with transaction.atomic():
             return [_process_one(delivery=delivery, token=token) for delivery in batch]
     except DatabaseError:
-        _deliveries_release(ids=[delivery.pk for delivery in batch], token=token)
+        log.warning(
+            "a batch of %s deliveries failed in the database; handing them back", len(batch)
+        )
+        claimed_at = min((d.claimed_at for d in batch if d.claimed_at), default=None)
+        _deliveries_release(ids=[d.pk for d in batch], token=token, claimed_at=claimed_at)
         raise
 
 
@@ -210,15 +224,44 @@ def _process_one(*, delivery: AlertDelivery, token: str) -> str:
     raise AssertionError("unreachable")
 
 
-def _deliveries_release(*, ids: list[int], token: str) -> None:
-    """Hand claimed deliveries back, so the next drain retries them without waiting for the
-    claim to expire. Best effort: if the database is still down, the claim expires."""
-    try:
-        AlertDelivery.objects.filter(
-            pk__in=ids, claim_token=token, status=DeliveryStatus.PROCESSING
-        ).update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
-    except DatabaseError:
-        log.warning("could not release %s deliveries; their claims will expire", len(ids))
+def _deliveries_release(*, ids: list[int], token: str, claimed_at: datetime | None) -> bool:
+    """Hand claimed deliveries back (pending again), so the next drain retries them at once
+    instead of after the claim timeout. Only rows still claimed with `token` are touched:
+    a claim another worker has since taken over is left alone, and a batch whose commit
+    reached the server before the connection dropped stays processed.
+
+    If the connection was lost (a restart, a failover), reconnect and try again, with a
+    short backoff, until the claim would have expired anyway (`claimed_at` +
+    PAGERLINE_CLAIM_TIMEOUT_SECONDS); then the claim simply expires. True if handed back.
+    """
+    connection = connections[router.db_for_write(AlertDelivery)]
+    timeout = timedelta(seconds=settings.PAGERLINE_CLAIM_TIMEOUT_SECONDS)
+    expires = (claimed_at or timezone.now()) + timeout
+    pause = _RELEASE_FIRST_PAUSE
+    while True:
+        try:
+            released = AlertDelivery.objects.filter(
+                pk__in=ids, claim_token=token, status=DeliveryStatus.PROCESSING
+            ).update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
+        except DatabaseError:
+            # Inside a transaction the caller's transaction is lost anyway: one try only.
+            if connection.in_atomic_block or timezone.now() + timedelta(seconds=pause) >= expires:
+                log.warning(
+                    "could not hand back %s deliveries; their claim expires at %s",
+                    len(ids),
+                    expires.isoformat(timespec="seconds"),
+                )
+                return False
+            connection.close()  # a lost connection is reopened by the next query
+            time.sleep(pause)
+            pause = min(pause * 2, _RELEASE_MAX_PAUSE)
+            continue
+        log.warning("handed back %s of %s claimed deliveries", released, len(ids))
+        return True
+
+
+_RELEASE_FIRST_PAUSE = 0.2
+_RELEASE_MAX_PAUSE = 2.0
 
 
 def _delivery_fail(*, delivery: AlertDelivery, token: str, error: str) -> str:
@@ -246,7 +289,12 @@ def deliveries_drain(*, max_seconds: float = 20.0) -> int:
         if len(batch) == limit and cache.add(_FANOUT_KEY, 1, timeout=1):
             # A full batch means a backlog: let another worker process share it.
             current_app.send_task(task_names.DRAIN_DELIVERIES)
-        deliveries_process(batch=batch, token=token)
+        try:
+            deliveries_process(batch=batch, token=token)
+        except DatabaseError:
+            # The batch was handed back: drain it again now, not at the next beat re-drive.
+            current_app.send_task(task_names.DRAIN_DELIVERIES, countdown=1)
+            raise
         done += len(batch)
     current_app.send_task(task_names.DRAIN_DELIVERIES)
     return done
