@@ -11,6 +11,11 @@ from django.conf import settings  # read lazily; DJANGO_SETTINGS_MODULE is set a
 from incidents import task_names as incidents_tasks
 from metrics import task_names as metrics_tasks
 
+if settings.REDIS_SENTINEL:
+    from config.broker import use_sentinel_transport
+
+    use_sentinel_transport()
+
 app = Celery("pagerline")
 
 
