@@ -3,6 +3,8 @@ import os
 from celery import Celery, signals
 from celery.schedules import crontab
 
+from config.broker import use_fixed_transports
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from django.conf import settings  # read lazily; DJANGO_SETTINGS_MODULE is set above
@@ -11,6 +13,7 @@ from django.conf import settings  # read lazily; DJANGO_SETTINGS_MODULE is set a
 from incidents import task_names as incidents_tasks
 from metrics import task_names as metrics_tasks
 
+use_fixed_transports()  # a worker survives Redis going away (config/broker.py)
 app = Celery("pagerline")
 
 

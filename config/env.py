@@ -7,8 +7,9 @@ deployment shows up as one clear line instead of a surprise at 3 a.m.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -148,7 +149,9 @@ def sqlite_database(path: Path) -> dict:
 
 
 def redis_location(url: str, *, name: str = "REDIS_URL") -> tuple[str, str]:
-    """Return (celery broker URL, redis-py URL) for redis://, rediss:// or unix socket URLs."""
+    """Return (celery broker URL, redis-py URL) for redis://, rediss://, unix socket or
+    sentinel:// URLs. A Sentinel URL is kept as it is for redis-py: the cache's client
+    (config.redis_sentinel) reads it with `redis_sentinel`, as do the broker's options."""
     parts = urlsplit(url)
     if parts.scheme in {"redis", "rediss"}:
         if not parts.hostname:
@@ -160,9 +163,109 @@ def redis_location(url: str, *, name: str = "REDIS_URL") -> tuple[str, str]:
             raise ImproperlyConfigured(f"{name} must name a socket: unix:///path/to/redis.sock")
         query = f"?{parts.query}" if parts.query else ""
         return f"redis+socket://{path}{query}", f"unix://{path}{query}"
+    if parts.scheme == "sentinel":
+        return redis_sentinel(url, name=name).broker_url, url
     raise ImproperlyConfigured(
-        f"{name} scheme {parts.scheme!r} is not supported (use redis://, rediss:// or unix://)"
+        f"{name} scheme {parts.scheme!r} is not supported "
+        "(use redis://, rediss://, unix:// or sentinel://)"
     )
+
+
+SENTINEL_DEFAULT_PORT = 26379
+_SENTINEL_FORM = "sentinel://[:password@]host:26379[,host2:26379...]/<master name>[/<db>]"
+
+
+@dataclass(frozen=True)
+class RedisSentinel:
+    """Where Redis Sentinel says the primary is: the sentinels to ask, the name the primary
+    is monitored under, the database number, and the password of the Redis servers (the
+    sentinels' own, if they have one, is `sentinel_password`)."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    master_name: str
+    db: int = 0
+    password: str | None = None
+    sentinel_password: str | None = None
+
+    @property
+    def broker_url(self) -> str:
+        """Kombu's form: one sentinel:// URL per sentinel, joined by `;` (the password and
+        the database number are read from the first)."""
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        return ";".join(
+            f"sentinel://{auth}{_host_for_url(host)}:{port}/{self.db}"
+            for host, port in self.sentinels
+        )
+
+    @property
+    def broker_transport_options(self) -> dict:
+        options: dict = {"master_name": self.master_name}
+        if self.sentinel_password:
+            options["sentinel_kwargs"] = {"password": self.sentinel_password}
+        return options
+
+
+def redis_sentinel(url: str, *, name: str = "REDIS_URL") -> RedisSentinel | None:
+    """Parse `sentinel://[:password@]host1:26379[,host2:26379...]/<master name>[/<db>]`
+    (`?sentinel_password=...` when the sentinels ask for one); None for any other scheme."""
+    scheme, sep, rest = url.partition("://")
+    if scheme != "sentinel":
+        return None
+    if not sep:
+        raise ImproperlyConfigured(f"{name} must look like {_SENTINEL_FORM}")
+    rest, _, query = rest.partition("?")
+    netloc, _, path = rest.partition("/")
+    userinfo, at, hosts = netloc.rpartition("@")
+    if not at:
+        hosts = netloc
+    password = unquote(userinfo.partition(":")[2]) if userinfo else None
+    sentinels = tuple(_sentinel_address(item, name) for item in hosts.split(","))
+    segments = [segment for segment in path.split("/") if segment]
+    if not segments or len(segments) > 2:
+        raise ImproperlyConfigured(
+            f"{name} must name the monitored primary (and may name a database): {_SENTINEL_FORM}"
+        )
+    db = 0
+    if len(segments) == 2:
+        if not segments[1].isdigit():
+            raise ImproperlyConfigured(
+                f"{name}: database {segments[1]!r} is not a number: {_SENTINEL_FORM}"
+            )
+        db = int(segments[1])
+    options = {key: values[-1] for key, values in parse_qs(query).items()}
+    unknown = set(options) - {"sentinel_password"}
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{name}: unknown option(s) {', '.join(sorted(unknown))} "
+            "(a sentinel:// URL takes only sentinel_password)"
+        )
+    return RedisSentinel(
+        sentinels=sentinels,
+        master_name=unquote(segments[0]),
+        db=db,
+        password=password or None,
+        sentinel_password=options.get("sentinel_password") or None,
+    )
+
+
+def _sentinel_address(item: str, name: str) -> tuple[str, int]:
+    item = item.strip()
+    if item.startswith("["):  # [ipv6]:port
+        host, _, port = item[1:].partition("]")
+        port = port.removeprefix(":")
+    else:
+        host, _, port = item.partition(":")
+    if not host:
+        raise ImproperlyConfigured(f"{name} must name each sentinel's host: {_SENTINEL_FORM}")
+    if not port:
+        return host, SENTINEL_DEFAULT_PORT
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ImproperlyConfigured(f"{name}: sentinel {item!r} has an invalid port")
+    return host, int(port)
+
+
+def _host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def celery_queues(default: str, *, notify_tasks: tuple[str, ...]) -> dict:

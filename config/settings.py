@@ -25,6 +25,7 @@ from config.env import (
     env_networks,
     env_str,
     redis_location,
+    redis_sentinel,
     sqlite_database,
 )
 from config.logformat import LOG_FORMATS
@@ -128,10 +129,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 _redis_url = env_str("REDIS_URL") or f"unix://{socket_path(VAR_DIR)}"
 REDIS_EMBEDDED = not env_str("REDIS_URL")
 CELERY_BROKER_URL, REDIS_CLIENT_URL = redis_location(_redis_url)
+# REDIS_URL=sentinel://...: the broker and the cache ask Redis Sentinel for the primary, and
+# follow it when a replica is promoted (docs/operations.md, "Redis primary lost").
+REDIS_SENTINEL = redis_sentinel(_redis_url)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.redis_sentinel.SentinelRedisCache"
+        if REDIS_SENTINEL
+        else "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_CLIENT_URL,
         "KEY_PREFIX": env_str("PAGERLINE_CACHE_PREFIX", "pagerline"),
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -157,6 +163,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     "visibility_timeout": 3600,
+    **(REDIS_SENTINEL.broker_transport_options if REDIS_SENTINEL else {}),
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"

@@ -94,6 +94,62 @@ def test_it_maps_redis_urls_for_celery_and_redis_py():
         env.redis_location("http://cache")
 
 
+def test_it_reads_a_sentinel_url_naming_several_sentinels():
+    url = "sentinel://:s%40cret@sentinel-a:26379,sentinel-b:26380,sentinel-c/mymaster/2"
+    location = env.redis_sentinel(url)
+    assert location == env.RedisSentinel(
+        sentinels=(("sentinel-a", 26379), ("sentinel-b", 26380), ("sentinel-c", 26379)),
+        master_name="mymaster",
+        db=2,
+        password="s@cret",
+    )
+    # Kombu's form: one URL per sentinel joined by `;`, the primary's name as an option.
+    assert env.redis_location(url) == (
+        "sentinel://:s%40cret@sentinel-a:26379/2;sentinel://:s%40cret@sentinel-b:26380/2;"
+        "sentinel://:s%40cret@sentinel-c:26379/2",
+        url,
+    )
+    assert location.broker_transport_options == {"master_name": "mymaster"}
+
+
+def test_a_sentinel_url_may_leave_out_the_database_and_give_the_sentinels_a_password():
+    location = env.redis_sentinel("sentinel://[::1]:26379/cache?sentinel_password=pw")
+    assert (location.sentinels, location.master_name, location.db) == (
+        (("::1", 26379),),
+        "cache",
+        0,
+    )
+    assert location.password is None
+    assert location.broker_url == "sentinel://[::1]:26379/0"
+    assert location.broker_transport_options == {
+        "master_name": "cache",
+        "sentinel_kwargs": {"password": "pw"},
+    }
+
+
+def test_other_schemes_are_not_sentinel_urls():
+    assert env.redis_sentinel("redis://cache:6379/0") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("sentinel://sentinel-a:26379", "must name the monitored primary"),
+        ("sentinel://sentinel-a:26379/", "must name the monitored primary"),
+        ("sentinel://sentinel-a:26379/mymaster/zero", "database 'zero' is not a number"),
+        ("sentinel://sentinel-a:26379/mymaster/0/extra", "must name the monitored primary"),
+        ("sentinel://sentinel-a:port/mymaster", "invalid port"),
+        ("sentinel://sentinel-a:70000/mymaster", "invalid port"),
+        ("sentinel://sentinel-a,,sentinel-b/mymaster", "each sentinel's host"),
+        ("sentinel:///mymaster", "each sentinel's host"),
+        ("sentinel://sentinel-a/mymaster?master=other", "unknown option"),
+    ],
+)
+def test_it_refuses_unusable_sentinel_urls(url, complaint):
+    with pytest.raises(ImproperlyConfigured, match=f"REDIS_URL.*{complaint}"):
+        env.redis_location(url)
+
+
 def test_it_maps_email_urls():
     smtp = env.email_from_url("smtp+tls://bot:pw@mail.example:587")
     assert smtp["EMAIL_HOST"] == "mail.example" and smtp["EMAIL_PORT"] == 587
