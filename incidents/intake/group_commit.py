@@ -123,7 +123,12 @@ class Committer:
         try:
             self._store(batch)
         except Exception as exc:  # never leave a request waiting, never die
-            log.exception("storing %s deliveries failed", len(batch))
+            if isinstance(exc, OperationalError | psycopg.OperationalError):
+                # The server is unreachable: each waiting request logs its own refusal.
+                first_line = (str(exc).strip().splitlines() or [""])[0]
+                log.warning("storing %s deliveries failed: %s", len(batch), first_line)
+            else:
+                log.exception("storing %s deliveries failed", len(batch))
             for waiting in batch:
                 if not waiting.done.is_set():
                     waiting.error = exc if isinstance(exc, DatabaseError) else DatabaseError(exc)

@@ -80,6 +80,17 @@ def delivery_accept(
     return delivery_id
 
 
+def log_database_failure(logger, message: str, exc: BaseException) -> None:
+    """Log a webhook path's database failure: one line when the server is unreachable or the
+    connection was lost (an outage refuses every webhook, and a traceback per refusal would
+    flood the log), the traceback for anything else."""
+    if isinstance(exc, InterfaceError | OperationalError):
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        logger.error("%s: %s: %s", message, type(exc).__name__, first_line)
+    else:
+        logger.error(message, exc_info=exc)
+
+
 def on_live_connection(operation: Callable[[], T]) -> T:
     """Run one statement of the webhook path (autocommit) without Django's health check
     (`CONN_HEALTH_CHECKS`, a `SELECT 1` round trip per request): if it fails because the

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from core.parsers import MAX_DEPTH, json_depth
 from incidents.intake import sources, store
-from incidents.intake.store import on_live_connection
+from incidents.intake.store import log_database_failure, on_live_connection
 from incidents.models import Integration, hash_token
 
 log = logging.getLogger(__name__)
@@ -127,8 +127,8 @@ def _refuse_content_type(request: HookRequest) -> Answer | None:
 def _find_integration(source: str | None, token: str) -> tuple[Integration | None, Answer | None]:
     try:
         return on_live_connection(lambda: authenticate(source, token)), None
-    except DatabaseError:
-        log.exception("database unavailable while authenticating a webhook")
+    except DatabaseError as exc:
+        log_database_failure(log, "database unavailable while authenticating a webhook", exc)
         return None, _unavailable()
 
 
@@ -263,8 +263,8 @@ def _accept(
             body=body,
             received_at=timezone.now(),
         )
-    except DatabaseError:
-        log.exception("database unavailable while storing a delivery")
+    except DatabaseError as exc:
+        log_database_failure(log, "database unavailable while storing a delivery", exc)
         return _unavailable()
     if delivery_id is None:
         return answers.unknown_integration(unknown_status)

@@ -107,3 +107,47 @@ def test_it_answers_503_when_the_database_is_down(hook_client, integration, monk
     response = post_json(hook_client, f"/hooks/alertmanager/{token}", GOOD)
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
+
+
+def test_an_outage_logs_one_line_per_refused_webhook_not_a_traceback(
+    hook_client, integration, monkeypatch, caplog
+):
+    """While PostgreSQL is down every webhook is refused: the log says so once per refusal,
+    without a traceback each (an outage at 1,000 alerts/s would flood the log)."""
+    from django.db import OperationalError
+
+    from incidents.intake import store
+
+    def down(**kwargs):
+        raise OperationalError("connection failed: Connection refused\n\tIs the server running?")
+
+    monkeypatch.setattr(store, "delivery_accept", down)
+    _, token = integration
+    with caplog.at_level("ERROR", logger="incidents.intake.webhooks"):
+        response = post_json(hook_client, f"/hooks/alertmanager/{token}", GOOD)
+    assert response.status_code == 503
+    [record] = [r for r in caplog.records if r.name == "incidents.intake.webhooks"]
+    assert record.getMessage() == (
+        "database unavailable while storing a delivery: "
+        "OperationalError: connection failed: Connection refused"
+    )
+    assert record.exc_info is None
+
+
+def test_another_database_error_while_storing_keeps_its_traceback(
+    hook_client, integration, monkeypatch, caplog
+):
+    from django.db import IntegrityError
+
+    from incidents.intake import store
+
+    def broken(**kwargs):
+        raise IntegrityError("null value in column")
+
+    monkeypatch.setattr(store, "delivery_accept", broken)
+    _, token = integration
+    with caplog.at_level("ERROR", logger="incidents.intake.webhooks"):
+        response = post_json(hook_client, f"/hooks/alertmanager/{token}", GOOD)
+    assert response.status_code == 503
+    [record] = [r for r in caplog.records if r.name == "incidents.intake.webhooks"]
+    assert record.exc_info is not None
