@@ -159,10 +159,12 @@ def test_it_counts_settled_deliveries_by_source_and_shows_the_backlog(integratio
 
 def test_a_retried_delivery_is_received_once_and_each_failure_counts(integration):
     record, _ = integration
-    accept(record, at=timezone.now(), body='{"alerts": 3}')
+    accept(record, at=timezone.now() - timedelta(hours=1), body='{"alerts": 3}')
     drain.deliveries_drain()
     failed = AlertDelivery.objects.get(status=DeliveryStatus.FAILED)
     drain.delivery_retry(delivery=failed)
+    # Waiting since its retry, not since its receipt an hour ago.
+    assert value(scrape(), "pagerline_alert_delivery_oldest_pending_age_seconds") < 60
     drain.deliveries_drain()  # fails again
     failed.refresh_from_db()
     AlertDelivery.objects.filter(pk=failed.pk).update(body=json.dumps(am_payload(am_alert())))
@@ -341,13 +343,20 @@ def test_its_query_count_does_not_grow(client, team, integration, django_assert_
     record, _ = integration
     service = record.service
     make_incident(service, detected=timezone.now() - timedelta(hours=1))
-    with django_assert_max_num_queries(8) as few:
+    accept(record, at=timezone.now())
+    with django_assert_max_num_queries(9) as few:
         client.get("/metrics")
     for n in range(5):
         other = make_service(team, f"svc-{n}", f"Service {n}")
         make_incident(other, detected=timezone.now() - timedelta(hours=1))
         accept(record, at=timezone.now())
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    drain.deliveries_claim(limit=2)  # some processing, some pending
+    accept(record, at=timezone.now(), body="[]")
+    drain.deliveries_drain()  # and some counted, one failed
+    accept(record, at=timezone.now())
+    drain.deliveries_claim(limit=1)
+    accept(record, at=timezone.now())
+    with django_assert_max_num_queries(len(few.captured_queries) + 1):  # both unfinished states
         client.get("/metrics")
 
 
