@@ -31,10 +31,12 @@ count), not counts of rows that retention removes.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Count
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
@@ -63,6 +65,7 @@ from incidents.models import (
 )
 from metrics import mttx_sql
 
+log = logging.getLogger(__name__)
 # generate_latest writes the classic text format; prometheus-client's CONTENT_TYPE_LATEST
 # now names version 1.0.0 (UTF-8 names), which older scrapers do not know.
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
@@ -282,6 +285,17 @@ def prometheus_metrics(request):
         )
         response["WWW-Authenticate"] = 'Bearer realm="pagerline-metrics"'
         return response
-    response = HttpResponse(render(now=timezone.now()), content_type=CONTENT_TYPE)
+    try:
+        text = render(now=timezone.now())
+    except DatabaseError as exc:
+        # Every figure comes from the database: without it there is nothing true to show.
+        # A 503 fails the scrape (up == 0) and says why, instead of a 500 page.
+        log.warning("/metrics: database unavailable (%s)", type(exc).__name__)
+        return HttpResponse(
+            f"metrics unavailable: database unreachable ({type(exc).__name__})\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(text, content_type=CONTENT_TYPE)
     response["Cache-Control"] = "no-store"
     return response

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from incidents import counters
@@ -470,10 +471,26 @@ def test_every_web_process_serves_the_same_counters_and_they_survive_retention(
     on_second = settled(second, 5)
     assert on_second == totals(parse(get(first).decode()))
     promtool_check(get(second))
-    AlertDelivery.objects.update(received_at=timezone.now() - timedelta(days=400))
+    AlertDelivery.objects.update(received_at=F("received_at") - timedelta(days=400))
     assert retention.deliveries_purge(pause=0).deleted == 5
     post(second, 3)
     later = settled(first, 8)
     assert all(later[key] >= n for key, n in on_second.items())
     count = ("pagerline_ingest_latency_seconds_count", ())
     assert later[count] == 8
+
+
+@pytest.mark.peer
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_without_its_database_it_answers_503_and_says_why(worker_env, make_web):
+    import urllib.error
+    import urllib.request
+
+    # A real server whose PostgreSQL is unreachable: nobody listens on that port.
+    worker_env["DATABASE_URL"] = f"postgres://root@127.0.0.1:{free_port()}/nowhere"
+    server = make_web("web-no-db", workers=1)
+    with pytest.raises(urllib.error.HTTPError) as failed:
+        urllib.request.urlopen(f"{server.url}/metrics", timeout=60)
+    assert failed.value.code == 503
+    assert "database unreachable" in failed.value.read().decode()
