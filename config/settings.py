@@ -271,10 +271,6 @@ SLACK_API_BASE_URL = env_str("SLACK_API_BASE_URL", "https://slack.com/api/").rst
 PAGERLINE_METRICS_TOKEN = env_str("PAGERLINE_METRICS_TOKEN", "")
 if PAGERLINE_METRICS_TOKEN and len(PAGERLINE_METRICS_TOKEN) < 16:
     raise ImproperlyConfigured("PAGERLINE_METRICS_TOKEN must be at least 16 characters")
-# The ingest latency histogram of /metrics covers deliveries received this recently.
-PAGERLINE_INGEST_LATENCY_WINDOW_SECONDS = env_int(
-    "PAGERLINE_INGEST_LATENCY_WINDOW_SECONDS", 300, minimum=10
-)
 # The MTTx rollup follows the incident event log by id; an event younger than this may
 # belong to a transaction still in flight, so the rollup looks at it again next time.
 PAGERLINE_MTTX_COMMIT_MARGIN_SECONDS = env_int(

@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from incidents import counters
 from incidents.models import Alert, AlertDelivery, DeliveryStatus, Incident, IncidentEvent
 from tests.support import am_alert, am_payload, wait_for
 
@@ -104,6 +105,10 @@ def test_nothing_accepted_is_lost_or_doubled_when_processes_die(
     assert Alert.objects.count() == len(keys)
     assert IncidentEvent.objects.filter(kind="alert_fired").count() == len(keys)
     assert IncidentEvent.objects.filter(kind="triggered").count() == len(keys)
+    # /metrics' durable counters: each stored delivery counted once, killed batch or not.
+    totals = counters.counters_read()
+    assert totals[(counters.DELIVERIES_RECEIVED, "alertmanager")] == len(stored)
+    assert totals[(counters.INGEST_LATENCY_COUNT, "")] == len(stored)
     print(
         f"\naccepted {len(accepted_ids)} deliveries for {len(keys)} keys, "
         f"{storm.failed} requests refused during restarts"

@@ -11,6 +11,7 @@ import json
 import logging
 import time
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta
 
 from celery import current_app
@@ -26,7 +27,7 @@ from django.db import (
 from django.db.models import F, Q
 from django.utils import timezone
 
-from incidents import task_names
+from incidents import counters, task_names
 from incidents.alerts import AlertEvent, PayloadError
 from incidents.intake import apply, sources
 from incidents.intake.kick import _KICK_KEY, deliveries_kick
@@ -119,7 +120,9 @@ def deliveries_process(*, batch: list[AlertDelivery], token: str) -> list[str]:
                 "a batch of %s deliveries kept conflicting; retrying one by one", len(batch)
             )
         with transaction.atomic():
-            return [_process_one(delivery=delivery, token=token) for delivery in batch]
+            statuses = [_process_one(delivery=delivery, token=token) for delivery in batch]
+            _count(batch=batch, statuses=statuses, now=timezone.now())
+            return statuses
     except DatabaseError:
         log.warning(
             "a batch of %s deliveries failed in the database; handing them back", len(batch)
@@ -187,7 +190,30 @@ def _process_together(*, batch: list[AlertDelivery], token: str) -> list[str]:
         statuses[pk] = DeliveryStatus.FAILED
     for delivery, _ in parsed:
         statuses[delivery.pk] = DeliveryStatus.PROCESSED
-    return [statuses[delivery.pk] for delivery in batch]
+    ordered = [statuses[delivery.pk] for delivery in batch]
+    _count(batch=batch, statuses=ordered, now=now)
+    return ordered
+
+
+def _count(*, batch: list[AlertDelivery], statuses: list[str], now: datetime) -> None:
+    """Add what this batch settled to the /metrics counters, in its transaction (last, as
+    counters_add wants). A delivery is received once: one that was retried (settled_at set)
+    was counted when it first failed; every failure counts, and the ingest latency is that
+    of deliveries processed at their first settling."""
+    increments: Counter[tuple[str, str]] = Counter()
+    latencies = []
+    for delivery, status in zip(batch, statuses, strict=True):
+        if status not in (DeliveryStatus.PROCESSED, DeliveryStatus.FAILED):
+            continue  # lost: another worker settles it
+        source = delivery.integration.source
+        if status == DeliveryStatus.FAILED:
+            increments[(counters.DELIVERIES_FAILED, source)] += 1
+        if delivery.settled_at is None:
+            increments[(counters.DELIVERIES_RECEIVED, source)] += 1
+            if status == DeliveryStatus.PROCESSED:
+                latencies.append((now - delivery.received_at).total_seconds())
+    increments.update(counters.latency_increments(latencies))
+    counters.counters_add(increments=increments)
 
 
 def _process_one(*, delivery: AlertDelivery, token: str) -> str:

@@ -1,5 +1,6 @@
 """Incidents models, one module per area; every model is importable from here."""
 
+from incidents.models.counters import CounterTotal
 from incidents.models.escalation import (
     EscalationPolicy,
     EscalationState,
@@ -58,6 +59,7 @@ __all__ = [
     "Channel",
     "CircuitBreaker",
     "ContactMethod",
+    "CounterTotal",
     "DeliveryStatus",
     "EscalationPolicy",
     "EscalationState",

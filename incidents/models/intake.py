@@ -163,7 +163,9 @@ class AlertDelivery(models.Model):
                 fields=["status", "id"],
                 name="delivery_unfinished_idx",
                 condition=Q(status__in=["pending", "processing"]),
-            )
+            ),
+            # /metrics counts the failed ones every scrape: a tiny index, not a table scan.
+            models.Index(fields=["id"], name="delivery_failed_idx", condition=Q(status="failed")),
         ]
 
     def __str__(self) -> str:

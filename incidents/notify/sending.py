@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from celery import current_app
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import task_names
+from incidents import counters, task_names
 from incidents.models import (
     Channel,
     CircuitBreaker,
@@ -237,13 +237,16 @@ def _attempt(claimed: bundling.Claim, now: datetime) -> str:
         # A permanent error (4xx, bad address) means the endpoint itself answered.
         breaker_record(endpoint=row.endpoint, ok=exc.permanent, now=now, error=str(exc))
         with transaction.atomic():
-            _finish(rows, NotificationStatus.FAILED, now, error=str(exc), duration_ms=duration_ms)
+            failed = _finish(
+                rows, NotificationStatus.FAILED, now, error=str(exc), duration_ms=duration_ms
+            )
             for each in rows:
                 if not exc.permanent and each.attempt < settings.PAGERLINE_NOTIFY_MAX_ATTEMPTS:
                     wait = breaker.backoff(
                         each.attempt, base_seconds=settings.PAGERLINE_NOTIFY_BACKOFF_SECONDS
                     )
                     _retry(row=each, at=now + wait, attempt=each.attempt + 1, now=now)
+            _count_failures(failed)
         if exc.permanent:
             for follower in _permanent_failure_followers:
                 follower(rows, now)
@@ -270,13 +273,32 @@ def _wake_waiting(row: Notification, now: datetime) -> None:
 
 def _finish(
     rows: list[Notification], status: str, now: datetime, *, error: str = "", duration_ms=None
-) -> None:
-    """Record how the attempt ended on every row the message carried (one statement)."""
-    Notification.objects.filter(
-        pk__in=[row.pk for row in rows], status=NotificationStatus.SENDING
-    ).update(status=status, finished_at=now, error=error[:2000], duration_ms=duration_ms)
+) -> list[Notification]:
+    """Record how the attempt ended on every row the message carried (one statement).
+    A failure (called in a transaction) returns the rows it changed, locked first, so that a
+    row the redrive marked "worker lost" meanwhile is counted once, by the redrive."""
+    ids = [row.pk for row in rows]
+    if status == NotificationStatus.FAILED:
+        ids = list(
+            Notification.objects.select_for_update()
+            .filter(pk__in=ids, status=NotificationStatus.SENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    Notification.objects.filter(pk__in=ids, status=NotificationStatus.SENDING).update(
+        status=status, finished_at=now, error=error[:2000], duration_ms=duration_ms
+    )
     for row in rows:
         row.status, row.error, row.duration_ms = status, error[:2000], duration_ms
+    return [row for row in rows if row.pk in ids]
+
+
+def _count_failures(rows: list[Notification]) -> None:
+    """pagerline_notification_failures_total: one per failed row (a page, a handoff), in
+    the transaction that marks them failed, as its last statement."""
+    counters.counters_add(
+        increments=Counter((counters.NOTIFICATION_FAILURES, row.channel) for row in rows)
+    )
 
 
 def notifications_redrive(*, now: datetime | None = None) -> int:
@@ -293,6 +315,8 @@ def notifications_redrive(*, now: datetime | None = None) -> int:
             ).update(status=NotificationStatus.FAILED, finished_at=now, error="worker lost")
             if lost and row.attempt < settings.PAGERLINE_NOTIFY_MAX_ATTEMPTS:
                 _retry(row=row, at=now, attempt=row.attempt + 1, now=now)
+            if lost:
+                _count_failures([row])
     overdue = now - timedelta(seconds=settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS)
     ids = list(
         Notification.objects.filter(
