@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -32,6 +32,9 @@ from incidents.models import AlertDelivery, DeliveryStatus
 log = logging.getLogger(__name__)
 # One purge at a time, whatever beat does (a run that overlaps the next fire, two beats).
 _LOCK_KEY = "intake:retention-purge"
+# How far apart in time two deliveries may be stored in the opposite order of their ids
+# (a request stamped received_at, then waited for its insert); far more than a commit takes.
+_ID_ORDER_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -66,16 +69,22 @@ def deliveries_purge(
     budget = settings.PAGERLINE_DELIVERY_PURGE_SECONDS if max_seconds is None else max_seconds
     cutoff = now - timedelta(days=days)
     expired = _expired(cutoff)
-    # The newest expired id, found through the received_at index: the id walk stops there
-    # instead of scanning the young (most) of the table for rows that cannot match.
-    last_id = (
+    # Where the id walk stops, found through the received_at index, instead of scanning the
+    # young (most) of the table for rows that cannot match: the highest id received in the
+    # last minutes before the cutoff. Ids and receipt times are not in the same order (each
+    # web process stamps received_at before its insert takes an id), so the newest expired
+    # row need not have the highest expired id.
+    newest = (
         AlertDelivery.objects.filter(received_at__lt=cutoff)
         .order_by("-received_at")
-        .values_list("id", flat=True)
+        .values_list("received_at", flat=True)
         .first()
     )
-    if last_id is None:
+    if newest is None:
         return PurgeResult(0, 0, True)
+    last_id = AlertDelivery.objects.filter(
+        received_at__lt=cutoff, received_at__gte=newest - _ID_ORDER_SKEW
+    ).aggregate(last=Max("id"))["last"]
     deadline = time.monotonic() + budget
     after, deleted, batches = 0, 0, 0
     while True:

@@ -178,3 +178,18 @@ def test_a_bad_retention_setting_stops_start_up(value):
     )
     assert result.returncode != 0
     assert "PAGERLINE_DELIVERY_RETENTION_DAYS" in result.stderr
+
+
+def test_rows_stored_out_of_receipt_order_are_all_removed(integration):
+    """Ids and receipt times need not agree: a web process stamps received_at, then its insert
+    takes an id, so a later id can carry an earlier time, and several rows share a time."""
+    record, _ = integration
+    same = OLD - timedelta(minutes=1)
+    first = make_delivery(record, received_at=same, status=DeliveryStatus.PROCESSED)
+    second = make_delivery(record, received_at=same, status=DeliveryStatus.PROCESSED)
+    late_id = make_delivery(record, received_at=same - timedelta(seconds=3), status="processed")
+    kept = make_delivery(record, received_at=RECENT, status=DeliveryStatus.PROCESSED)
+    assert first.pk < second.pk < late_id.pk < kept.pk
+    result = retention.deliveries_purge(now=NOW, days=30)
+    assert result.deleted == 3 and result.finished
+    assert set(_statuses()) == {kept.pk}
