@@ -46,6 +46,13 @@ if not NGINX:
         pytest.fail(message, pytrace=False)
     pytest.skip(message, allow_module_level=True)
 
+if not (os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL")):
+    # Without them each host would use its own ./var: its own SQLite file, its own Redis.
+    pytest.skip(
+        "several hosts need a shared PostgreSQL and Redis (DATABASE_URL, REDIS_URL)",
+        allow_module_level=True,
+    )
+
 STORM_SECONDS = 8.0
 KILL_AT = 3.0
 SENDERS = 4
