@@ -105,13 +105,30 @@ def _database_url(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}{port}/{settings_dict['NAME']}"
 
 
-class WorkerProcess:
-    """A real `celery worker` subprocess against the test database and the real broker."""
+def _host_env(env: dict[str, str], cwd: Path | None) -> dict[str, str]:
+    """A process started in a working directory of its own (another host's checkout): the
+    code is found through PYTHONPATH, and ./var (PAGERLINE_VAR_DIR) is that directory's."""
+    if cwd is None:
+        return env
+    cwd.mkdir(parents=True, exist_ok=True)
+    return {**env, "PYTHONPATH": str(ROOT), "PAGERLINE_VAR_DIR": str(cwd / "var")}
 
-    def __init__(self, env: dict[str, str], log_path: Path, extra_args: list[str]):
-        self.env = env
+
+class WorkerProcess:
+    """A real `celery worker` subprocess against the test database and the real broker,
+    run in `cwd` (the checkout unless told otherwise)."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        extra_args: list[str],
+        cwd: Path | None = None,
+    ):
+        self.env = _host_env(env, cwd)
         self.log_path = log_path
         self.extra_args = extra_args
+        self.cwd = cwd or ROOT
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -134,7 +151,7 @@ class WorkerProcess:
                 "--without-mingle",
                 *self.extra_args,
             ],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -264,13 +281,19 @@ def make_worker(worker_env, tmp_path):
     workers: list[WorkerProcess] = []
 
     def start(
-        *extra_args: str, name: str = "worker", env: dict[str, str] | None = None
+        *extra_args: str,
+        name: str = "worker",
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> WorkerProcess:
-        """`env` adds or overrides variables of the worker's environment."""
+        """`env` adds or overrides variables of the worker's environment; `cwd` runs it in a
+        working directory of its own, with its own ./var (as on another host)."""
         args = list(extra_args)
         if "-B" in args:
-            args += ["-s", str(tmp_path / f"{name}-beat-schedule")]
-        worker = WorkerProcess({**worker_env, **(env or {})}, tmp_path / f"{name}.log", args)
+            args += ["-s", str((cwd or tmp_path) / f"{name}-beat-schedule")]
+        worker = WorkerProcess(
+            {**worker_env, **(env or {})}, tmp_path / f"{name}.log", args, cwd=cwd
+        )
         worker.start()
         workers.append(worker)
         return worker
@@ -284,10 +307,13 @@ class WebProcess:
     """A real gunicorn serving the app against the test database, on a free local port,
     with `make run`'s worker settings (gevent on PostgreSQL, sync on SQLite)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2):
-        self.env = env
+    def __init__(
+        self, env: dict[str, str], log_path: Path, workers: int = 2, cwd: Path | None = None
+    ):
+        self.env = _host_env(env, cwd)
         self.log_path = log_path
         self.workers = workers
+        self.cwd = cwd or ROOT
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -313,7 +339,7 @@ class WebProcess:
                 "--graceful-timeout",
                 "10",
             ],
-            cwd=ROOT,
+            cwd=self.cwd,
             env={**self.env, "ALLOWED_HOSTS": "127.0.0.1,localhost"},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -329,6 +355,12 @@ class WebProcess:
                     break
                 time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not start; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL the arbiter and its workers, as a host that dies would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, 9)
+            self.process.wait(timeout=10)
 
     def stop(self) -> None:
         """Graceful stop (SIGTERM): in-flight requests finish, as in a rolling restart."""
@@ -346,9 +378,14 @@ def make_web(worker_env, tmp_path):
     """Start real gunicorn servers against the test database; all stopped at teardown."""
     servers: list[WebProcess] = []
 
-    def start(name: str = "web", workers: int = 2, env: dict[str, str] | None = None) -> WebProcess:
-        """`env` adds or overrides variables of the server's environment."""
-        server = WebProcess({**worker_env, **(env or {})}, tmp_path / f"{name}.log", workers)
+    def start(
+        name: str = "web",
+        workers: int = 2,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> WebProcess:
+        """`env` adds or overrides variables; `cwd`: as make_worker's."""
+        server = WebProcess({**worker_env, **(env or {})}, tmp_path / f"{name}.log", workers, cwd)
         server.start()
         servers.append(server)
         return server

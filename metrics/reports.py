@@ -15,7 +15,6 @@ from datetime import datetime, time
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -94,14 +93,14 @@ def report_build(
         if existing is not None and not rebuild:
             return BuildResult(existing, created=False)
         payload = week_payload(team=team, week=week, now=now)
+        # The version follows the one this builder saw, not whatever is there by now: two
+        # plain builds racing (two beats, both at minute 0) both claim version 1, so the
+        # unique (team, week, version) lets one in and the other returns it; reading the
+        # highest version here instead let the later one in as version 2, a second report
+        # emailed to every subscriber.
+        version = existing.version + 1 if existing is not None else 1
         try:
             with transaction.atomic():
-                version = (
-                    WeeklyReport.objects.filter(team=team, week=week).aggregate(v=Max("version"))[
-                        "v"
-                    ]
-                    or 0
-                ) + 1
                 report = WeeklyReport.objects.create(
                     team=team,
                     week=week,

@@ -116,6 +116,23 @@ def test_a_rebuild_adds_a_version_and_keeps_the_old_one(w43_report, team):
     assert reports.latest(team, REPORT_WEEK) == new
 
 
+def test_two_builders_racing_make_one_report(w43_report, team, monkeypatch):
+    """A second beat builds the same week at the same moment: it looked before the first
+    committed (so it saw no report), and must end up returning the first's, not adding a
+    version 2 that would be emailed again."""
+    real_latest = reports.latest
+    looks = []
+
+    def latest(team, week):
+        looks.append(week)
+        return None if len(looks) == 1 else real_latest(team, week)
+
+    monkeypatch.setattr(reports, "latest", latest)
+    again = reports.report_build(team=team, week=REPORT_WEEK, now=utc(2026, 11, 9))
+    assert not again.created and again.report.pk == w43_report.pk
+    assert WeeklyReport.objects.filter(team=team, week=REPORT_WEEK).count() == 1
+
+
 def test_snapshots_cannot_be_changed(w43_report):
     w43_report.payload = {}
     with pytest.raises(TypeError):
