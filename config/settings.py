@@ -130,7 +130,7 @@ _redis_url = env_str("REDIS_URL") or f"unix://{socket_path(VAR_DIR)}"
 REDIS_EMBEDDED = not env_str("REDIS_URL")
 CELERY_BROKER_URL, REDIS_CLIENT_URL = redis_location(_redis_url)
 # REDIS_URL=sentinel://...: the broker and the cache ask Redis Sentinel for the primary, and
-# follow it when a replica is promoted (docs/operations.md, "Redis primary lost").
+# follow it when a replica is promoted (docs/operations.md, "Redis Sentinel").
 REDIS_SENTINEL = redis_sentinel(_redis_url)
 
 CACHES = {
