@@ -1,11 +1,12 @@
 """Helpers shared by tests that are neither model builders (those are the apps'
 tests/factories.py) nor fixtures (conftest.py): aware datetimes, payload builders, posting
-JSON, polling for asynchronous work, a WSGI client. See tests/README.md."""
+JSON, polling for asynchronous work, a WSGI client, running manage.py. See tests/README.md."""
 
 from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 from django.utils.datastructures import CaseInsensitiveMapping
 
-FIXTURES = Path(__file__).resolve().parent.parent / "incidents" / "tests" / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "incidents" / "tests" / "fixtures"
 
 
 def utc(*args) -> datetime:
@@ -187,3 +189,18 @@ def other_connection():
     params.pop("cursor_factory", None)
     params.pop("context", None)
     return psycopg.connect(**params, autocommit=True)
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `manage.py *args` in a process of its own with the environment `env` (as a host
+    would, e.g. against another database); its output is captured as text. Not checked:
+    the caller looks at `returncode`."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

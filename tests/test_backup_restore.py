@@ -10,8 +10,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -20,9 +18,8 @@ from django.db import connection
 
 from incidents.models import Incident, IncidentEvent, IncidentStatus
 from incidents.timeline import actions
-from tests.support import am_alert, am_payload, wait_for
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.storm import post_alert
+from tests.support import am_alert, am_payload, manage, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -91,27 +88,6 @@ def _url(settings_dict: dict, dbname: str) -> str:
     return f"postgres://{auth}{host}{port}/{dbname}"
 
 
-def _post_alert(server, token: str, key: str) -> None:
-    response = requests.post(
-        f"{server.url}/hooks/alertmanager/{token}",
-        data=json.dumps(am_payload(am_alert(fingerprint=f"fp-{key}"), group_key=key)),
-        headers={"Content-Type": "application/json"},
-        timeout=10,
-    )
-    assert response.status_code == 202, response.text
-
-
-def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_a_restored_backup_checks_out_and_opens_incidents(
     restored_database, integration, worker_env, make_worker, make_web, tmp_path
 ):
@@ -123,7 +99,7 @@ def test_a_restored_backup_checks_out_and_opens_incidents(
     web = make_web("web")
     worker = make_worker(name="worker")
     for n in range(3):
-        _post_alert(web, token, f"before-backup-{n}")
+        post_alert(web.url, token, f"before-backup-{n}")
     wait_for(lambda: Incident.objects.count() == 3, timeout=30, message="3 incidents")
     first, second, _third = Incident.objects.order_by("pk")
     actions.incident_acknowledge(incident_id=first.pk, actor_label="backup test")
@@ -167,7 +143,7 @@ def test_a_restored_backup_checks_out_and_opens_incidents(
     env = {**worker_env, **restored_env}
     # The fresh database lacks every migration: `migrate --check` tells, so its silence
     # after the restore means something.
-    assert _manage(env, "migrate", "--check").returncode != 0
+    assert manage(env, "migrate", "--check").returncode != 0
     subprocess.run(
         [
             "pg_restore",
@@ -185,10 +161,10 @@ def test_a_restored_backup_checks_out_and_opens_incidents(
     )
 
     # Against the restored copy (its own database, queue and cache keys).
-    check = _manage(env, "rebuild_incidents", "--check", "--progress-every", "0")
+    check = manage(env, "rebuild_incidents", "--check", "--progress-every", "0")
     assert check.returncode == 0, check.stdout + check.stderr
     assert "3 incidents replayed, 0 differed from their events" in check.stdout
-    migrate = _manage(env, "migrate", "--check")
+    migrate = manage(env, "migrate", "--check")
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
     assert "Apply" not in migrate.stdout
 
@@ -206,7 +182,7 @@ def test_a_restored_backup_checks_out_and_opens_incidents(
 
     restored_web = make_web("restored-web", env=restored_env)
     make_worker(name="restored-worker", env=restored_env)
-    _post_alert(restored_web, token, "after-restore")
+    post_alert(restored_web.url, token, "after-restore")
 
     def opened_on_the_copy():
         with _connect(settings_dict, restored_database) as copy:

@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import os
 import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,11 +31,11 @@ import requests
 
 from incidents.models import Alert, AlertDelivery, Incident, IncidentEvent
 from tests.peers import free_port
-from tests.support import am_alert, am_payload, wait_for
+from tests.storm import Storm
+from tests.support import manage, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.peer, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parent.parent
 CLAIM_TIMEOUT = 60  # the default, set explicitly: without the give-back the test waits it out
 STORM_SECONDS = 15.0
 RESTART_AT = 5.0  # seconds into the storm
@@ -127,15 +124,7 @@ def private_postgres():
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = manage(env, *args, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -148,58 +137,15 @@ print(token)
 """
 
 
-class Storm:
-    """Senders post distinct groups and retry each body until it is accepted (as
-    Alertmanager does); a watcher polls /readyz."""
-
-    def __init__(self, url: str, token: str):
-        self.url = url
-        self.token = token
-        self.accepted: list[tuple[int, str]] = []  # (delivery id, group key)
-        self.refusals: list[tuple[float, int, str]] = []  # (time, status, message)
-        self.errors = 0
-        self.ready: list[tuple[float, int, str]] = []  # /readyz: (time, status, message)
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-
-    def sender(self, n: int) -> None:
-        session = requests.Session()
-        i = 0
-        while not self.stop.is_set():
-            key = f"storm-{n}-{i}"
-            body = json.dumps(am_payload(am_alert(fingerprint=f"fp-{n}-{i}"), group_key=key))
-            while not self.stop.is_set():
-                try:
-                    response = session.post(
-                        f"{self.url}/hooks/alertmanager/{self.token}",
-                        data=body,
-                        headers={"Content-Type": "application/json"},
-                        timeout=10,
-                    )
-                except requests.RequestException:
-                    with self.lock:
-                        self.errors += 1
-                    session = requests.Session()
-                    time.sleep(0.2)
-                    continue
-                if 200 <= response.status_code < 300:
-                    with self.lock:
-                        self.accepted.append((response.json()["delivery"], key))
-                    time.sleep(0.01)  # a little air for the other processes on the machine
-                    break
-                with self.lock:
-                    self.refusals.append((time.time(), response.status_code, response.text))
-                time.sleep(0.2)
-            i += 1
-
-    def watcher(self) -> None:
-        while not self.stop.is_set():
-            try:
-                response = requests.get(f"{self.url}/readyz", timeout=15)
-                self.ready.append((time.time(), response.status_code, response.text))
-            except requests.RequestException as exc:
-                self.ready.append((time.time(), 0, str(exc)))
-            time.sleep(0.5)
+def _watch_readyz(url: str, stop, seen: list[tuple[float, int, str]]) -> None:
+    """Poll /readyz until `stop` is set, noting (time, status, message)."""
+    while not stop.is_set():
+        try:
+            response = requests.get(f"{url}/readyz", timeout=15)
+            seen.append((time.time(), response.status_code, response.text))
+        except requests.RequestException as exc:
+            seen.append((time.time(), 0, str(exc)))
+        time.sleep(0.5)
 
 
 def test_a_postgresql_restart_mid_storm_loses_nothing_and_recovers_at_once(
@@ -214,13 +160,19 @@ def test_a_postgresql_restart_mid_storm_loses_nothing_and_recovers_at_once(
     web = make_web("web")
     make_worker("-B", name="worker")
 
-    storm = Storm(web.url, token)
-    threads = [threading.Thread(target=storm.sender, args=(n,)) for n in range(SENDERS)]
-    threads.append(threading.Thread(target=storm.watcher))
-    for thread in threads:
-        thread.start()
-    started = time.time()
-    try:
+    # Senders retry each body until it is accepted, as Alertmanager does.
+    storm = Storm(
+        f"{web.url}/hooks/alertmanager/{token}",
+        attempts=None,
+        timeout=10,
+        retry_pause=0.2,
+        pause=0.01,  # a little air for the other processes on the machine
+    )
+    ready: list[tuple[float, int, str]] = []
+    with storm.running(
+        SENDERS, also=[lambda: _watch_readyz(web.url, storm.stop, ready)], join_timeout=30
+    ):
+        started = time.time()
         time.sleep(RESTART_AT)
         server.stop("fast")  # every connection is cut, in-flight transactions roll back
         down_at = time.time()
@@ -228,19 +180,15 @@ def test_a_postgresql_restart_mid_storm_loses_nothing_and_recovers_at_once(
         server.start()
         back_at = time.time()
         time.sleep(max(0.0, started + STORM_SECONDS - time.time()))
-    finally:
-        storm.stop.set()
-        stopped_at = time.time()
-        for thread in threads:
-            thread.join(timeout=30)
+    stopped_at = storm.stopped_at
 
     # While it was down: 503s with a clear message, and /readyz said why.
     outage = [r for r in storm.refusals if down_at <= r[0] <= back_at + 1]
     assert any(status == 503 for _, status, _ in outage), storm.refusals[:5]
     assert all(status == 503 for _, status, _ in storm.refusals), storm.refusals[:5]
     assert all("storage is unavailable" in text for _, _, text in storm.refusals)
-    unready = [r for r in storm.ready if r[1] == 503]
-    assert unready, storm.ready
+    unready = [r for r in ready if r[1] == 503]
+    assert unready, ready
     assert all("database unreachable" in text for _, _, text in unready), unready
     # Afterwards the same web process is ready again by itself.
     wait_for(
@@ -250,7 +198,7 @@ def test_a_postgresql_restart_mid_storm_loses_nothing_and_recovers_at_once(
         message="/readyz did not recover",
     )
 
-    accepted = {delivery: key for delivery, key in storm.accepted}
+    accepted = {a.delivery: a.key for a in storm.accepted}
     keys = set(accepted.values())
     assert len(accepted) > 200, f"the storm was too small to prove anything: {len(accepted)}"
     deliveries, incidents = AlertDelivery._meta.db_table, Incident._meta.db_table

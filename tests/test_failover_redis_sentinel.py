@@ -9,7 +9,6 @@ the test's tmp dir."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -24,7 +23,8 @@ import requests
 
 from incidents.models import Alert, AlertDelivery, DeliveryStatus, Incident, IncidentEvent
 from tests.peers import free_port
-from tests.support import am_alert, am_payload, wait_for
+from tests.storm import Storm, post_alert
+from tests.support import wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -182,45 +182,6 @@ def test_the_cache_follows_the_promoted_replica(redis_sentinels):
     assert kick.info("server")["tcp_port"] == group.replica_port
 
 
-class Storm:
-    """Senders post distinct group keys; a refused or failed post is sent again (a sender's
-    retry) until it is accepted. Each acceptance is noted with its time."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self.accepted: list[tuple[float, int, str]] = []  # (when, delivery id, group key)
-        self.failed = 0
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-
-    def sender(self, n: int) -> None:
-        session = requests.Session()
-        i = 0
-        while not self.stop.is_set():
-            key = f"storm-{n}-{i}"
-            body = json.dumps(am_payload(am_alert(fingerprint=f"fp-{n}-{i}"), group_key=key))
-            for _attempt in range(3):
-                try:
-                    response = session.post(
-                        self.url,
-                        data=body,
-                        headers={"Content-Type": "application/json"},
-                        timeout=5,
-                    )
-                except requests.RequestException:
-                    session = requests.Session()
-                    response = None
-                if response is not None and 200 <= response.status_code < 300:
-                    with self.lock:
-                        self.accepted.append((time.monotonic(), response.json()["delivery"], key))
-                    break
-                with self.lock:
-                    self.failed += 1
-                time.sleep(0.1)
-            i += 1
-            time.sleep(0.01)  # a modest storm: the machine is shared
-
-
 def test_nothing_accepted_is_lost_or_doubled_when_the_redis_primary_is_lost(
     redis_sentinels, integration, worker_env, make_worker, make_web
 ):
@@ -234,35 +195,31 @@ def test_nothing_accepted_is_lost_or_doubled_when_the_redis_primary_is_lost(
     # Pagerline reaches the primary through Sentinel: the kick flag lands there.
     wait_for(lambda: _ready(web.url), timeout=10, message="/readyz is not ready before the storm")
 
-    storm = Storm(f"{web.url}/hooks/alertmanager/{token}")
+    storm = Storm(
+        f"{web.url}/hooks/alertmanager/{token}",
+        attempts=3,  # a refused or failed post is sent again (a sender's retry)
+        retry_pause=0.1,
+        pause=0.01,  # a modest storm: the machine is shared
+    )
     probe = ReadinessProbe(web.url)
-    threads = [threading.Thread(target=storm.sender, args=(n,)) for n in range(SENDERS)]
-    threads.append(threading.Thread(target=probe.run, args=(storm.stop,)))
-    for thread in threads:
-        thread.start()
-    started = time.monotonic()
-    try:
-        wait_for(lambda: time.monotonic() - started > KILL_AFTER_SECONDS, timeout=10)
+    with storm.running(SENDERS, also=[lambda: probe.run(storm.stop)]):
+        started = time.time()
+        wait_for(lambda: time.time() - started > KILL_AFTER_SECONDS, timeout=10)
         accepted_before_kill = len(storm.accepted)
         group.kill("primary")
-        killed = time.monotonic()
+        killed = time.time()
         wait_for(
             lambda: group.primary_address() == ("127.0.0.1", group.replica_port),
             timeout=30,
             interval=0.05,
             message="Sentinel did not promote the replica",
         )
-        promoted = time.monotonic()
-        wait_for(lambda: time.monotonic() - promoted > STORM_AFTER_FAILOVER_SECONDS, timeout=10)
-    finally:
-        storm.stop.set()
-        for thread in threads:
-            thread.join(timeout=10)
-    stopped = time.monotonic()
+        promoted = time.time()
+        wait_for(lambda: time.time() - promoted > STORM_AFTER_FAILOVER_SECONDS, timeout=10)
+    stopped = time.time()
 
-    accepted_ids = {delivery for _, delivery, _ in storm.accepted}
-    keys = {key for _, _, key in storm.accepted}
-    after_failover = {delivery for when, delivery, _ in storm.accepted if when > promoted}
+    accepted_ids, keys = storm.delivery_ids(), storm.keys()
+    after_failover = {a.delivery for a in storm.accepted if a.at > promoted}
     assert accepted_before_kill > 20, f"the storm was too small: {accepted_before_kill}"
     assert after_failover, "no delivery was accepted after the failover"
 
@@ -273,7 +230,7 @@ def test_nothing_accepted_is_lost_or_doubled_when_the_redis_primary_is_lost(
     last_unready = max(unready, default=killed)
     ready_again = next(
         (when for when, status in probe.seen if status == 200 and when > last_unready),
-        time.monotonic(),
+        time.time(),
     )
     wait_for(
         lambda: not AlertDelivery.objects.exclude(status=DeliveryStatus.PROCESSED).exists(),
@@ -281,20 +238,12 @@ def test_nothing_accepted_is_lost_or_doubled_when_the_redis_primary_is_lost(
         interval=0.2,
         message="deliveries left unprocessed after the failover",
     )
-    caught_up = time.monotonic()
+    caught_up = time.time()
     # The worker survived the loss of its broker connection and still takes new work.
     assert worker.process.poll() is None, f"the worker exited; see {worker.log_path}"
-    later = requests.post(
-        f"{web.url}/hooks/alertmanager/{token}",
-        data=json.dumps(am_payload(am_alert(fingerprint="later"), group_key="later")),
-        headers={"Content-Type": "application/json"},
-        timeout=5,
-    )
-    assert later.status_code == 202
+    later = post_alert(web.url, token, "later", timeout=5)
     wait_for(
-        lambda: AlertDelivery.objects.filter(
-            id=later.json()["delivery"], status=DeliveryStatus.PROCESSED
-        ).exists(),
+        lambda: AlertDelivery.objects.filter(id=later, status=DeliveryStatus.PROCESSED).exists(),
         timeout=20,
         message="a delivery sent after the storm was not processed",
     )
@@ -328,7 +277,8 @@ def test_nothing_accepted_is_lost_or_doubled_when_the_redis_primary_is_lost(
 
 
 class ReadinessProbe:
-    """Polls /readyz a few times a second, noting (when, status); 0 for no answer."""
+    """Polls /readyz a few times a second, noting (when, status); 0 for no answer; `when`
+    is wall-clock time, as the storm's."""
 
     def __init__(self, base: str):
         self.base = base
@@ -345,7 +295,7 @@ class ReadinessProbe:
                     self.complaints.add(response.json().get("message", ""))
             except (requests.RequestException, ValueError):
                 status = 0
-            self.seen.append((time.monotonic(), status))
+            self.seen.append((time.time(), status))
             time.sleep(0.25)
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 import time
 from collections import Counter
 
@@ -35,7 +34,8 @@ from incidents.models import (
     PersonalPage,
 )
 from tests.peers import Receiver, allow_loopback, free_port
-from tests.support import am_alert, am_payload, wait_for
+from tests.storm import Storm
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.peer, pytest.mark.django_db(transaction=True)]
 
@@ -184,52 +184,6 @@ def receiver(settings, worker_env):
     server.stop()
 
 
-class Storm:
-    """Senders post distinct group keys through the proxy; each key is re-sent until it is
-    accepted (a 502 or a refused connection is retried, as Alertmanager does)."""
-
-    def __init__(self, url: str, token: str):
-        self.url = f"{url}/hooks/alertmanager/{token}"
-        self.accepted: list[tuple[int, str]] = []  # (delivery id, group key)
-        self.attempted: set[str] = set()
-        self.refused = 0
-        self.given_up: list[str] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-
-    def sender(self, n: int) -> None:
-        session = requests.Session()
-        i = 0
-        while not self.stop.is_set():
-            key = f"storm-{n}-{i}"
-            body = json.dumps(am_payload(am_alert(fingerprint=f"fp-{n}-{i}"), group_key=key))
-            with self.lock:
-                self.attempted.add(key)
-            for _attempt in range(30):
-                try:
-                    response = session.post(
-                        self.url,
-                        data=body,
-                        headers={"Content-Type": "application/json"},
-                        timeout=10,
-                    )
-                except requests.RequestException:
-                    response = None
-                    session = requests.Session()
-                if response is not None and 200 <= response.status_code < 300:
-                    with self.lock:
-                        self.accepted.append((response.json()["delivery"], key))
-                    break
-                with self.lock:
-                    self.refused += 1
-                time.sleep(0.1)
-            else:
-                with self.lock:
-                    self.given_up.append(key)
-            i += 1
-            time.sleep(PACE_SECONDS)
-
-
 def _people(team, receiver):
     """alice (step 1) and bob (step 2), each with two webhooks to the receiver and the
     rules "at once: webhook 1; after 2 s: webhook 2" for both urgencies."""
@@ -361,12 +315,17 @@ def test_two_hosts_of_each_lose_nothing_and_page_each_step_once_when_one_of_each
         page = requests.get(f"{proxy.url}/", cookies=cookies, allow_redirects=False, timeout=10)
         assert page.status_code == 200, page.status_code
 
-    storm = Storm(proxy.url, token)
-    threads = [threading.Thread(target=storm.sender, args=(n,)) for n in range(SENDERS)]
-    for thread in threads:
-        thread.start()
-    started = time.monotonic()
-    try:
+    # Each key is re-sent until it is accepted (a 502 or a refused connection is retried,
+    # as Alertmanager does), up to 30 times.
+    storm = Storm(
+        f"{proxy.url}/hooks/alertmanager/{token}",
+        attempts=30,
+        timeout=10,
+        retry_pause=0.1,
+        pause=PACE_SECONDS,
+    )
+    with storm.running(SENDERS, join_timeout=60):
+        started = time.monotonic()
         wait_for(lambda: time.monotonic() - started > KILL_AT, timeout=KILL_AT + 5)
         # Kill while the worker has a message on the wire (the receiver takes 1 s to answer):
         # the receiver has it, the worker's record of it dies with the worker.
@@ -375,13 +334,8 @@ def test_two_hosts_of_each_lose_nothing_and_page_each_step_once_when_one_of_each
         worker_a.kill()  # SIGKILL mid-storm: its claims, ETA tasks and sends are orphaned
         web_a.kill()  # and half the web tier vanishes with requests in flight
         wait_for(lambda: time.monotonic() - started > STORM_SECONDS, timeout=STORM_SECONDS + 5)
-    finally:
-        storm.stop.set()
-        for thread in threads:
-            thread.join(timeout=60)
 
-    accepted_ids = {delivery for delivery, _ in storm.accepted}
-    keys = {key for _, key in storm.accepted}
+    accepted_ids, keys = storm.delivery_ids(), storm.keys()
     assert not storm.given_up, f"senders gave up on {storm.given_up}"
     assert keys == storm.attempted
     assert len(keys) > 100, f"the storm was too small to prove anything: {len(keys)}"
@@ -446,7 +400,7 @@ def test_two_hosts_of_each_lose_nothing_and_page_each_step_once_when_one_of_each
     print(
         f"\nsettled {settled_in:.0f} s after the storm; "
         f"accepted {len(accepted_ids)} deliveries for {len(keys)} keys; "
-        f"{storm.refused} requests refused or cut off (retried); {len(incidents)} incidents; "
+        f"{storm.failed} requests refused or cut off (retried); {len(incidents)} incidents; "
         f"{sum(steps.values())} escalation steps; {len(per_step)} rule steps; "
         f"{len(receiver.requests)} messages at the receiver; "
         f"{len(lost)} rows cut off in the killed worker ({sending_at_kill} sending at the kill, "

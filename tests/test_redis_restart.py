@@ -4,7 +4,6 @@ the worker reconnects and carries on instead of stopping with kombu's AttributeE
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -13,12 +12,12 @@ from pathlib import Path
 
 import pytest
 import redis
-import requests
 
 from incidents import task_names
 from incidents.models import AlertDelivery, DeliveryStatus
 from tests.peers import free_port
-from tests.support import am_alert, am_payload, wait_for
+from tests.storm import post_alert
+from tests.support import wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -92,17 +91,9 @@ def test_the_worker_carries_on_when_redis_restarts_under_a_held_message(
     redis_server.kill()
     redis_server.start()  # the same port, empty: a restart without persistence
 
-    response = requests.post(
-        f"{web.url}/hooks/alertmanager/{token}",
-        data=json.dumps(am_payload(am_alert())),
-        headers={"Content-Type": "application/json"},
-        timeout=5,
-    )
-    assert response.status_code == 202
+    delivery = post_alert(web.url, token, timeout=5)
     wait_for(
-        lambda: AlertDelivery.objects.filter(
-            id=response.json()["delivery"], status=DeliveryStatus.PROCESSED
-        ).exists(),
+        lambda: AlertDelivery.objects.filter(id=delivery, status=DeliveryStatus.PROCESSED).exists(),
         timeout=30,
         interval=0.2,
         message=f"the delivery was not processed after the restart; see {worker.log_path}",

@@ -2,59 +2,19 @@
 web server is restarted. Every 2xx must be reflected exactly once."""
 
 import json
-import threading
 import time
 
 import pytest
-import requests
 
 from incidents import counters
 from incidents.models import Alert, AlertDelivery, DeliveryStatus, Incident, IncidentEvent
+from tests.storm import Storm
 from tests.support import am_alert, am_payload, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 STORM_SECONDS = 6.0
 SENDERS = 4
-
-
-class Storm:
-    """Senders post distinct groups, and re-send each body once (a sender's retry)."""
-
-    def __init__(self, servers, token):
-        self.servers = servers  # a list: the current server may be swapped mid-storm
-        self.token = token
-        self.accepted: list[tuple[int, str]] = []  # (delivery id, group key)
-        self.failed = 0
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-
-    def sender(self, n: int) -> None:
-        session = requests.Session()
-        i = 0
-        while not self.stop.is_set():
-            key = f"storm-{n}-{i}"
-            body = json.dumps(am_payload(am_alert(fingerprint=f"fp-{n}-{i}"), group_key=key))
-            for _attempt in range(2):
-                try:
-                    response = session.post(
-                        f"{self.servers[-1].url}/hooks/alertmanager/{self.token}",
-                        data=body,
-                        headers={"Content-Type": "application/json"},
-                        timeout=5,
-                    )
-                except requests.RequestException:
-                    with self.lock:
-                        self.failed += 1
-                    session = requests.Session()
-                    continue
-                if 200 <= response.status_code < 300:
-                    with self.lock:
-                        self.accepted.append((response.json()["delivery"], key))
-                else:
-                    with self.lock:
-                        self.failed += 1
-            i += 1
 
 
 def test_nothing_accepted_is_lost_or_doubled_when_processes_die(
@@ -66,12 +26,10 @@ def test_nothing_accepted_is_lost_or_doubled_when_processes_die(
     worker_env["PAGERLINE_DRAIN_BATCH"] = "20"
     servers = [make_web("web-1")]
     worker = make_worker(name="worker-1")
-    storm = Storm(servers, token)
-    threads = [threading.Thread(target=storm.sender, args=(n,)) for n in range(SENDERS)]
-    for thread in threads:
-        thread.start()
-    started = time.monotonic()
-    try:
+    # Each body is sent twice (a sender's retry), to whichever web process is current.
+    storm = Storm(lambda: f"{servers[-1].url}/hooks/alertmanager/{token}", attempts=2, resend=True)
+    with storm.running(SENDERS):
+        started = time.monotonic()
         wait_for(lambda: time.monotonic() - started > 1.5, timeout=5)
         worker.kill()  # SIGKILL mid-batch: its claims must expire and be taken over
         wait_for(lambda: time.monotonic() - started > 2.5, timeout=5)
@@ -80,13 +38,8 @@ def test_nothing_accepted_is_lost_or_doubled_when_processes_die(
         servers.append(make_web("web-2"))  # the new web process takes the traffic ...
         servers[0].stop()  # ... and the old one is restarted away
         wait_for(lambda: time.monotonic() - started > STORM_SECONDS, timeout=10)
-    finally:
-        storm.stop.set()
-        for thread in threads:
-            thread.join(timeout=10)
 
-    accepted_ids = {delivery for delivery, _ in storm.accepted}
-    keys = {key for _, key in storm.accepted}
+    accepted_ids, keys = storm.delivery_ids(), storm.keys()
     assert len(accepted_ids) > 100, (
         f"the storm was too small to prove anything: {len(accepted_ids)}"
     )
