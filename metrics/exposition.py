@@ -20,8 +20,10 @@ count), not counts of rows that retention removes.
 * pagerline_alert_delivery_backlog: pending + processing right now;
 * pagerline_alert_delivery_oldest_pending_age_seconds: how long the oldest (lowest id)
   unfinished delivery has waited, since its receipt or its retry; 0 with no backlog;
-* pagerline_escalation_steps_overdue: escalation steps due more than
-  PAGERLINE_ESCALATION_OVERDUE_SECONDS ago and not fired (the auditor re-drives them);
+* pagerline_escalation_steps_overdue, pagerline_notification_rule_steps_overdue,
+  pagerline_notifications_overdue: escalation steps, steps of people's notification rules
+  and messages to people due more than PAGERLINE_ESCALATION_OVERDUE_SECONDS ago and not
+  done (beat's auditors re-drive each; a lasting value means they cannot);
 * pagerline_incidents_open{team, service, state}: open incidents now;
 * pagerline_incident_{mttd,mtta,mttr}_7d_seconds{team, service, stat}: exact production
   figures (drills excluded) of incidents detected in the last 7 days, and
@@ -61,6 +63,10 @@ from incidents.models import (
     EscalationState,
     Incident,
     IncidentEscalation,
+    Notification,
+    NotificationStatus,
+    PageState,
+    PersonalPage,
     Service,
 )
 from metrics import mttx_sql
@@ -172,16 +178,38 @@ def _deliveries(*, now: datetime) -> list[Metric]:
     return [current, backlog, age]
 
 
-def _escalations(*, now: datetime) -> Metric:
+def _overdue(*, now: datetime) -> list[Metric]:
+    """Work that was due more than PAGERLINE_ESCALATION_OVERDUE_SECONDS ago and has not
+    happened: beat's auditors re-drive each kind every PAGERLINE_ESCALATION_AUDIT_SECONDS,
+    so a value that lasts means they cannot (no beat, no worker, the broker down)."""
     overdue = now - timedelta(seconds=settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS)
-    return GaugeMetricFamily(
-        "pagerline_escalation_steps_overdue",
-        "Escalation steps due more than PAGERLINE_ESCALATION_OVERDUE_SECONDS ago and not "
-        "fired yet, now (the auditor re-drives them; a lasting value means it cannot).",
-        value=IncidentEscalation.objects.filter(
-            state__in=_RUNNING, next_fire_at__lte=overdue
-        ).count(),
-    )
+    return [
+        GaugeMetricFamily(
+            "pagerline_escalation_steps_overdue",
+            "Escalation steps due more than PAGERLINE_ESCALATION_OVERDUE_SECONDS ago and not "
+            "fired yet, now (the auditor re-drives them; a lasting value means it cannot).",
+            value=IncidentEscalation.objects.filter(
+                state__in=_RUNNING, next_fire_at__lte=overdue
+            ).count(),
+        ),
+        GaugeMetricFamily(
+            "pagerline_notification_rule_steps_overdue",
+            "Steps of people's notification rules (a page's next contact) due more than "
+            "PAGERLINE_ESCALATION_OVERDUE_SECONDS ago and not fired yet, now.",
+            value=PersonalPage.objects.filter(
+                state=PageState.ACTIVE, next_fire_at__lte=overdue
+            ).count(),
+        ),
+        GaugeMetricFamily(
+            "pagerline_notifications_overdue",
+            "Messages to people (pages, handoff notices) due more than "
+            "PAGERLINE_ESCALATION_OVERDUE_SECONDS ago and not taken by a sending worker yet, "
+            "now.",
+            value=Notification.objects.filter(
+                status=NotificationStatus.PENDING, next_attempt_at__lte=overdue
+            ).count(),
+        ),
+    ]
 
 
 def _incidents(*, now: datetime, services: dict[int, tuple[str, str]]) -> list[Metric]:
@@ -250,7 +278,7 @@ class PagerlineCollector(Collector):
         }
         yield from _totals()
         yield from _deliveries(now=self.now)
-        yield _escalations(now=self.now)
+        yield from _overdue(now=self.now)
         yield from _incidents(now=self.now, services=services)
 
 

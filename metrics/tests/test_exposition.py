@@ -23,6 +23,8 @@ from incidents.models import (
     EscalationState,
     IncidentEscalation,
     Notification,
+    PageState,
+    PersonalPage,
 )
 from incidents.notify import sending
 from incidents.tests.factories import (
@@ -116,6 +118,8 @@ def test_it_serves_text_format_0_0_4(client, integration):
         "pagerline_alert_delivery_backlog": "gauge",
         "pagerline_alert_delivery_oldest_pending_age_seconds": "gauge",
         "pagerline_escalation_steps_overdue": "gauge",
+        "pagerline_notification_rule_steps_overdue": "gauge",
+        "pagerline_notifications_overdue": "gauge",
         "pagerline_incidents_open": "gauge",
         "pagerline_incidents_7d": "gauge",
         "pagerline_incident_mttd_7d_seconds": "gauge",
@@ -297,6 +301,44 @@ def test_it_shows_escalation_steps_overdue(service, now, settings):
     assert value(scrape(now), "pagerline_escalation_steps_overdue") == 2
 
 
+def test_it_shows_rule_steps_and_messages_overdue(service, users, now, settings):
+    """People's own rule steps and their messages, not only escalation steps: with beat or
+    every worker gone, a page whose next contact never goes out shows here."""
+    settings.PAGERLINE_ESCALATION_OVERDUE_SECONDS = 30
+    people = [users["responder"], users["manager"], users["viewer"], users["outsider"]]
+    for user, due, state in zip(
+        people,
+        [
+            now - timedelta(minutes=5),  # overdue
+            now - timedelta(seconds=10),  # due, within the grace
+            now + timedelta(minutes=5),  # not due
+            now - timedelta(hours=1),  # done: over
+        ],
+        [PageState.ACTIVE, PageState.ACTIVE, PageState.ACTIVE, PageState.DONE],
+        strict=True,
+    ):
+        PersonalPage.objects.create(
+            incident=make_incident(service, detected=now - timedelta(hours=2)),
+            user=user,
+            urgency="high",
+            reason="escalation",
+            state=state,
+            started_at=now - timedelta(hours=2),
+            next_fire_at=due,
+        )
+    responder = users["responder"]
+    make_contact_method(responder)
+    late = make_page(responder, at=now - timedelta(minutes=2))  # nobody took it: overdue
+    make_page(responder, at=now + timedelta(minutes=2))  # held (a rate limit): not yet due
+    taken = make_page(responder, at=now - timedelta(minutes=3))
+    Notification.objects.filter(pk=taken.pk).update(status="sending", claimed_at=now)
+    families = scrape(now)
+    assert value(families, "pagerline_notification_rule_steps_overdue") == 1
+    assert value(families, "pagerline_notifications_overdue") == 1
+    Notification.objects.filter(pk=late.pk).update(status="sent")
+    assert value(scrape(now), "pagerline_notifications_overdue") == 0
+
+
 def test_it_shows_open_incidents_and_seven_day_figures_per_service(team, service, now):
     quiet = make_service(team, "search", "Search")
     hour = timedelta(hours=1)
@@ -345,7 +387,7 @@ def test_its_query_count_does_not_grow(client, team, integration, django_assert_
     service = record.service
     make_incident(service, detected=timezone.now() - timedelta(hours=1))
     accept(record, at=timezone.now())
-    with django_assert_max_num_queries(9) as few:
+    with django_assert_max_num_queries(11) as few:
         client.get("/metrics")
     for n in range(5):
         other = make_service(team, f"svc-{n}", f"Service {n}")
@@ -426,6 +468,29 @@ def test_promtool_accepts_the_real_output(client, integration, service, users, s
     response = client.get("/metrics")
     assert response.status_code == 200
     promtool_check(response.content)
+
+
+@needs_promtool
+def test_the_alert_rules_in_the_operations_guide_are_valid_and_name_real_metrics(client, tmp_path):
+    """docs/operations.md suggests alert rules: promtool accepts them, and every pagerline_*
+    series they use is one /metrics serves (a renamed metric would silence an alert)."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    section = guide.split("### Suggested alert rules", 1)[1]
+    rules = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "rules.yml").write_text(rules)
+    result = subprocess.run(
+        [PROMTOOL, "check", "rules", str(tmp_path / "rules.yml")],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr).decode()
+    served = client.get("/metrics").content.decode()
+    named = set(re.findall(r"\b(pagerline_[a-z0-9_]+)", rules))
+    assert named, "no pagerline metric in the rules"
+    series = set(re.findall(r"^(pagerline_[a-z0-9_]+)[{ ]", served, flags=re.M))
+    missing = named - series
+    assert not missing, f"rules name metrics /metrics does not serve: {sorted(missing)}"
 
 
 @pytest.mark.peer
