@@ -15,6 +15,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.test import Client
 
+from tests.support import manage
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = ROOT / "docs" / "production.env"
 
@@ -42,13 +44,12 @@ def production_env() -> dict[str, str]:
 def check_deploy(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
     """`manage.py check --deploy --fail-level WARNING` with `env` and nothing else of ours
     (only PATH, and a scratch VAR_DIR so nothing lands in the checkout)."""
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={"PATH": os.environ["PATH"], "PAGERLINE_VAR_DIR": str(tmp_path), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return manage(
+        {"PATH": os.environ["PATH"], "PAGERLINE_VAR_DIR": str(tmp_path), **env},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
     )
 
 

@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,9 +21,8 @@ from django.db import connection
 
 from incidents.models import Incident
 from tests.peers import free_port
-from tests.support import am_alert, am_payload, wait_for
+from tests.support import am_alert, am_payload, manage, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
 PGBOUNCER = shutil.which("pgbouncer") or (
     "/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None
 )
@@ -130,14 +128,7 @@ def test_web_and_worker_work_through_pgbouncer_in_transaction_mode(
     assert failures == []
     wait_for(lambda: Incident.objects.count() == 40, timeout=60, message="40 incidents")
 
-    check = subprocess.run(
-        [sys.executable, "manage.py", "rebuild_incidents", "--check", "--progress-every", "0"],
-        cwd=ROOT,
-        env={**worker_env, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    check = manage({**worker_env, **env}, "rebuild_incidents", "--check", "--progress-every", "0")
     assert check.returncode == 0, check.stdout + check.stderr
     assert "40 incidents replayed, 0 differed" in check.stdout
 
