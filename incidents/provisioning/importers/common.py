@@ -73,6 +73,29 @@ class Builder:
                 return
         team["members"].append({"email": email, "role": role})
 
+    def schedule(
+        self,
+        key: str,
+        *,
+        name: str,
+        time_zone: str,
+        layers: list[dict],
+        overrides: list[dict],
+        what: str,
+    ) -> None:
+        """A schedule for the team `key`, whose time zone it becomes while the team's is still
+        the default UTC, and the report line `what` "with ... -> team ..." saying so."""
+        team = self.teams[key]
+        team["schedules"].append(
+            {"name": name, "time_zone": time_zone, "layers": layers, "overrides": overrides}
+        )
+        if team["time_zone"] == "UTC":
+            team["time_zone"] = time_zone
+        self.report.mapped.append(
+            f"{what} with {len(layers)} rotation(s) and {len(overrides)} override(s) "
+            f"-> team {team['slug']}"
+        )
+
     def service_slug(self, name: str) -> str:
         return slugify(name, self.service_slugs)
 

@@ -143,17 +143,15 @@ class _Mapping:
         if not layers:
             self.report.skipped.append(f"{what}: no shift could be mapped to a rotation")
             return
-        team = self.b.teams[key]
-        team["schedules"].append(
-            {"name": schedule["name"], "time_zone": zone, "layers": layers, "overrides": overrides}
+        self.b.schedule(
+            key,
+            name=schedule["name"],
+            time_zone=zone,
+            layers=layers,
+            overrides=overrides,
+            what=what,
         )
-        if team["time_zone"] == "UTC":
-            team["time_zone"] = zone
         self.schedules[schedule["id"]] = (key, schedule["name"])
-        self.report.mapped.append(
-            f"{what} with {len(layers)} rotation(s) and {len(overrides)} override(s) "
-            f"-> team {team['slug']}"
-        )
 
     def single(self, shift: dict, key: str, zone: str, where: str) -> list[dict]:
         tz = ZoneInfo(shift.get("time_zone") or zone)

@@ -210,17 +210,10 @@ class _Mapping:
                     "replaces": None,
                 }
             )
-        team = self.b.teams[key]
-        team["schedules"].append(
-            {"name": schedule["name"], "time_zone": zone, "layers": layers, "overrides": out}
+        self.b.schedule(
+            key, name=schedule["name"], time_zone=zone, layers=layers, overrides=out, what=what
         )
-        if team["time_zone"] == "UTC":
-            team["time_zone"] = zone
         self.schedules[schedule["id"]] = (key, schedule["name"])
-        self.report.mapped.append(
-            f"{what} with {len(layers)} rotation(s) and {len(out)} override(s) "
-            f"-> team {team['slug']}"
-        )
 
     def escalation(self, escalation: dict) -> None:
         what = f"escalation {escalation['name']!r}"
