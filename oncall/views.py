@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import FieldErrors
@@ -57,14 +58,19 @@ def _timeline(schedule: Schedule, now: datetime) -> tuple[dict, list]:
     return figure, gaps
 
 
-def _oncall_json(shift) -> dict | None:
+def _oncall_json(shift, time_zone: str) -> dict | None:
+    """The shift on call now, with its bounds also as the page writes them (in the schedule's
+    time zone, not the browser's), so a refresh shows what the first render showed."""
     if shift is None:
         return None
+    tz = ZoneInfo(time_zone)
     return {
         "user": shift.user,
         "source": shift.source,
         "start": shift.start.isoformat(),
         "end": shift.end.isoformat(),
+        "since": dateformat.format(shift.start.astimezone(tz), SHIFT_LABEL),
+        "until": dateformat.format(shift.end.astimezone(tz), SHIFT_LABEL),
     }
 
 
@@ -82,6 +88,9 @@ def _override_form(request, schedule: Schedule, data=None) -> OverrideForm | Non
     return OverrideForm(data, members=members, choosable=choosable, time_zone=schedule.time_zone)
 
 
+# How the schedule page writes a shift's bounds (templates/oncall/schedule_detail.html uses
+# the same format in the schedule's zone); timeline.json gives them so, for schedule.js.
+SHIFT_LABEL = "D d M H:i T"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -142,7 +151,7 @@ def schedule_timeline(request, schedule_id: int):
     return JsonResponse(
         {
             "figure": figure,
-            "oncall": _oncall_json(selectors.schedule_oncall(schedule, at=now)),
+            "oncall": _oncall_json(selectors.schedule_oncall(schedule, at=now), schedule.time_zone),
             "gaps": [{"start": g.start.isoformat(), "end": g.end.isoformat()} for g in gaps],
         }
     )

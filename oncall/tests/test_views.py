@@ -102,6 +102,17 @@ def test_it_serves_the_timeline_json_the_page_polls(client, users, schedule):
     assert len(data["gaps"]) == 1
 
 
+def test_the_polled_on_call_line_reads_as_the_first_render_did(client, users, schedule):
+    """schedule.js redraws "on call now" from timeline.json every minute: the bounds come
+    written in the schedule's time zone, exactly as the page wrote them at first."""
+    client.force_login(users["viewer"])
+    page = client.get(f"/schedules/{schedule.pk}/").content.decode()
+    oncall = client.get(f"/schedules/{schedule.pk}/timeline.json").json()["oncall"]
+    line = re.search(r'data-role="oncall-now">(.*?)</p>', page, re.S)[1]
+    assert f"since {oncall['since']} until {oncall['until']}" in " ".join(line.split())
+    assert oncall["until"].endswith(("CET", "CEST"))  # Berlin's, not the browser's zone
+
+
 def _form_user_choices(body: str) -> list[str]:
     select = re.search(r'<select name="user"[^>]*>(.*?)</select>', body, re.S)[1]
     return re.findall(r'<option value="([^"]+)"', select)

@@ -27,7 +27,8 @@
     const until = document.createElement("span");
     until.className = "muted";
     const source = oncall.source === "override" ? "override" : "layer " + oncall.source;
-    until.textContent = " (" + source + ") until " + new Date(oncall.end).toLocaleString();
+    // The server writes the bounds in the schedule's time zone, as the first render did.
+    until.textContent = " (" + source + ") since " + oncall.since + " until " + oncall.until;
     box.append(who, until);
   }
 
