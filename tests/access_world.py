@@ -398,6 +398,7 @@ BODIES = {
     ("api-team-members", "POST"): lambda w: {"user": "staff", "role": "viewer"},
     ("api-team-member", "PATCH"): lambda w: {"role": "viewer"},
     ("team-new", "POST"): lambda w: {"name": "New team", "slug": "new-team", "time_zone": "UTC"},
+    ("team-settings", "POST"): lambda w: {"name": "ALPHA7 renamed", "time_zone": "UTC"},
     ("team-member-add", "POST"): lambda w: {"user": "staff", "role": "viewer"},
     ("team-member-role", "POST"): lambda w: {"username": "responder", "role": "viewer"},
     ("team-member-remove", "POST"): lambda w: {"username": "viewer"},

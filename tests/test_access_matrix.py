@@ -121,6 +121,7 @@ RULES: dict[str, dict[str, str]] = {
     "team-list": {"GET": "any_user"},
     "team-new": {"GET": "any_user", "POST": "any_user"},
     "team-detail": {"GET": "member"},
+    "team-settings": {"GET": "manager", "POST": "manager"},
     "team-member-add": {"POST": "manager"},
     "team-member-role": {"POST": "manager"},
     "team-member-remove": {"POST": "manager"},

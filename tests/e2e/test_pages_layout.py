@@ -156,6 +156,7 @@ ROUTES: dict[str, Page | PostOnly | NotHtml | Elsewhere] = {
     "team-list": Page(),
     "team-new": Page(),
     "team-detail": Page(_one(team=lambda w: w["team"].slug)),
+    "team-settings": Page(_one(team=lambda w: w["team"].slug)),
     "team-member-add": PostOnly({"team": "payments"}),
     "team-member-role": PostOnly({"team": "payments"}),
     "team-member-remove": PostOnly({"team": "payments"}),
