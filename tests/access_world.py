@@ -471,6 +471,11 @@ BODIES = {
     ("api-integrations", "POST"): lambda w: {"service": w.service.slug, "source": "grafana"},
     ("integration-list", "POST"): lambda w: {"source": "grafana", "name": "ALPHA7 grafana"},
     ("integration-heartbeat-add", "POST"): lambda w: {"name": "nightly", "interval_minutes": "10"},
+    ("integration-heartbeat-edit", "POST"): lambda w: {
+        "interval_minutes": "20",
+        "description": "ALPHA7 backup",
+        "enabled": "on",
+    },
     ("integration-routing-rule-add", "POST"): lambda w: {
         "matchers": "severity=critical",
         "service": w.service.slug,

@@ -171,6 +171,8 @@ RULES: dict[str, dict[str, str]] = {
     "integration-test": {"POST": "manager"},
     "integration-routing-rule-add": {"POST": "manager"},
     "integration-heartbeat-add": {"POST": "manager"},
+    "integration-heartbeat-edit": {"GET": "manager", "POST": "manager"},
+    "integration-heartbeat-delete": {"POST": "manager"},
     "integration-routing-rule-delete": {"POST": "manager"},
     "api-routing-rules": {"GET": "member", "POST": "manager"},
     "api-routing-rule": {"DELETE": "manager"},
