@@ -203,5 +203,6 @@ class NamedHeartbeatEditForm(forms.Form):
     enabled = forms.BooleanField(
         label="Watched",
         required=False,
-        help_text="When not watched, no incident opens when pings stop; pings are still recorded.",
+        help_text="When not watched, no incident opens when pings stop (one already open "
+        "stays open until resolved); pings are still recorded.",
     )
