@@ -221,6 +221,17 @@ _integration_urls = [
         integration_views.named_heartbeat_add,
         name="integration-heartbeat-add",
     ),
+    # A named heartbeat is found by its id among the service's integrations' heartbeats.
+    path(
+        "services/<slug:slug>/integrations/heartbeats/<int:heartbeat_id>/",
+        integration_views.named_heartbeat_edit,
+        name="integration-heartbeat-edit",
+    ),
+    path(
+        "services/<slug:slug>/integrations/heartbeats/<int:heartbeat_id>/delete",
+        integration_views.named_heartbeat_remove,
+        name="integration-heartbeat-delete",
+    ),
     path(
         "services/<slug:slug>/integrations/<int:integration_id>/routing-rules/<int:rule_id>/delete",
         integration_views.routing_rule_remove,

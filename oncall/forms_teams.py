@@ -32,6 +32,23 @@ class TeamForm(forms.Form):
         self.fields["time_zone"].choices = [(z, z) for z in sorted(available_timezones())]
 
 
+TIME_ZONE_EFFECTS = (
+    "The team's weeks run Monday to Sunday in it: its weekly statistics and reports are "
+    "counted in it (past weeks are recounted in the new zone), and the weekly report is due "
+    "on Monday at 06:00 in it; members who set no time zone of their own see the report's "
+    "hours in it. Schedules keep their own time zones."
+)
+
+
+class TeamSettingsForm(TeamForm):
+    """A team's name and time zone (oncall.teams.team_update); its slug stays."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["slug"]
+        self.fields["time_zone"].help_text = TIME_ZONE_EFFECTS
+
+
 class MemberAddForm(forms.Form):
     user = forms.CharField(
         label="Username or email",

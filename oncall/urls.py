@@ -53,6 +53,7 @@ urlpatterns = [
     path("teams/", views_teams.team_list, name="team-list"),
     path("teams/new", views_teams.team_new, name="team-new"),
     path("teams/<slug:team>/", views_teams.team_detail, name="team-detail"),
+    path("teams/<slug:team>/settings", views_teams.team_settings, name="team-settings"),
     path("teams/<slug:team>/members/add", views_teams.member_add, name="team-member-add"),
     path("teams/<slug:team>/members/role", views_teams.member_role, name="team-member-role"),
     path("teams/<slug:team>/members/remove", views_teams.member_remove, name="team-member-remove"),

@@ -1,5 +1,6 @@
-"""HTML pages for teams: the user's teams, starting a team (its creator manages it), and a
-team's members with their roles, which its managers (and staff) change. The rules are in
+"""HTML pages for teams: the user's teams, starting a team (its creator manages it), a
+team's members with their roles, and its settings (name, time zone), which its managers (and
+staff) change. The rules are in
 oncall.teams, shared with the API; members see the page read-only, outsiders get 404."""
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import FieldErrors
 from core.fields import form_text
 from oncall import permissions, selectors, teams
-from oncall.forms_teams import ROLE_CHOICES, ROLE_HELP, MemberAddForm, TeamForm
+from oncall.forms_teams import (
+    ROLE_CHOICES,
+    ROLE_HELP,
+    MemberAddForm,
+    TeamForm,
+    TeamSettingsForm,
+)
 from oncall.models import Membership, Role, Team
 
 
@@ -29,7 +36,7 @@ def _team(request, slug: str) -> Team:
 def _managed(request, slug: str) -> Team:
     team = _team(request, slug)
     if not permissions.can_manage(request.user, team):
-        raise PermissionDenied("only the team's managers change its members")
+        raise PermissionDenied("only the team's managers change its members and settings")
     return team
 
 
@@ -96,6 +103,34 @@ def _detail_page(request, team: Team, *, add_form=None, row_errors=None, status=
 @require_GET
 def team_detail(request, team: str):
     return _detail_page(request, _team(request, team))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_settings(request, team: str):
+    """Rename the team or change its time zone; the slug stays (URLs, the API and
+    provisioning documents name the team by it)."""
+    found = _managed(request, team)
+    if request.method == "POST":
+        form = TeamSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                teams.team_update(
+                    actor=request.user,
+                    team=found,
+                    name=form.cleaned_data["name"],
+                    time_zone=form.cleaned_data["time_zone"],
+                )
+            except FieldErrors as exc:
+                exc.add_to_form(form)
+            else:
+                messages.success(request, f"Team {found.name} saved.")
+                return redirect("team-detail", team=found.slug)
+        found.refresh_from_db(fields=["name", "time_zone"])
+        context = {"team": found, "form": form}
+        return render(request, "oncall/team_settings.html", context, status=400)
+    form = TeamSettingsForm(initial={"name": found.name, "time_zone": found.time_zone})
+    return render(request, "oncall/team_settings.html", {"team": found, "form": form})
 
 
 def _member(team: Team, username: str) -> Membership:

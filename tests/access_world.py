@@ -398,6 +398,7 @@ BODIES = {
     ("api-team-members", "POST"): lambda w: {"user": "staff", "role": "viewer"},
     ("api-team-member", "PATCH"): lambda w: {"role": "viewer"},
     ("team-new", "POST"): lambda w: {"name": "New team", "slug": "new-team", "time_zone": "UTC"},
+    ("team-settings", "POST"): lambda w: {"name": "ALPHA7 renamed", "time_zone": "UTC"},
     ("team-member-add", "POST"): lambda w: {"user": "staff", "role": "viewer"},
     ("team-member-role", "POST"): lambda w: {"username": "responder", "role": "viewer"},
     ("team-member-remove", "POST"): lambda w: {"username": "viewer"},
@@ -470,6 +471,11 @@ BODIES = {
     ("api-integrations", "POST"): lambda w: {"service": w.service.slug, "source": "grafana"},
     ("integration-list", "POST"): lambda w: {"source": "grafana", "name": "ALPHA7 grafana"},
     ("integration-heartbeat-add", "POST"): lambda w: {"name": "nightly", "interval_minutes": "10"},
+    ("integration-heartbeat-edit", "POST"): lambda w: {
+        "interval_minutes": "20",
+        "description": "ALPHA7 backup",
+        "enabled": "on",
+    },
     ("integration-routing-rule-add", "POST"): lambda w: {
         "matchers": "severity=critical",
         "service": w.service.slug,

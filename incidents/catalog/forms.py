@@ -181,3 +181,28 @@ class NamedHeartbeatForm(forms.Form):
         initial=10,
         help_text="No ping for longer than this opens a critical incident.",
     )
+
+
+class NamedHeartbeatEditForm(forms.Form):
+    """What of a named heartbeat changes (incidents.intake.heartbeats.named_heartbeat_update,
+    as `PATCH /api/v1/heartbeats/<id>/`): its name stays, since senders ping by it."""
+
+    interval_minutes = forms.IntegerField(
+        label="Interval (minutes)",
+        min_value=1,
+        max_value=525_600,
+        help_text="No ping for longer than this opens a critical incident.",
+    )
+    description = forms.CharField(
+        label="Description",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What pings it, and what to check when it stops.",
+    )
+    enabled = forms.BooleanField(
+        label="Watched",
+        required=False,
+        help_text="When not watched, no incident opens when pings stop (one already open "
+        "stays open until resolved); pings are still recorded.",
+    )

@@ -1,5 +1,6 @@
 """HTML pages for a service's integrations, under /services/<slug>/integrations/: members
-read them; managers create, rotate, send test alerts and edit routing rules. The rules are
+read them; managers create, rotate, send test alerts, and edit routing rules and (Opsgenie
+integrations) named heartbeats. The rules are
 in incidents.catalog.changes, shared with the API and the create_integration command.
 
 A token exists in plain text only in the answer to the request that made it (creation or
@@ -19,12 +20,17 @@ from core.errors import FieldErrors
 from incidents.catalog import changes, selectors
 from incidents.catalog.forms import (
     IntegrationForm,
+    NamedHeartbeatEditForm,
     NamedHeartbeatForm,
     RoutingRuleForm,
     matchers_text,
 )
-from incidents.intake.heartbeats import named_heartbeat_create
-from incidents.models import Integration, Service, SourceKind
+from incidents.intake.heartbeats import (
+    named_heartbeat_create,
+    named_heartbeat_delete,
+    named_heartbeat_update,
+)
+from incidents.models import Integration, NamedHeartbeat, Service, SourceKind
 from incidents.timeline.selectors import services_for
 from oncall.permissions import can_manage
 
@@ -251,3 +257,77 @@ def named_heartbeat_add(request, slug: str, integration_id: int):
                 "integration-detail", slug=integration.service.slug, integration_id=integration.pk
             )
     return _detail(request, integration, heartbeat_form=form, status=400)
+
+
+def _managed_heartbeat(request, slug: str, heartbeat_id: int) -> NamedHeartbeat:
+    """A named heartbeat of one of the service's integrations, for its team's managers:
+    404 for who cannot see the service, 403 for its other members."""
+    service = _service(request, slug)
+    heartbeat = (
+        NamedHeartbeat.objects.filter(pk=heartbeat_id, integration__service=service)
+        .select_related("integration__service")
+        .first()
+    )
+    if heartbeat is None:
+        raise Http404("no such heartbeat")
+    _require_manager(request, service)
+    return heartbeat
+
+
+def _integration_page(heartbeat: NamedHeartbeat):
+    integration = heartbeat.integration
+    return redirect(
+        "integration-detail", slug=integration.service.slug, integration_id=integration.pk
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def named_heartbeat_edit(request, slug: str, heartbeat_id: int):
+    """Change a named heartbeat's interval, description or whether it is watched; its
+    deletion, behind a disclosure, is on the same page."""
+    heartbeat = _managed_heartbeat(request, slug, heartbeat_id)
+    status = 200
+    if request.method == "POST":
+        form = NamedHeartbeatEditForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                named_heartbeat_update(
+                    actor=request.user,
+                    heartbeat=heartbeat,
+                    interval_seconds=data["interval_minutes"] * 60,
+                    description=data["description"].strip(),
+                    enabled=data["enabled"],
+                )
+            except FieldErrors as exc:
+                exc.add_to_form(form)
+            else:
+                messages.success(request, f"Heartbeat {heartbeat.name} saved.")
+                return _integration_page(heartbeat)
+        heartbeat.refresh_from_db()
+        status = 400
+    else:
+        form = NamedHeartbeatEditForm(
+            initial={
+                "interval_minutes": heartbeat.interval_seconds // 60,
+                "description": heartbeat.description,
+                "enabled": heartbeat.enabled,
+            }
+        )
+    context = {
+        "service": heartbeat.integration.service,
+        "integration": heartbeat.integration,
+        "heartbeat": heartbeat,
+        "form": form,
+    }
+    return render(request, "incidents/heartbeat_edit.html", context, status=status)
+
+
+@login_required
+@require_POST
+def named_heartbeat_remove(request, slug: str, heartbeat_id: int):
+    heartbeat = _managed_heartbeat(request, slug, heartbeat_id)
+    named_heartbeat_delete(actor=request.user, heartbeat=heartbeat)
+    messages.success(request, f"Heartbeat {heartbeat.name} deleted: its pings are now ignored.")
+    return _integration_page(heartbeat)

@@ -141,6 +141,10 @@ ROUTES: dict[str, Page | PostOnly | NotHtml | Elsewhere] = {
     "integration-test": PostOnly({"slug": "checkout", "integration_id": 1}),
     "integration-routing-rule-add": PostOnly({"slug": "checkout", "integration_id": 1}),
     "integration-heartbeat-add": PostOnly({"slug": "checkout", "integration_id": 1}),
+    "integration-heartbeat-edit": Page(
+        _one(slug=lambda w: w["service"].slug, heartbeat_id=lambda w: w["heartbeat"].pk)
+    ),
+    "integration-heartbeat-delete": PostOnly({"slug": "checkout", "heartbeat_id": 1}),
     "integration-routing-rule-delete": PostOnly(
         {"slug": "checkout", "integration_id": 1, "rule_id": 1}
     ),
@@ -156,6 +160,7 @@ ROUTES: dict[str, Page | PostOnly | NotHtml | Elsewhere] = {
     "team-list": Page(),
     "team-new": Page(),
     "team-detail": Page(_one(team=lambda w: w["team"].slug)),
+    "team-settings": Page(_one(team=lambda w: w["team"].slug)),
     "team-member-add": PostOnly({"team": "payments"}),
     "team-member-role": PostOnly({"team": "payments"}),
     "team-member-remove": PostOnly({"team": "payments"}),
@@ -322,7 +327,9 @@ def world(team, service, users, integration, drill_and_report):
     delivery.save(update_fields=["error"])
     api_token_create(user=manager, name="Terraform")
     opsgenie, _ = make_integration(service, source="opsgenie", name="Opsgenie senders")
-    make_named_heartbeat(opsgenie, "nightly-backup-of-the-product-catalogue")
+    heartbeat = make_named_heartbeat(opsgenie, "nightly-backup-of-the-product-catalogue")
+    heartbeat.description = "The catalogue's nightly pg_dump to object storage: " + "y" * 90
+    heartbeat.save(update_fields=["description"])
     _, invitation_token = make_invitation(manager, "newcomer@example.com", team=team)
     url = links.link_mint(
         incident=triggered, user_id=responder.pk, action="acknowledge", channel="email", now=now
@@ -339,6 +346,7 @@ def world(team, service, users, integration, drill_and_report):
         "week": drill_and_report["week"],
         "integration": integration[0],
         "opsgenie": opsgenie,
+        "heartbeat": heartbeat,
         "invitation_token": invitation_token,
         "link_token": urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1],
     }
