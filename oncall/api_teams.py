@@ -45,6 +45,15 @@ class TeamCreateSerializer(serializers.Serializer):
     time_zone = serializers.CharField(max_length=64, default="UTC", help_text="an IANA zone")
 
 
+class TeamUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text="an IANA zone: the team's weeks, weekly statistics and report times",
+    )
+
+
 class MemberAddSerializer(serializers.Serializer):
     user = serializers.CharField(
         max_length=254, help_text="the username or email address of an existing user"
@@ -93,6 +102,23 @@ class TeamDetail(APIView):
     @extend_schema(responses=TeamDetailSerializer)
     def get(self, request, team: str):
         return Response(_detail(_team(request, team)))
+
+    @extend_schema(request=TeamUpdateSerializer, responses=TeamDetailSerializer)
+    def patch(self, request, team: str):
+        """A new name or time zone; the slug names the team in URLs and stays."""
+        found = _team(request, team)
+        if not can_manage(request.user, found):
+            raise PermissionDenied("only the team's managers change its settings")
+        serializer = TeamUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        teams.team_update(
+            actor=request.user,
+            team=found,
+            name=data.get("name", found.name),
+            time_zone=data.get("time_zone", found.time_zone),
+        )
+        return Response(_detail(found))
 
 
 def _member(team: Team, username: str) -> Membership:

@@ -395,6 +395,7 @@ def _policy_json(w: World, name: str = "Secondary") -> dict:
 # Keyed by (url key, method) or, for action URLs, (url key, action).
 BODIES = {
     ("api-teams", "POST"): lambda w: {"name": "New team", "slug": "new-team"},
+    ("api-team", "PATCH"): lambda w: {"time_zone": "Europe/Berlin"},
     ("api-team-members", "POST"): lambda w: {"user": "staff", "role": "viewer"},
     ("api-team-member", "PATCH"): lambda w: {"role": "viewer"},
     ("team-new", "POST"): lambda w: {"name": "New team", "slug": "new-team", "time_zone": "UTC"},

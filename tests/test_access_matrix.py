@@ -115,7 +115,7 @@ RULES: dict[str, dict[str, str]] = {
     "api-me": {"GET": "any_user"},
     # teams: anyone starts one (and manages it); its managers change its members
     "api-teams": {"GET": "any_user", "POST": "any_user"},
-    "api-team": {"GET": "member"},
+    "api-team": {"GET": "member", "PATCH": "manager"},
     "api-team-members": {"GET": "member", "POST": "manager"},
     "api-team-member": {"GET": "member", "PATCH": "manager", "DELETE": "manager"},
     "team-list": {"GET": "any_user"},

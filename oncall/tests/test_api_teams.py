@@ -72,3 +72,29 @@ def test_the_api_refuses_to_leave_a_team_without_a_manager(client, users):
     response = client.delete("/api/v1/teams/payments/members/manager/")
     assert response.status_code == 400
     assert "last manager" in response.json()["user"][0]
+
+
+def test_managers_rename_a_team_and_change_its_zone_through_the_api(client, users):
+    from core.models import AuditEntry
+
+    client.force_login(users["manager"])
+    url = "/api/v1/teams/payments/"
+    response = client.patch(url, {"name": "Payments & Billing", "slug": "billing"}, JSON)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    # The slug names the team in URLs, webhooks and provisioning: it stays.
+    assert (body["slug"], body["name"], body["time_zone"]) == (
+        "payments", "Payments & Billing", "Europe/Berlin",
+    )  # fmt: skip
+    assert client.patch(url, {"time_zone": "America/New_York"}, JSON).json()["time_zone"] == (
+        "America/New_York"
+    )
+    refused = client.patch(url, {"time_zone": "Mars/Olympus"}, JSON)
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["time_zone"]
+    assert client.get(url).json()["time_zone"] == "America/New_York"  # unchanged by the refusal
+    assert AuditEntry.objects.filter(action="team.updated").count() == 2
+    client.force_login(users["responder"])
+    assert client.patch(url, {"name": "Mine"}, JSON).status_code == 403
+    client.force_login(users["outsider"])
+    assert client.patch(url, {"name": "Mine"}, JSON).status_code == 404
