@@ -75,7 +75,7 @@ def _team(request, slug: str) -> Team:
 def _managed(request, slug: str) -> Team:
     found = _team(request, slug)
     if not can_manage(request.user, found):
-        raise PermissionDenied("only the team's managers change its members")
+        raise PermissionDenied("only the team's managers change its members and settings")
     return found
 
 
@@ -106,9 +106,7 @@ class TeamDetail(APIView):
     @extend_schema(request=TeamUpdateSerializer, responses=TeamDetailSerializer)
     def patch(self, request, team: str):
         """A new name or time zone; the slug names the team in URLs and stays."""
-        found = _team(request, team)
-        if not can_manage(request.user, found):
-            raise PermissionDenied("only the team's managers change its settings")
+        found = _managed(request, team)
         serializer = TeamUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

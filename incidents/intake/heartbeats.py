@@ -142,8 +142,7 @@ def named_heartbeat_create(
         errors["name"] = "must be at most 200 characters"
     elif NamedHeartbeat.objects.filter(integration=integration, name=name).exists():
         errors["name"] = f"a heartbeat named {name!r} already exists"
-    if interval_seconds < 60:
-        errors["interval"] = "must be at least one minute"
+    errors.update(_interval_errors(interval_seconds))
     if errors:
         raise FieldErrors(errors)
     try:
@@ -170,14 +169,19 @@ def named_heartbeat_create(
     return heartbeat
 
 
+def _interval_errors(interval_seconds: int) -> dict[str, str]:
+    """A named heartbeat's interval, on creation and on every change."""
+    return {"interval": "must be at least one minute"} if interval_seconds < 60 else {}
+
+
 @transaction.atomic
 def named_heartbeat_update(
     *, heartbeat: NamedHeartbeat, interval_seconds: int, description: str, enabled: bool, actor
 ) -> NamedHeartbeat:
     """Change a named heartbeat's interval, description or whether it is watched; its
     name (what senders ping) and last ping stay. Audited only when something changed."""
-    if interval_seconds < 60:
-        raise FieldErrors({"interval": "must be at least one minute"})
+    if errors := _interval_errors(interval_seconds):
+        raise FieldErrors(errors)
     fields = ["interval_seconds", "description", "enabled"]
     before = {field: getattr(heartbeat, field) for field in fields}
     heartbeat.interval_seconds = interval_seconds

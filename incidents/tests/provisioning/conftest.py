@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
@@ -15,6 +16,11 @@ SAMPLE = Path(__file__).with_name("sample.yaml")
 def people(db):
     """The accounts sample.yaml names (it creates their team and memberships)."""
     return {name: make_user(name, email=f"{name}@example.com") for name in ("ana", "bo", "cy")}
+
+
+def z(text: str) -> datetime:
+    """'2027-03-15T14:00' as an aware UTC instant: the hand-written shift lists."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def provision(*args: str) -> str:

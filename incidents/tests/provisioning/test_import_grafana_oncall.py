@@ -4,8 +4,6 @@ rolling_users shift across the start of DST in New York."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from incidents.provisioning import document
@@ -14,14 +12,11 @@ from incidents.tests.provisioning.conftest import (
     run_import,
     shifts_of,
     was_throttled_then_served,
+    z,
 )
 from incidents.tests.provisioning.replay import Replay
 
 pytestmark = pytest.mark.django_db
-
-
-def z(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 # Written by hand from OnCall's on_call_shifts reference: a rolling_users shift starting
